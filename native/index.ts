@@ -1,0 +1,15 @@
+// Thin typed front of the sandbox addon. One runSandbox() call = one fresh container running one
+// process; the promise resolves with a SandboxReport (it never rejects for the program's own
+// failures; setup failures resolve with status "setup_error").
+export type {
+  BindSpec,
+  RootfsSpec,
+  SandboxLimits,
+  SandboxReport,
+  SandboxSpec,
+  SandboxStatus,
+  SetupError,
+  StopReason,
+} from "./types.ts";
+export { configureSandbox, runSandbox, sandboxHostInfo, selfCheck } from "./run-sandbox.ts";
+export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";

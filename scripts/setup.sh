@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 machine (as root) to the point where cellblock runs and its tests pass:
+# Debian packages, npm dependencies, the native addon. Each step is skipped when already done,
+# so `npm start` and `npm test` can call this every time at little cost.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(redis-server libseccomp-dev g++ make python3 pkg-config clang-format)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root, or install them with apt-get)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+  # The Debian package starts a system redis on 6379; cellblock runs its own, so leave that one alone.
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# npm ci runs `prepare`, which builds the addon; build it here too when sources changed since.
+node scripts/build-native.mjs
