@@ -1,0 +1,60 @@
+import { QueueEvents } from "bullmq";
+import { Redis } from "ioredis";
+import { QUEUE_NAME } from "../contract/queue.ts";
+
+// POST /run must not poll: it subscribes to BullMQ's event stream (QueueEvents, one blocking XREAD
+// per API process) and wakes the waiting request as soon as its job completes, fails or is removed.
+// BullMQ writes the event in the same Lua script that stores the result, so a waiter that then reads
+// the job always sees the final state.
+
+type Wake = () => void;
+
+export class CompletionWaiter {
+  private readonly waiters = new Map<string, Set<Wake>>();
+  private readonly events: QueueEvents;
+  private readonly connection: Redis;
+
+  constructor(redisUrl: string, prefix: string) {
+    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.events = new QueueEvents(QUEUE_NAME, { connection: this.connection, prefix });
+    const wake = ({ jobId }: { jobId: string }) => {
+      for (const fn of this.waiters.get(jobId) ?? []) fn();
+    };
+    this.events.on("completed", wake);
+    this.events.on("failed", wake);
+    this.events.on("removed", wake);
+    this.events.on("error", () => undefined);
+  }
+
+  async ready(): Promise<void> {
+    await this.events.waitUntilReady();
+  }
+
+  /**
+   * Resolves when the job's state may have become final, or after timeoutMs. Register first, then
+   * check the current state (`isDone`), so a job finishing in between is never missed.
+   */
+  async wait(jobId: string, timeoutMs: number, isDone: () => Promise<boolean>): Promise<void> {
+    let wake: Wake = () => undefined;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const set = this.waiters.get(jobId) ?? new Set<Wake>();
+    set.add(wake);
+    this.waiters.set(jobId, set);
+    const timer = setTimeout(wake, timeoutMs);
+    try {
+      if (await isDone()) return;
+      await woken;
+    } finally {
+      clearTimeout(timer);
+      set.delete(wake);
+      if (set.size === 0) this.waiters.delete(jobId);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+    this.connection.disconnect();
+  }
+}

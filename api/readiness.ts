@@ -1,0 +1,34 @@
+import type { Redis } from "ioredis";
+import type { Config } from "../app/config.ts";
+import { redisKeys, type WorkerHeartbeat } from "../contract/queue.ts";
+
+// /readyz: Redis answers, and at least one worker whose sandbox self-check passed has sent a
+// heartbeat within three intervals. The self-check runs in the worker (it refuses to start without
+// it), because the API process may run on a machine without the sandbox.
+
+export interface Readiness {
+  ready: boolean;
+  checks: { redis: boolean; workers: number; sandboxSelfCheck: boolean };
+  reason?: string;
+}
+
+export async function checkReadiness(redis: Redis, config: Config): Promise<Readiness> {
+  const keys = redisKeys(config.QUEUE_PREFIX);
+  try {
+    await redis.ping();
+  } catch {
+    return {
+      ready: false,
+      checks: { redis: false, workers: 0, sandboxSelfCheck: false },
+      reason: "Redis unreachable",
+    };
+  }
+  const since = Date.now() - 3 * config.HEARTBEAT_INTERVAL_MS;
+  const ids = await redis.zrangebyscore(keys.workers, since, "+inf");
+  const infos = ids.length > 0 ? await redis.hmget(keys.workerInfo, ...ids) : [];
+  const healthy = infos.filter((raw) => raw && (JSON.parse(raw) as WorkerHeartbeat).selfCheck.ok).length;
+  const checks = { redis: true, workers: ids.length, sandboxSelfCheck: healthy > 0 };
+  if (healthy === 0)
+    return { ready: false, checks, reason: "no worker with a passing sandbox self-check seen recently" };
+  return { ready: true, checks };
+}

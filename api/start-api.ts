@@ -1,0 +1,59 @@
+import type { AddressInfo } from "node:net";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { type Config, isLoopbackHost } from "../app/config.ts";
+import { CompletionWaiter } from "./completion-waiter.ts";
+import { createApp } from "./create-app.ts";
+import { JobQueue } from "./job-queue.ts";
+import { LanguageCatalog } from "./language-catalog.ts";
+
+// Brings up the API: Redis connection, queue, completion events, language catalog, HTTP server.
+// Refuses to listen beyond loopback without API keys: an open code-execution endpoint on a network
+// is a free compute service for anyone who finds it.
+
+export interface StartedApi {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config, logger: Logger): Promise<StartedApi> {
+  if (!config.REDIS_URL) throw new Error("start API: REDIS_URL is not set");
+  if (!isLoopbackHost(config.HOST) && config.apiKeys.length === 0) {
+    throw new Error(
+      `start API: refusing to listen on non-loopback HOST=${config.HOST} without API keys; ` +
+        "set API_KEYS=key1,key2 (clients send Authorization: Bearer <key>) or use HOST=127.0.0.1",
+    );
+  }
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const waiter = new CompletionWaiter(config.REDIS_URL, config.QUEUE_PREFIX);
+  await waiter.ready();
+  const jobs = new JobQueue(redis, config, waiter);
+  const languages = await LanguageCatalog.load(redis, config);
+  const app = createApp({ config, logger, redis, jobs, languages });
+
+  const server = app.listen(config.PORT, config.HOST);
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  // Keep-alive longer than typical proxies' idle timeout, so they never reuse a closing socket.
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
+  logger.info({ host: config.HOST, port }, "API listening");
+
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await jobs.close();
+      await waiter.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

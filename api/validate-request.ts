@@ -1,0 +1,95 @@
+import type { ZodError } from "zod";
+import type { Config } from "../app/config.ts";
+import { ServiceError } from "../contract/errors.ts";
+import { type JobRequest, JobRequestSchema, type RequestLimits } from "../contract/job-request.ts";
+import type { LanguageDefinition } from "../worker/languages.ts";
+
+// Validation happens once, here at the edge: schema, then the checks that need configuration or
+// the language list (ceilings, language id, entry file, test count). Every error names its field.
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export function fieldProblems(error: ZodError): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join(".") : "(body)",
+    message: issue.message,
+  }));
+}
+
+function validationError(problems: FieldProblem[]): ServiceError {
+  const summary = problems.map((p) => `${p.field}: ${p.message}`).join("; ");
+  return new ServiceError("E_VALIDATION", summary, problems);
+}
+
+const ceilings = (config: Config): Required<RequestLimits> => ({
+  cpuTimeMs: config.MAX_CPU_TIME_MS,
+  wallTimeMs: config.MAX_WALL_TIME_MS,
+  memoryBytes: config.MAX_MEMORY_BYTES,
+  pids: config.MAX_PIDS,
+  outputBytes: config.MAX_OUTPUT_BYTES,
+});
+
+export function validateJobRequest(
+  body: unknown,
+  config: Config,
+  languages: ReadonlyMap<string, LanguageDefinition>,
+): JobRequest {
+  const parsed = JobRequestSchema.safeParse(body);
+  if (!parsed.success) throw validationError(fieldProblems(parsed.error));
+  const request = parsed.data;
+
+  const language = languages.get(request.language);
+  if (!language) throw new ServiceError("E_UNKNOWN_LANGUAGE", request.language, { field: "language" });
+
+  if (request.tests && request.tests.length > config.MAX_TESTS) {
+    throw validationError([{ field: "tests", message: `at most ${config.MAX_TESTS} tests per job` }]);
+  }
+  if (request.files && !request.files.some((file) => file.path === language.sourceFile)) {
+    throw new ServiceError("E_MISSING_ENTRY_FILE", language.sourceFile, { field: "files" });
+  }
+
+  const max = ceilings(config);
+  for (const key of Object.keys(max) as (keyof RequestLimits)[]) {
+    const asked = request.limits[key];
+    if (asked !== undefined && asked > max[key]) {
+      throw new ServiceError(
+        "E_LIMIT_ABOVE_CEILING",
+        `limits.${key}: ${asked} is above the maximum ${max[key]}`,
+        {
+          field: `limits.${key}`,
+          maximum: max[key],
+        },
+      );
+    }
+  }
+  return request;
+}
+
+/** `?waitMs=` of POST /run: a whole number of milliseconds up to RUN_WAIT_MAX_MS. */
+export function parseWaitMs(raw: unknown, config: Config): number {
+  if (raw === undefined) return Math.min(config.RUN_WAIT_DEFAULT_MS, config.RUN_WAIT_MAX_MS);
+  const value = typeof raw === "string" && /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(value) || value > config.RUN_WAIT_MAX_MS) {
+    throw validationError([
+      {
+        field: "waitMs",
+        message: `must be a whole number of milliseconds from 0 to ${config.RUN_WAIT_MAX_MS}`,
+      },
+    ]);
+  }
+  return value;
+}
+
+/** Idempotency-Key header: 1–255 visible ASCII characters. */
+export function parseIdempotencyKey(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(raw)) {
+    throw validationError([
+      { field: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" },
+    ]);
+  }
+  return raw;
+}

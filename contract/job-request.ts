@@ -1,0 +1,97 @@
+import { z } from "zod";
+
+// The job request: the body of POST /run and POST /jobs, and the data of every queued job.
+// The API parses it once at the edge; the worker parses job.data with the same schema, because the
+// queue is a trust boundary too (another API version, or a hand-edited job, may have put it there).
+// Operator ceilings (config) are checked by the API after parsing, since they are not static.
+
+/** Relative path of a job file inside the work dir: plain segments only, no "..", no leading "/". */
+const filePathPattern =
+  /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$/;
+const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export const JobFileSchema = z
+  .object({
+    path: z
+      .string()
+      .max(255)
+      .regex(filePathPattern, "must be a relative path of plain segments (letters, digits, . _ + -)"),
+    content: z.string(),
+    encoding: z.enum(["utf8", "base64"]).default("utf8"),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    if (file.encoding === "base64" && !base64Pattern.test(file.content)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["content"], message: "is not valid base64" });
+    }
+  });
+
+export const CompareModeSchema = z.enum(["exact", "trim", "tokens", "float"]);
+
+export const JobTestSchema = z
+  .object({
+    stdin: z.string().default(""),
+    expectedOutput: z.string(),
+  })
+  .strict();
+
+/** Per-run limits a request may set; each is checked against the operator's ceiling by the API. */
+export const RequestLimitsSchema = z
+  .object({
+    /** CPU time, user + system, all processes of one run. */
+    cpuTimeMs: z.number().int().positive(),
+    /** Wall-clock time of one run. */
+    wallTimeMs: z.number().int().positive(),
+    /** RAM of one run (no swap); files written to the work dir and /tmp count too. */
+    memoryBytes: z.number().int().positive(),
+    /** Tasks (processes + threads) alive at once. */
+    pids: z.number().int().positive(),
+    /** Captured bytes per stream (stdout, stderr). */
+    outputBytes: z.number().int().positive(),
+  })
+  .partial()
+  .strict();
+
+export const JobRequestSchema = z
+  .object({
+    language: z.string().min(1).max(64),
+    source: z.string().optional(),
+    files: z.array(JobFileSchema).min(1).max(64).optional(),
+    /** Used when there are no tests. */
+    stdin: z.string().default(""),
+    args: z.array(z.string().max(4096)).max(64).default([]),
+    tests: z.array(JobTestSchema).min(1).optional(),
+    compare: CompareModeSchema.default("trim"),
+    limits: RequestLimitsSchema.default({}),
+  })
+  .strict()
+  .superRefine((req, ctx) => {
+    if ((req.source === undefined) === (req.files === undefined)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["source"],
+        message: "exactly one of source or files is required",
+      });
+    }
+    if (req.files) {
+      const seen = new Set<string>();
+      req.files.forEach((file, index) => {
+        if (seen.has(file.path)) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ["files", index, "path"],
+            message: `duplicates an earlier file path "${file.path}"`,
+          });
+        }
+        seen.add(file.path);
+      });
+    }
+  });
+
+export type JobFile = z.infer<typeof JobFileSchema>;
+export type JobTest = z.infer<typeof JobTestSchema>;
+export type CompareMode = z.infer<typeof CompareModeSchema>;
+export type RequestLimits = z.infer<typeof RequestLimitsSchema>;
+export type JobRequest = z.infer<typeof JobRequestSchema>;
+/** What a client may send (defaults not yet applied). */
+export type JobRequestInput = z.input<typeof JobRequestSchema>;

@@ -1,0 +1,115 @@
+import type { Config } from "../app/config.ts";
+import type { JobRequest } from "../contract/job-request.ts";
+import type { JobResult, Step } from "../contract/job-result.ts";
+import type { SandboxReport, SandboxSpec } from "../native/types.ts";
+import { buildSandboxSpec, compileLimits, runLimits } from "./build-sandbox-spec.ts";
+import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
+import type { LanguageDefinition } from "./languages.ts";
+import { stepFromReport } from "./step-from-report.ts";
+import { createWorkDir, jobFiles, removeWorkDir, slotHostUid } from "./work-dir.ts";
+
+// Theory of operation: one job = one work dir + one sandbox per step. The work dir gets the job's
+// files; the compile step (compiled languages only) runs with the dir writable and the language's
+// compile limits; then every test (or the single plain-stdin run) runs in a fresh sandbox with the
+// dir read-only, so no run can leave anything for the next. Runs stop at the first compile error;
+// all tests run even after a failing one, since graders want every verdict. The dir is removed in a
+// finally, whatever happened.
+
+export type RunSandbox = (spec: SandboxSpec, opts?: { signal?: AbortSignal }) => Promise<SandboxReport>;
+
+export interface RunJobContext {
+  config: Config;
+  runSandbox: RunSandbox;
+  slot: number;
+  uidBase: number;
+  signal: AbortSignal;
+}
+
+/** A sandbox failed to set up: the queue retries the job (the only retried outcome). */
+export class SandboxSetupError extends Error {
+  constructor(readonly step: Step) {
+    super(`sandbox setup failed: ${step.error ?? "unknown step"}`);
+    this.name = "SandboxSetupError";
+  }
+}
+
+/** The job's signal was aborted (cancel or shutdown); signal.reason says which. */
+export class JobAbortedError extends Error {
+  constructor(readonly reason: unknown) {
+    super(`job aborted: ${String(reason)}`);
+    this.name = "JobAbortedError";
+  }
+}
+
+export interface RunJobOptions {
+  /** When true a setup failure throws SandboxSetupError; on the last attempt it becomes an internal_error result. */
+  throwOnSetupError: boolean;
+}
+
+export async function runJob(
+  id: string,
+  request: JobRequest,
+  language: LanguageDefinition,
+  ctx: RunJobContext,
+  options: RunJobOptions,
+): Promise<JobResult> {
+  const files = jobFiles(request.source, request.files, language.sourceFile);
+  const workDir = await createWorkDir(ctx.config.WORK_ROOT, files, slotHostUid(ctx.uidBase, ctx.slot));
+  try {
+    const step = async (
+      argv: string[],
+      writable: boolean,
+      stdin: Buffer,
+      limits: ReturnType<typeof runLimits>,
+    ) => {
+      const spec = buildSandboxSpec({
+        language,
+        argv,
+        workDir: { path: workDir, writable },
+        stdin,
+        limits,
+        slot: ctx.slot,
+        config: ctx.config,
+      });
+      const report = await ctx.runSandbox(spec, { signal: ctx.signal });
+      if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+      return report;
+    };
+    const failIfSetup = (result: Step) => {
+      if (result.verdict === "internal_error" && options.throwOnSetupError)
+        throw new SandboxSetupError(result);
+      return result;
+    };
+
+    let compile: Step | null = null;
+    if (language.compile) {
+      const report = await step(language.compile, true, Buffer.alloc(0), compileLimits(language, ctx.config));
+      compile = failIfSetup(stepFromReport(report, classifyCompile(report)));
+      if (!isPassing(compile.verdict)) {
+        return {
+          id,
+          status: "completed",
+          verdict: classifyJob(compile, [], false),
+          language: language.id,
+          compile,
+          runs: [],
+        };
+      }
+    }
+
+    const argv = [...language.run, ...request.args];
+    const limits = runLimits(request.limits, language, ctx.config);
+    const tests = request.tests ?? [{ stdin: request.stdin, expectedOutput: undefined }];
+    const runs: Step[] = [];
+    for (const test of tests) {
+      const report = await step(argv, false, Buffer.from(test.stdin, "utf8"), limits);
+      runs.push(
+        failIfSetup(stepFromReport(report, classifyRun(report, test.expectedOutput, request.compare))),
+      );
+    }
+    const verdict = classifyJob(compile, runs, request.tests !== undefined);
+    return { id, status: "completed", verdict, language: language.id, compile, runs };
+  } finally {
+    await removeWorkDir(workDir);
+  }
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { type Config, sandboxUidBase } from "../app/config.ts";
+import { JobRequestSchema } from "../contract/job-request.ts";
+import type { JobResult } from "../contract/job-result.ts";
+import { QUEUE_NAME, redisKeys, type WorkerHeartbeat } from "../contract/queue.ts";
+import { startHeartbeat } from "./heartbeat.ts";
+import { type LanguageDefinition, loadLanguages } from "./languages.ts";
+import { JobAbortedError, runJob } from "./run-job.ts";
+import { SlotPool } from "./slot-pool.ts";
+
+// Theory of operation: a BullMQ Worker with concurrency = sandbox slots. Each job takes a slot and
+// an AbortController; a Redis pub/sub channel carries cancellations (DELETE /jobs/:id) to whichever
+// worker holds the job, which aborts the running sandbox. Outcomes:
+//   - a result (any verdict, including internal_error on the last attempt) → job completed;
+//   - sandbox setup failure before the last attempt → throw, BullMQ retries with backoff;
+//   - cancelled → UnrecoverableError("cancelled"), never retried;
+//   - worker killed → its lock expires, another worker's stalled check re-queues the job.
+// Shutdown stops fetching, lets running jobs finish until the deadline, then aborts them with a
+// retryable error so they run again elsewhere.
+
+export const CANCELLED_REASON = "cancelled";
+
+export interface StartedWorker {
+  id: string;
+  close(): Promise<void>;
+}
+
+export async function startWorker(config: Config, logger: Logger): Promise<StartedWorker> {
+  if (!config.REDIS_URL) throw new Error("start worker: REDIS_URL is not set");
+  const { configureSandbox, runSandbox, selfCheck } = await import("../native/index.ts");
+  const uidBase = sandboxUidBase(config);
+  configureSandbox(
+    config.SANDBOX_CGROUP_PARENT ? { uidBase, cgroupParent: config.SANDBOX_CGROUP_PARENT } : { uidBase },
+  );
+  const check = await selfCheck();
+  if (!check.ok) throw new Error(`start worker: sandbox self-check failed: ${check.detail}`);
+
+  const resolved = await loadLanguages(config, 0);
+  const languages = new Map<string, LanguageDefinition>(resolved.map((l) => [l.definition.id, l.definition]));
+  const keys = redisKeys(config.QUEUE_PREFIX);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  await redis.set(keys.languages, JSON.stringify(resolved.map((l) => l.info)));
+
+  const id = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const log = logger.child({ worker: id });
+  const slots = new SlotPool(config.WORKER_SLOTS);
+  const controllers = new Map<string, AbortController>();
+
+  const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  subscriber.on("message", (_channel: string, jobId: string) =>
+    controllers.get(jobId)?.abort(CANCELLED_REASON),
+  );
+  await subscriber.subscribe(keys.cancelChannel);
+
+  const processJob = async (job: Job): Promise<JobResult> => {
+    const jobId = job.id as string;
+    const parsed = JobRequestSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message}`);
+    const language = languages.get(parsed.data.language);
+    if (!language)
+      throw new UnrecoverableError(`language ${parsed.data.language} is not available on this worker`);
+
+    // Register before checking the marker: DELETE sets the marker, then publishes, so a cancel is
+    // seen either here or by the subscriber.
+    const controller = new AbortController();
+    controllers.set(jobId, controller);
+    const slot = slots.acquire();
+    try {
+      if (await redis.exists(keys.cancelled(jobId))) throw new UnrecoverableError(CANCELLED_REASON);
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const ctx = { config, runSandbox, slot, uidBase, signal: controller.signal };
+      const result = await runJob(jobId, parsed.data, language, ctx, { throwOnSetupError: !lastAttempt });
+      log.info({ jobId, verdict: result.verdict, slot }, "job finished");
+      return result;
+    } catch (error) {
+      if (error instanceof JobAbortedError) {
+        if (error.reason === CANCELLED_REASON) throw new UnrecoverableError(CANCELLED_REASON);
+        throw new Error("worker shut down while the job ran; it will be retried");
+      }
+      throw error;
+    } finally {
+      slots.release(slot);
+      controllers.delete(jobId);
+    }
+  };
+
+  const worker = new Worker(QUEUE_NAME, processJob, {
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_SLOTS,
+    lockDuration: config.LOCK_DURATION_MS,
+    stalledInterval: config.STALLED_INTERVAL_MS,
+    maxStalledCount: config.MAX_STALLED_COUNT,
+  });
+  worker.on("error", (error) => log.error({ err: error }, "worker error"));
+  worker.on("failed", (job, error) => log.warn({ jobId: job?.id, reason: error.message }, "job failed"));
+  await worker.waitUntilReady();
+
+  const info: WorkerHeartbeat = {
+    id,
+    pid: process.pid,
+    host: os.hostname(),
+    slots: config.WORKER_SLOTS,
+    selfCheck: check,
+    startedAt: new Date().toISOString(),
+  };
+  const heartbeat = startHeartbeat(redis, keys, info, config.HEARTBEAT_INTERVAL_MS, log);
+  log.info({ slots: config.WORKER_SLOTS, uidBase, languages: [...languages.keys()] }, "worker started");
+
+  let closed: Promise<void> | null = null;
+  const close = async () => {
+    log.info({ running: controllers.size }, "worker stopping");
+    await heartbeat.stop();
+    const deadline = setTimeout(() => {
+      log.warn({ running: controllers.size }, "shutdown deadline passed; stopping running jobs for retry");
+      for (const controller of controllers.values()) controller.abort("shutdown");
+    }, config.SHUTDOWN_DEADLINE_MS);
+    try {
+      await worker.close();
+    } finally {
+      clearTimeout(deadline);
+      subscriber.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+    }
+    log.info("worker stopped");
+  };
+  return {
+    id,
+    close: () => {
+      closed ??= close();
+      return closed;
+    },
+  };
+}

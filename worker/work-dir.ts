@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import { chmod, chown, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { JobFile } from "../contract/job-request.ts";
+
+// The per-job work dir, bound at /box inside each step's sandbox. It lives on tmpfs (WORK_ROOT,
+// default /dev/shm) so the files a compile step writes are charged to that step's memory cgroup.
+// It belongs to the slot's unprivileged host uid (the sandbox maps uid 1000 inside to it) with mode
+// 0700, so no other slot's job can read it. The owner of a work dir is the job that created it:
+// removeWorkDir() runs in a finally on every path.
+
+export const SANDBOX_INNER_UID = 1000;
+
+export function slotHostUid(uidBase: number, slot: number): number {
+  return uidBase + slot * 65536 + SANDBOX_INNER_UID;
+}
+
+export async function createWorkDir(
+  workRoot: string,
+  files: { path: string; data: Buffer }[],
+  hostUid: number,
+) {
+  await mkdir(workRoot, { recursive: true, mode: 0o711 });
+  const dir = path.join(workRoot, `job-${randomUUID()}`);
+  await mkdir(dir, { mode: 0o700 });
+  for (const file of files) {
+    // Paths were validated as plain relative segments at the edge; resolve once more so a bug there
+    // can never write outside the dir.
+    const target = path.resolve(dir, file.path);
+    if (!target.startsWith(`${dir}/`)) throw new Error(`write job file ${file.path}: escapes the work dir`);
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await writeFile(target, file.data, { mode: 0o600 });
+  }
+  await chownTree(dir, hostUid);
+  await chmod(dir, 0o700);
+  return dir;
+}
+
+async function chownTree(dir: string, uid: number): Promise<void> {
+  await chown(dir, uid, uid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(full, uid);
+    else await chown(full, uid, uid);
+  }
+}
+
+export async function removeWorkDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** The files of a request as bytes: `source` becomes the language's entry file. */
+export function jobFiles(source: string | undefined, files: JobFile[] | undefined, sourceFile: string) {
+  if (files) {
+    return files.map((f) => ({
+      path: f.path,
+      data: Buffer.from(f.content, f.encoding === "base64" ? "base64" : "utf8"),
+    }));
+  }
+  return [{ path: sourceFile, data: Buffer.from(source ?? "", "utf8") }];
+}
