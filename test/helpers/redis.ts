@@ -1,0 +1,36 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { RedisServer } from "../../app/redis-server.ts";
+
+// A real redis-server for one test file: free port, temp data dir (AOF on), removed on stop.
+// restart() keeps port and dir, so the AOF is replayed — the durability test uses it.
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  dir: string;
+  pid: () => number | undefined;
+  /** Stops redis-server (SIGKILL by default: nothing gets a chance to flush) and starts it again. */
+  restart(signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestRedis(): Promise<TestRedis> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "cellblock-test-redis-"));
+  const server = await RedisServer.start({ dir });
+  return {
+    url: server.url,
+    port: server.port,
+    dir,
+    pid: () => server.pid,
+    async restart(signal: NodeJS.Signals = "SIGKILL") {
+      await server.stop(signal);
+      await server.launch();
+    },
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

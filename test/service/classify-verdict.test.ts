@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import type { Step } from "../../contract/job-result.ts";
+import type { SandboxReport } from "../../native/types.ts";
+import { classifyCompile, classifyJob, classifyRun } from "../../worker/classify-verdict.ts";
+
+const report = (overrides: Partial<SandboxReport>): SandboxReport => ({
+  status: "ok",
+  exitCode: 0,
+  signal: null,
+  stopReason: null,
+  stdout: Buffer.from("3\n"),
+  stderr: Buffer.alloc(0),
+  stdoutTruncated: false,
+  stderrTruncated: false,
+  cpuTimeMs: 1,
+  cpuUserMs: 1,
+  cpuSystemMs: 0,
+  wallTimeMs: 2,
+  peakMemoryBytes: 1024,
+  oomKilled: false,
+  pidsLimitHit: false,
+  setupError: null,
+  ...overrides,
+});
+
+const step = (verdict: Step["verdict"]) => ({ verdict }) as Step;
+
+describe("classify-verdict", () => {
+  it("a clean exit is ok without a test and accepted or wrong_answer with one", () => {
+    expect(classifyRun(report({}), undefined, "trim")).toBe("ok");
+    expect(classifyRun(report({}), "3", "trim")).toBe("accepted");
+    expect(classifyRun(report({}), "4", "trim")).toBe("wrong_answer");
+  });
+
+  it("limits and crashes win over the output, even when the output matches", () => {
+    expect(classifyRun(report({ status: "time_limit" }), "3\n", "trim")).toBe("time_limit");
+    expect(classifyRun(report({ status: "memory_limit" }), "3\n", "trim")).toBe("memory_limit");
+    expect(classifyRun(report({ status: "output_limit" }), "3\n", "trim")).toBe("output_limit");
+    expect(classifyRun(report({ status: "runtime_error", exitCode: 1 }), "3\n", "trim")).toBe(
+      "runtime_error",
+    );
+  });
+
+  it("a sandbox setup failure is an internal_error, never the program's fault", () => {
+    expect(classifyRun(report({ status: "setup_error" }), undefined, "trim")).toBe("internal_error");
+    expect(classifyCompile(report({ status: "setup_error" }))).toBe("internal_error");
+  });
+
+  it("any compiler failure, including its time limit, is a compile_error", () => {
+    expect(classifyCompile(report({ status: "runtime_error", exitCode: 1 }))).toBe("compile_error");
+    expect(classifyCompile(report({ status: "time_limit" }))).toBe("compile_error");
+    expect(classifyCompile(report({}))).toBe("ok");
+  });
+
+  it("the job's verdict is the first non-passing step's, else ok or accepted", () => {
+    expect(classifyJob(null, [step("ok")], false)).toBe("ok");
+    expect(classifyJob(step("ok"), [step("accepted"), step("accepted")], true)).toBe("accepted");
+    expect(classifyJob(null, [step("accepted"), step("time_limit"), step("wrong_answer")], true)).toBe(
+      "time_limit",
+    );
+    expect(classifyJob(step("compile_error"), [], true)).toBe("compile_error");
+  });
+});
