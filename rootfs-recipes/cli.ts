@@ -1,0 +1,58 @@
+import { buildImage } from "./lib/build-image.ts";
+import { imagesRootFromEnv } from "./lib/image-paths.ts";
+import { listRecipeNames, loadRecipe } from "./lib/load-recipe.ts";
+
+// `npm run images:<verb> -- …`: build, verify, gc, export, import. Each verb is a thin call into
+// lib/; the exit code is non-zero when anything failed so CI can gate on it.
+
+const USAGE = `usage: node --import tsx rootfs-recipes/cli.ts <verb> [args]
+  build <name…> | --all    build, verify and publish images (no-op when up to date)
+  verify [name…]           re-run every language's test in the sandbox; print a table
+  gc [--dry-run]           remove images no recipe's newest verified image needs and no worker uses
+  export <name> [--out D]  write <name>-<hash12>.tar and its .manifest.json into D (default .)
+  import <file.tar>        check and install an exported image
+environment: CELLBLOCK_IMAGES (images root, default /var/lib/cellblock/images)`;
+
+async function buildableNames(args: string[]): Promise<string[]> {
+  if (args.includes("--all")) return (await listRecipeNames()).filter((n) => n !== "host");
+  return args;
+}
+
+async function build(args: string[]): Promise<number> {
+  const root = imagesRootFromEnv();
+  const names = await buildableNames(args);
+  if (names.length === 0) throw new Error("build: name a recipe or pass --all");
+  const failures: string[] = [];
+  for (const name of names) {
+    try {
+      await buildImage(await loadRecipe(name), root);
+    } catch (error) {
+      // Keep going: one broken recipe must not stop the others in --all.
+      failures.push(name);
+      process.stderr.write(`build ${name}: ${(error as Error).message}\n`);
+    }
+  }
+  if (failures.length > 0) process.stderr.write(`build: failed: ${failures.join(", ")}\n`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...args] = argv;
+  switch (verb) {
+    case "build":
+      return build(args);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 1;
+  },
+);

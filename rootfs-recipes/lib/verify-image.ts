@@ -1,0 +1,136 @@
+import { chown, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { LanguageLimits } from "../../contract/language.ts";
+import type { RecipeLanguage } from "../../contract/recipe.ts";
+import type { SandboxLimits, SandboxReport, SandboxSpec } from "../../native/types.ts";
+import type { LanguageCheck } from "./manifest.ts";
+
+// An image is used only after each of its languages compiled and ran its test program inside our
+// own sandbox, on that image, exactly as a job would: read-only image as "/", a writable work dir
+// at /box owned by the slot's uid 1000, the language's argv and limits. A hello-world that passes
+// in a chroot but not in the sandbox (missing /proc use, a setuid helper, a JVM over its memory
+// limit) is caught here, not by the first user.
+
+/** Sandbox slot used for verification; high so it does not collide with a local worker's slots 0..N. */
+export const VERIFY_SLOT = Number(process.env.CELLBLOCK_VERIFY_SLOT ?? 60);
+
+/** Host uid that the sandbox maps to uid 1000 inside (see native: "0 <200000 + slot*65536> 65536"). */
+export function hostUidForSlot(slot: number): number {
+  return 200_000 + slot * 65_536 + 1000;
+}
+
+// Verification limits when a language sets none; generous because a cold cache on a busy
+// 2-core machine is slower than steady-state jobs.
+const DEFAULT_LIMITS: SandboxLimits = {
+  cpuTimeMs: 10_000,
+  wallTimeMs: 30_000,
+  memoryBytes: 512 * 2 ** 20,
+  pids: 64,
+  outputBytes: 1 << 20,
+  fileSizeBytes: 64 * 2 ** 20,
+  openFiles: 256,
+  stackBytes: 64 * 2 ** 20,
+  tmpfsBytes: 128 * 2 ** 20,
+  cpuQuotaPercent: 0,
+};
+
+type RunSandbox = (spec: SandboxSpec) => Promise<SandboxReport>;
+
+async function loadSandbox(): Promise<RunSandbox> {
+  try {
+    // Imported lazily: building and exporting images must not need the addon, only verification does.
+    const native = await import("../../native/index.ts");
+    return native.runSandbox as RunSandbox;
+  } catch (error) {
+    throw new Error(
+      `load the sandbox addon: ${(error as Error).message} (build it with: node scripts/build-native.mjs)`,
+    );
+  }
+}
+
+function firstLine(report: SandboxReport): string {
+  const text = `${report.stdout.toString("utf8")}\n${report.stderr.toString("utf8")}`;
+  return (
+    text
+      .split("\n")
+      .find((line) => line.trim() !== "")
+      ?.trim() ?? ""
+  );
+}
+
+function describeFailure(step: string, report: SandboxReport): string {
+  if (report.setupError)
+    return `${step}: sandbox setup failed at ${report.setupError.step}: ${report.setupError.code}`;
+  const how = report.signal ?? (report.exitCode !== null ? `exit ${report.exitCode}` : report.status);
+  const stderr = report.stderr.toString("utf8").trim().slice(0, 400);
+  return `${step}: ${report.status} (${how}${report.stopReason ? `, ${report.stopReason}` : ""})${stderr ? `: ${stderr}` : ""}`;
+}
+
+export async function verifyLanguage(
+  runSandbox: RunSandbox,
+  rootfs: string,
+  language: RecipeLanguage,
+  slot = VERIFY_SLOT,
+): Promise<LanguageCheck> {
+  const work = await mkdtemp(path.join(os.tmpdir(), `cellblock-verify-${language.id}-`));
+  try {
+    const uid = hostUidForSlot(slot);
+    await chown(work, uid, uid);
+    const source = path.join(work, language.sourceFile);
+    await writeFile(source, language.test.source);
+    await chown(source, uid, uid);
+    const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8", ...language.env };
+    const run = (argv: string[], stdin: string, limits: LanguageLimits) =>
+      runSandbox({
+        rootfs: { kind: "image", path: rootfs },
+        binds: [{ source: work, target: "/box", writable: true }],
+        argv,
+        env,
+        cwd: "/box",
+        stdin: Buffer.from(stdin),
+        limits: { ...DEFAULT_LIMITS, ...limits },
+        slot,
+      });
+    const versionReport = await run(language.versionCommand, "", language.limits);
+    const version = firstLine(versionReport);
+    const check: LanguageCheck = {
+      language: language.id,
+      version,
+      compileMs: null,
+      runMs: 0,
+      ok: false,
+      error: null,
+    };
+    if (versionReport.status !== "ok" || versionReport.exitCode !== 0) {
+      return { ...check, error: describeFailure("version", versionReport) };
+    }
+    if (language.compile) {
+      const compiled = await run(language.compile, "", language.compileLimits);
+      check.compileMs = compiled.wallTimeMs;
+      if (compiled.status !== "ok" || compiled.exitCode !== 0)
+        return { ...check, error: describeFailure("compile", compiled) };
+    }
+    const ran = await run(language.run, language.test.stdin, language.limits);
+    check.runMs = ran.wallTimeMs;
+    if (ran.status !== "ok" || ran.exitCode !== 0) return { ...check, error: describeFailure("run", ran) };
+    const output = ran.stdout.toString("utf8");
+    if (output !== language.test.expectedOutput) {
+      return {
+        ...check,
+        error: `run: expected ${JSON.stringify(language.test.expectedOutput)}, got ${JSON.stringify(output.slice(0, 200))}`,
+      };
+    }
+    return { ...check, ok: true };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Verifies every language of an image, one at a time (compilers are memory-hungry). */
+export async function verifyImage(rootfs: string, languages: RecipeLanguage[]): Promise<LanguageCheck[]> {
+  const runSandbox = await loadSandbox();
+  const checks: LanguageCheck[] = [];
+  for (const language of languages) checks.push(await verifyLanguage(runSandbox, rootfs, language));
+  return checks;
+}
