@@ -11,5 +11,5 @@ export type {
   SetupError,
   StopReason,
 } from "./types.ts";
-export { configureSandbox, runSandbox, sandboxHostInfo, selfCheck } from "./run-sandbox.ts";
+export { configureSandbox, jobHostId, runSandbox, sandboxHostInfo, selfCheck } from "./run-sandbox.ts";
 export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";

@@ -1,0 +1,326 @@
+// N-API glue, kept thin: configure() once per process (seccomp compiled, cgroup layout recorded),
+// run(spec) per container. Each run gets a dedicated native thread (never the libuv pool: a run
+// blocks for its whole wall time) and resolves a promise through a thread-safe function. The spec
+// arrives already validated and normalized by native/run-sandbox.ts.
+#include "mount-plan.h"
+#include "seccomp-policy.h"
+#include "supervise.h"
+
+#include <napi.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <thread>
+#include <unistd.h>
+
+namespace cellblock {
+namespace {
+
+struct Host {
+    bool configured = false;
+    sb_cgroup_host cgroups{};
+    sock_fprog seccomp{};
+    std::string newRoot;
+    std::string hostname;
+    int capLastCap = 40;
+    int ncpus = 1;
+};
+Host g_host;
+std::atomic<unsigned long> g_seq{0};
+
+struct RunState {
+    struct sb_run run{};
+    MountPlan plan;
+    std::vector<std::string> argvStore, envStore;
+    std::vector<char *> argv, envp;
+    std::string cwd, stdinData;
+    std::mutex mu;
+    int cancelFd = -1;
+    bool done = false;
+    Napi::Promise::Deferred deferred;
+    Napi::ThreadSafeFunction tsfn;
+    explicit RunState(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+std::string str(const Napi::Object &o, const char *key) {
+    return o.Get(key).As<Napi::String>().Utf8Value();
+}
+double num(const Napi::Object &o, const char *key) {
+    return o.Get(key).As<Napi::Number>().DoubleValue();
+}
+
+std::string stepName(const RunState &s) {
+    int step = s.run.setup_step;
+    if (step >= 0 && step < static_cast<int>(s.plan.ops().size())) return s.plan.ops()[step].step;
+    switch (step) {
+    case SB_STEP_WAIT_GO: return "wait for the parent";
+    case SB_STEP_FDS: return "close inherited descriptors";
+    case SB_STEP_IDS_ROOT: return "become root of the user namespace";
+    case SB_STEP_UNSHARE_CGROUP: return "unshare the cgroup namespace";
+    case SB_STEP_MAKE_PRIVATE: return "make mounts private";
+    case SB_STEP_PIVOT: return "pivot_root into the new root";
+    case SB_STEP_DETACH_OLD_ROOT: return "detach the old root";
+    case SB_STEP_CHDIR_ROOT: return "make the root read-only";
+    case SB_STEP_HOSTNAME: return "set the hostname";
+    case SB_STEP_SPAWN_PAYLOAD: return "spawn the payload";
+    case SB_STEP_SETSID: return "setsid";
+    case SB_STEP_STDIO: return "set up stdio";
+    case SB_STEP_RLIMITS: return "set rlimits";
+    case SB_STEP_CAPS: return "drop capabilities";
+    case SB_STEP_IDS_JOB: return "switch to the job's uid/gid";
+    case SB_STEP_CWD: return "chdir to the working directory";
+    case SB_STEP_NO_NEW_PRIVS: return "set no_new_privs";
+    case SB_STEP_SECCOMP: return "install the seccomp filter";
+    case SB_STEP_EXEC: return "execve " + s.argvStore[0];
+    default: return "prepare the container";
+    }
+}
+
+Napi::Value buffer(Napi::Env env, sb_buf &b) {
+    if (!b.data) return Napi::Buffer<char>::New(env, 0);
+    char *data = b.data;
+    b.data = nullptr;
+    return Napi::Buffer<char>::New(env, data, b.len, [](Napi::Env, char *p) { free(p); });
+}
+
+Napi::Object report(Napi::Env env, RunState &s) {
+    const struct sb_run &r = s.run;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("status", static_cast<int>(r.status));
+    o.Set("stop", static_cast<int>(r.stop));
+    o.Set("exitCode", r.exit_code);
+    o.Set("signal", r.signal);
+    o.Set("stdout", buffer(env, s.run.out));
+    o.Set("stderr", buffer(env, s.run.err));
+    o.Set("stdoutTruncated", r.out.truncated != 0);
+    o.Set("stderrTruncated", r.err.truncated != 0);
+    o.Set("wallNs", static_cast<double>(r.wall_ns));
+    o.Set("cpuNs", static_cast<double>(r.stats.cpu_ns));
+    o.Set("userNs", static_cast<double>(r.stats.user_ns));
+    o.Set("systemNs", static_cast<double>(r.stats.system_ns));
+    o.Set("peakBytes", static_cast<double>(r.stats.peak_bytes));
+    o.Set("oomKills", static_cast<double>(r.stats.oom_kills));
+    o.Set("pidsMaxHits", static_cast<double>(r.stats.pids_max_hits));
+    if (r.status == SB_SETUP_ERROR) {
+        o.Set("setupStep", r.setup_step >= 0 || r.setup_step >= SB_STEP_WAIT_GO ? stepName(s) : std::string(r.setup_msg));
+        o.Set("setupErrno", r.setup_errno);
+        o.Set("setupMessage", std::string(r.setup_msg));
+    }
+    return o;
+}
+
+void runThread(std::shared_ptr<RunState> s) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, nullptr); // signals belong to Node's threads, not ours
+    sb_run(&s->run);
+    {
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->done = true;
+        close(s->cancelFd);
+        s->cancelFd = -1;
+    }
+    auto *keep = new std::shared_ptr<RunState>(s);
+    s->tsfn.BlockingCall(keep, [](Napi::Env env, Napi::Function, std::shared_ptr<RunState> *p) {
+        std::shared_ptr<RunState> st = *p;
+        delete p;
+        st->deferred.Resolve(report(env, *st));
+        free(st->run.out.data);
+        free(st->run.err.data);
+    });
+    s->tsfn.Release();
+}
+
+Napi::Value Configure(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    Napi::Object cfg = info[0].As<Napi::Object>();
+    Host h;
+    h.cgroups.version = static_cast<int>(num(cfg, "cgroupVersion"));
+    Napi::Array parents = cfg.Get("cgroupParents").As<Napi::Array>();
+    for (uint32_t i = 0; i < parents.Length() && i < SB_CG_N; i++)
+        snprintf(h.cgroups.parent[i], SB_CG_PATH, "%s", parents.Get(i).As<Napi::String>().Utf8Value().c_str());
+    h.newRoot = str(cfg, "newRoot");
+    h.hostname = str(cfg, "hostname");
+    h.capLastCap = static_cast<int>(num(cfg, "capLastCap"));
+    h.ncpus = static_cast<int>(num(cfg, "ncpus"));
+    if (!g_host.seccomp.filter) {
+        char err[256];
+        if (sb_seccomp_compile(&h.seccomp, err, sizeof err) < 0) {
+            Napi::Error::New(env, err).ThrowAsJavaScriptException();
+            return env.Undefined();
+        }
+    } else {
+        h.seccomp = g_host.seccomp;
+    }
+    h.configured = true;
+    g_host = h;
+    return Napi::Number::New(env, h.seccomp.len);
+}
+
+Napi::Value Run(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!g_host.configured) {
+        Napi::Error::New(env, "cellblock sandbox: configure() was not called").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    Napi::Object spec = info[0].As<Napi::Object>();
+    auto s = std::make_shared<RunState>(env);
+    struct sb_run &r = s->run;
+
+    MountRequest mreq;
+    mreq.hostLayout = str(spec, "rootfsKind") == "host";
+    mreq.imagePath = str(spec, "rootfsPath");
+    mreq.tmpfsBytes = static_cast<unsigned long long>(num(spec, "tmpfsBytes"));
+    mreq.newRoot = g_host.newRoot;
+    mreq.hostname = g_host.hostname;
+    Napi::Array binds = spec.Get("binds").As<Napi::Array>();
+    for (uint32_t i = 0; i < binds.Length(); i++) {
+        Napi::Object b = binds.Get(i).As<Napi::Object>();
+        mreq.binds.push_back({str(b, "source"), str(b, "target"), b.Get("writable").As<Napi::Boolean>().Value()});
+    }
+    std::string planErr = s->plan.build(mreq);
+
+    Napi::Array argv = spec.Get("argv").As<Napi::Array>();
+    for (uint32_t i = 0; i < argv.Length(); i++) s->argvStore.push_back(argv.Get(i).As<Napi::String>().Utf8Value());
+    Napi::Array envv = spec.Get("env").As<Napi::Array>();
+    for (uint32_t i = 0; i < envv.Length(); i++) s->envStore.push_back(envv.Get(i).As<Napi::String>().Utf8Value());
+    for (auto &a : s->argvStore) s->argv.push_back(a.data());
+    s->argv.push_back(nullptr);
+    for (auto &e : s->envStore) s->envp.push_back(e.data());
+    s->envp.push_back(nullptr);
+    s->cwd = str(spec, "cwd");
+    Napi::Buffer<char> in = spec.Get("stdin").As<Napi::Buffer<char>>();
+    s->stdinData.assign(in.Data(), in.Length());
+
+    sb_plan &p = r.plan;
+    p.ops = s->plan.ops().data();
+    p.n_ops = static_cast<int>(s->plan.ops().size());
+    p.newroot = g_host.newRoot.c_str();
+    p.argv = s->argv.data();
+    p.envp = s->envp.data();
+    p.cwd = s->cwd.c_str();
+    p.hostname = g_host.hostname.c_str();
+    p.job_uid = 1000;
+    p.job_gid = 1000;
+    p.cap_last_cap = g_host.capLastCap;
+    p.seccomp = &g_host.seccomp;
+    const double cpuMs = num(spec, "cpuTimeMs");
+    const rlim_t cpuSoft = static_cast<rlim_t>(cpuMs / 1000.0) + 2; // backstop only: the cgroup watch acts first
+    const struct {
+        int res;
+        rlim_t soft, hard;
+    } lims[SB_RLIMIT_COUNT] = {
+        {RLIMIT_CORE, 0, 0},
+        {RLIMIT_FSIZE, static_cast<rlim_t>(num(spec, "fileSizeBytes")), static_cast<rlim_t>(num(spec, "fileSizeBytes"))},
+        {RLIMIT_NOFILE, static_cast<rlim_t>(num(spec, "openFiles")), static_cast<rlim_t>(num(spec, "openFiles"))},
+        {RLIMIT_STACK, static_cast<rlim_t>(num(spec, "stackBytes")), static_cast<rlim_t>(num(spec, "stackBytes"))},
+        {RLIMIT_CPU, cpuSoft, cpuSoft + 1},
+        {RLIMIT_MSGQUEUE, 65536, 65536},
+    };
+    for (int i = 0; i < SB_RLIMIT_COUNT; i++) {
+        p.rlimit_resource[i] = lims[i].res;
+        p.rlimit_value[i].rlim_cur = lims[i].soft;
+        p.rlimit_value[i].rlim_max = lims[i].hard;
+    }
+
+    r.cg_host = &g_host.cgroups;
+    snprintf(r.cg_name, sizeof r.cg_name, "%d-s%d-%lu", static_cast<int>(getpid()),
+             static_cast<int>(num(spec, "slot")), g_seq.fetch_add(1));
+    r.cg_limits.memory_bytes = static_cast<uint64_t>(num(spec, "memoryBytes"));
+    r.cg_limits.pids = static_cast<uint64_t>(num(spec, "pids"));
+    r.cg_limits.cpu_quota_percent = static_cast<unsigned>(num(spec, "cpuQuotaPercent"));
+    r.cpu_limit_ns = static_cast<uint64_t>(cpuMs * 1e6);
+    r.wall_limit_ns = static_cast<uint64_t>(num(spec, "wallTimeMs") * 1e6);
+    r.output_limit = static_cast<size_t>(num(spec, "outputBytes"));
+    r.stdin_data = s->stdinData.data();
+    r.stdin_len = s->stdinData.size();
+    r.host_id_base = static_cast<unsigned>(num(spec, "hostIdBase"));
+    r.ncpus = g_host.ncpus;
+    s->cancelFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    r.cancel_fd = s->cancelFd;
+
+    Napi::Promise promise = s->deferred.Promise();
+    Napi::Function cancel = Napi::Function::New(env, [s](const Napi::CallbackInfo &ci) -> Napi::Value {
+        std::lock_guard<std::mutex> lock(s->mu);
+        if (!s->done && s->cancelFd >= 0) {
+            uint64_t one = 1;
+            if (write(s->cancelFd, &one, sizeof one) < 0) { /* a cancel is already pending */
+            }
+        }
+        return ci.Env().Undefined();
+    });
+    Napi::Object handle = Napi::Object::New(env);
+    handle.Set("promise", promise);
+    handle.Set("cancel", cancel);
+
+    if (!planErr.empty() || s->cancelFd < 0) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("status", static_cast<int>(SB_SETUP_ERROR));
+        o.Set("setupStep", planErr.empty() ? "create the cancel eventfd" : "plan the mounts");
+        o.Set("setupErrno", planErr.empty() ? errno : ENOENT);
+        o.Set("setupMessage", planErr.empty() ? std::string(strerror(errno)) : planErr);
+        if (s->cancelFd >= 0) close(s->cancelFd);
+        s->done = true;
+        s->deferred.Resolve(o);
+        return handle;
+    }
+    s->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
+                                            "cellblock-run", 0, 1);
+    std::thread(runThread, s).detach();
+    return handle;
+}
+
+Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
+    // Tests only: run the real cgroup code against a fixture directory (no cgroupfs needed).
+    Napi::Env env = info.Env();
+    Napi::Object a = info[0].As<Napi::Object>();
+    sb_cg_fixture_mode = 1;
+    sb_cgroup_host host{};
+    host.version = static_cast<int>(num(a, "version"));
+    std::string parent = str(a, "parent");
+    for (int i = 0; i < SB_CG_N; i++) snprintf(host.parent[i], SB_CG_PATH, "%s", parent.c_str());
+    Napi::Object out = Napi::Object::New(env);
+    sb_cgroup cg{};
+    char err[256] = "";
+    sb_cgroup_limits lim{static_cast<uint64_t>(num(a, "memoryBytes")), static_cast<uint64_t>(num(a, "pids")),
+                         static_cast<unsigned>(num(a, "cpuQuotaPercent"))};
+    if (str(a, "op") == "create") {
+        int rc = sb_cgroup_create(&host, str(a, "name").c_str(), &lim, &cg, err, sizeof err);
+        out.Set("rc", rc);
+        out.Set("error", std::string(err));
+        if (cg.cpu_fd >= 0) close(cg.cpu_fd);
+    } else {
+        std::string dir = parent + "/" + str(a, "name");
+        const char *dirs[SB_CG_N] = {dir.c_str(), dir.c_str(), dir.c_str(), dir.c_str()};
+        sb_cgroup_open_existing(host.version, dirs, &cg);
+        sb_cgroup_stats st{};
+        sb_cgroup_read_stats(&cg, &st);
+        out.Set("cpuNs", static_cast<double>(st.cpu_ns));
+        out.Set("userNs", static_cast<double>(st.user_ns));
+        out.Set("systemNs", static_cast<double>(st.system_ns));
+        out.Set("peakBytes", static_cast<double>(st.peak_bytes));
+        out.Set("oomKills", static_cast<double>(st.oom_kills));
+        out.Set("memoryMaxHits", static_cast<double>(st.memory_max_hits));
+        out.Set("pidsMaxHits", static_cast<double>(st.pids_max_hits));
+    }
+    sb_cg_fixture_mode = 0;
+    return out;
+}
+
+} // namespace
+} // namespace cellblock
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+    exports.Set("configure", Napi::Function::New(env, cellblock::Configure));
+    exports.Set("run", Napi::Function::New(env, cellblock::Run));
+    exports.Set("cgroupFixture", Napi::Function::New(env, cellblock::CgroupFixture));
+    return exports;
+}
+
+NODE_API_MODULE(cellblock_addon, InitAddon)

@@ -1,0 +1,96 @@
+/*
+ * cgroup v1: one group per controller hierarchy (memory, pids, cpu, cpuacct). Memory without swap
+ * is limit_in_bytes plus memsw.limit_in_bytes (when swap accounting exists); peak is
+ * max_usage_in_bytes, OOM kills come from memory.oom_control, limit hits from memory.failcnt.
+ */
+#define _GNU_SOURCE
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t err_len, const char *what, const char *dir, int rc) {
+    snprintf(err, err_len, "%s in cgroup %s: %s", what, dir, strerror(-rc));
+    return rc;
+}
+
+int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name, const struct sb_cgroup_limits *lim,
+                        struct sb_cgroup *cg, char *err, size_t err_len) {
+    cg->n_dirs = SB_CG_N;
+    for (int i = 0; i < SB_CG_N; i++) {
+        int shared = 0; /* co-mounted hierarchies (cpu,cpuacct) share one directory */
+        for (int j = 0; j < i; j++) shared |= strcmp(host->parent[i], host->parent[j]) == 0;
+        if (shared) continue;
+        snprintf(cg->dir[i], SB_CG_PATH, "%s/%s", host->parent[i], name);
+        if (mkdir(cg->dir[i], 0755) < 0) {
+            int rc = -errno;
+            cg->dir[i][0] = 0;
+            return fail(err, err_len, "mkdir", host->parent[i], rc);
+        }
+    }
+    char v[64];
+    const char *mem = cg->dir[SB_CG_MEMORY];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)lim->memory_bytes);
+    int rc = sb_cg_write(mem, "memory.limit_in_bytes", v);
+    if (rc < 0) return fail(err, err_len, "write memory.limit_in_bytes", mem, rc);
+    char probe[64];
+    if (sb_cg_read(mem, "memory.memsw.limit_in_bytes", probe, sizeof probe) >= 0) {
+        rc = sb_cg_write(mem, "memory.memsw.limit_in_bytes", v);
+        if (rc < 0) return fail(err, err_len, "write memory.memsw.limit_in_bytes", mem, rc);
+    }
+    sb_cg_write(mem, "memory.swappiness", "0");
+    snprintf(v, sizeof v, "%llu", (unsigned long long)lim->pids);
+    if ((rc = sb_cg_write(cg->dir[SB_CG_PIDS], "pids.max", v)) < 0)
+        return fail(err, err_len, "write pids.max", cg->dir[SB_CG_PIDS], rc);
+    const char *cpu = cg->dir[SB_CG_CPU][0] ? cg->dir[SB_CG_CPU] : cg->dir[SB_CG_CPUACCT];
+    if (lim->cpu_quota_percent > 0) {
+        if ((rc = sb_cg_write(cpu, "cpu.cfs_period_us", "100000")) < 0 ||
+            (snprintf(v, sizeof v, "%u", lim->cpu_quota_percent * 1000u), rc = sb_cg_write(cpu, "cpu.cfs_quota_us", v)) < 0)
+            return fail(err, err_len, "write cpu.cfs_quota_us", cpu, rc);
+    }
+    const char *acct = cg->dir[SB_CG_CPUACCT][0] ? cg->dir[SB_CG_CPUACCT] : cg->dir[SB_CG_CPU];
+    char path[SB_CG_PATH + 32];
+    snprintf(path, sizeof path, "%s/cpuacct.usage", acct);
+    cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (cg->cpu_fd < 0) return fail(err, err_len, "open cpuacct.usage", acct, -errno);
+    return 0;
+}
+
+int sb_cgroup_v1_cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
+    char buf[64];
+    ssize_t n = pread(cg->cpu_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return n < 0 ? -errno : -EIO;
+    buf[n] = 0;
+    *ns = strtoull(buf, NULL, 10);
+    return 0;
+}
+
+static uint64_t read_u64(const char *dir, const char *file) {
+    char buf[64];
+    return sb_cg_read(dir, file, buf, sizeof buf) > 0 ? strtoull(buf, NULL, 10) : 0;
+}
+
+int sb_cgroup_v1_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
+    const char *acct = cg->dir[SB_CG_CPUACCT][0] ? cg->dir[SB_CG_CPUACCT] : cg->dir[SB_CG_CPU];
+    const char *mem = cg->dir[SB_CG_MEMORY];
+    char buf[1024];
+    st->cpu_ns = read_u64(acct, "cpuacct.usage");
+    /* usage_user/usage_sys are tick-sampled and disagree with the precise total on short runs:
+     * keep the precise total and split it in their proportion. */
+    uint64_t user = read_u64(acct, "cpuacct.usage_user"), sys = read_u64(acct, "cpuacct.usage_sys");
+    if (user + sys > 0) {
+        st->user_ns = (uint64_t)((double)st->cpu_ns * (double)user / (double)(user + sys));
+        st->system_ns = st->cpu_ns - st->user_ns;
+    }
+    st->peak_bytes = read_u64(mem, "memory.max_usage_in_bytes");
+    st->memory_max_hits = read_u64(mem, "memory.failcnt");
+    if (sb_cg_read(mem, "memory.oom_control", buf, sizeof buf) > 0) sb_cg_keyed(buf, "oom_kill", &st->oom_kills);
+    if (sb_cg_read(cg->dir[SB_CG_PIDS], "pids.events", buf, sizeof buf) > 0)
+        sb_cg_keyed(buf, "max", &st->pids_max_hits);
+    return 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * cgroup v2: one directory. memory.max with memory.swap.max=0, memory.oom.group=1 (one OOM kill
+ * takes the whole job down, so a half-killed job never keeps running), pids.max, optional cpu.max.
+ * Accounting from memory.peak (5.19+), memory.events, pids.events and cpu.stat; cgroup.kill
+ * (5.14+) ends every process at once.
+ */
+#define _GNU_SOURCE
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name, const struct sb_cgroup_limits *lim,
+                        struct sb_cgroup *cg, char *err, size_t err_len) {
+    cg->n_dirs = 1;
+    snprintf(cg->dir[0], SB_CG_PATH, "%s/%s", host->parent[0], name);
+    if (mkdir(cg->dir[0], 0755) < 0) {
+        int rc = -errno;
+        snprintf(err, err_len, "mkdir cgroup %s: %s", cg->dir[0], strerror(-rc));
+        cg->dir[0][0] = 0;
+        return rc;
+    }
+    char mem[32], pids[32], cpu[48];
+    snprintf(mem, sizeof mem, "%llu", (unsigned long long)lim->memory_bytes);
+    snprintf(pids, sizeof pids, "%llu", (unsigned long long)lim->pids);
+    if (lim->cpu_quota_percent > 0)
+        snprintf(cpu, sizeof cpu, "%u 100000", lim->cpu_quota_percent * 1000u);
+    else
+        snprintf(cpu, sizeof cpu, "max 100000");
+    const struct {
+        const char *file, *value;
+        int optional;
+    } writes[] = {
+        {"memory.max", mem, 0},       {"memory.swap.max", "0", 1}, /* absent without swap accounting */
+        {"memory.oom.group", "1", 1}, {"pids.max", pids, 0},
+        {"cpu.max", cpu, lim->cpu_quota_percent == 0},
+    };
+    for (size_t i = 0; i < sizeof writes / sizeof *writes; i++) {
+        int rc = sb_cg_write(cg->dir[0], writes[i].file, writes[i].value);
+        if (rc < 0 && !(writes[i].optional && rc == -ENOENT)) {
+            snprintf(err, err_len, "write %s in cgroup %s: %s", writes[i].file, cg->dir[0], strerror(-rc));
+            return rc;
+        }
+    }
+    char path[SB_CG_PATH + 32];
+    snprintf(path, sizeof path, "%s/cpu.stat", cg->dir[0]);
+    cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (cg->cpu_fd < 0) {
+        int rc = -errno;
+        snprintf(err, err_len, "open cpu.stat in cgroup %s: %s", cg->dir[0], strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
+int sb_cgroup_v2_cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
+    char buf[512];
+    ssize_t n = pread(cg->cpu_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return n < 0 ? -errno : -EIO;
+    buf[n] = 0;
+    uint64_t usec = 0;
+    int rc = sb_cg_keyed(buf, "usage_usec", &usec);
+    *ns = usec * 1000;
+    return rc;
+}
+
+int sb_cgroup_v2_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
+    const char *dir = cg->dir[0];
+    char buf[2048];
+    uint64_t v = 0;
+    if (sb_cg_read(dir, "cpu.stat", buf, sizeof buf) > 0) {
+        if (sb_cg_keyed(buf, "usage_usec", &v) == 0) st->cpu_ns = v * 1000;
+        if (sb_cg_keyed(buf, "user_usec", &v) == 0) st->user_ns = v * 1000;
+        if (sb_cg_keyed(buf, "system_usec", &v) == 0) st->system_ns = v * 1000;
+    }
+    if (sb_cg_read(dir, "memory.peak", buf, sizeof buf) > 0) st->peak_bytes = strtoull(buf, NULL, 10);
+    if (sb_cg_read(dir, "memory.events", buf, sizeof buf) > 0) {
+        sb_cg_keyed(buf, "oom_kill", &st->oom_kills);
+        sb_cg_keyed(buf, "max", &st->memory_max_hits);
+    }
+    if (sb_cg_read(dir, "pids.events", buf, sizeof buf) > 0) sb_cg_keyed(buf, "max", &st->pids_max_hits);
+    return 0;
+}
+
+int sb_cgroup_v2_kill(struct sb_cgroup *cg) {
+    return cg->dir[0][0] ? sb_cg_write(cg->dir[0], "cgroup.kill", "1") : 0;
+}

@@ -1,0 +1,349 @@
+/*
+ * Theory of operation: one run = one container = one cgroup, supervised by one thread.
+ *
+ * The supervising thread (a dedicated native thread, never the libuv pool) creates the run's
+ * cgroup with its limits, five pipes (go, error, stdin, stdout, stderr) and two stacks, blocks
+ * every signal, and clones the container's init with CLONE_VM and new user, PID, mount, network,
+ * IPC and UTS namespaces. CLONE_VM makes the clone cost independent of Node's heap size (a
+ * fork-style copy of a 256 MiB process costs ~3x more here); the price is that the child shares
+ * our memory until its payload execs, which child-init.c handles with raw syscalls only.
+ *
+ * The parent then writes the id maps (0..65535 inside -> a host range unique to the worker slot),
+ * attaches the child to the cgroup, and sends the "go" byte. The init builds the root filesystem,
+ * spawns the payload, which execs the program. EOF on the error pipe means exec happened: the wall
+ * clock starts. The poll loop then feeds stdin, reads stdout/stderr up to the cap, polls the
+ * cgroup's CPU counter, watches the wall deadline and the cancel eventfd, and waits for the init's
+ * pidfd. Any limit kills the init with SIGKILL, which makes the kernel kill every process of the
+ * PID namespace; the cgroup is then emptied (backstop) and removed.
+ *
+ * The verdict comes only from what this thread observed: the payload's wait status (recorded by
+ * the init), the cgroup counters and our own timers, never from the program's output.
+ */
+#define _GNU_SOURCE
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { STACK_SIZE = 256 * 1024, SETUP_TIMEOUT_MS = 10000 };
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void parent_fail(struct sb_run *run, int err, const char *fmt, const char *arg) {
+    if (run->status == SB_SETUP_ERROR) return; /* keep the first failure */
+    run->status = SB_SETUP_ERROR;
+    run->setup_step = -1;
+    run->setup_errno = err;
+    snprintf(run->setup_msg, sizeof run->setup_msg, fmt, arg);
+}
+
+static int write_id_map(pid_t pid, const char *file, unsigned base) {
+    char path[64], map[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    int len = snprintf(map, sizeof map, "0 %u 65536\n", base);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    int rc = write(fd, map, (size_t)len) == len ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+/* Appends to b, keeping at most limit bytes; returns 1 when data was dropped. */
+static int buf_append(struct sb_buf *b, const char *data, size_t n, size_t limit) {
+    size_t room = limit > b->len ? limit - b->len : 0;
+    size_t take = n < room ? n : room;
+    if (take > 0) {
+        if (b->len + take > b->cap) {
+            size_t cap = b->cap ? b->cap : 4096;
+            while (cap < b->len + take) cap *= 2;
+            char *p = realloc(b->data, cap);
+            if (!p) return 1;
+            b->data = p;
+            b->cap = cap;
+        }
+        memcpy(b->data + b->len, data, take);
+        b->len += take;
+    }
+    if (take < n) b->truncated = 1;
+    return take < n;
+}
+
+/* Reads what is available; returns 1 if the output cap was passed. */
+static int drain(int fd, struct sb_buf *b, size_t limit) {
+    char chunk[65536];
+    int over = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n > 0) {
+            over |= buf_append(b, chunk, (size_t)n, limit);
+            continue;
+        }
+        if (n == 0) b->eof = 1;
+        return over;
+    }
+}
+
+static void kill_container(int pidfd, struct sb_run *run, enum sb_stop why) {
+    if (run->stop == SB_STOP_NONE) run->stop = why;
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+static int pipe_pair(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+static void close_fd(int *fd) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+/* The loop between release and the init's exit. */
+static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int out_r, int errout_r,
+                      struct sb_cgroup *cg) {
+    const uint64_t started = now_ns();
+    uint64_t exec_at = 0;
+    size_t stdin_off = 0;
+    struct sb_error_record rec;
+    size_t rec_len = 0;
+    int init_done = 0;
+    if (run->stdin_len == 0) close_fd(&in_w);
+
+    while (!init_done) {
+        struct pollfd pf[6];
+        int n = 0;
+        int i_err = -1, i_in = -1, i_out = -1, i_errout = -1, i_pid, i_cancel = -1;
+        if (err_r >= 0) pf[i_err = n++] = (struct pollfd){err_r, POLLIN, 0};
+        if (in_w >= 0 && exec_at) pf[i_in = n++] = (struct pollfd){in_w, POLLOUT, 0};
+        if (out_r >= 0) pf[i_out = n++] = (struct pollfd){out_r, POLLIN, 0};
+        if (errout_r >= 0) pf[i_errout = n++] = (struct pollfd){errout_r, POLLIN, 0};
+        pf[i_pid = n++] = (struct pollfd){pidfd, POLLIN, 0};
+        if (run->cancel_fd >= 0) pf[i_cancel = n++] = (struct pollfd){run->cancel_fd, POLLIN, 0};
+
+        uint64_t now = now_ns();
+        int64_t timeout_ms;
+        if (!exec_at) {
+            timeout_ms = (int64_t)SETUP_TIMEOUT_MS - (int64_t)((now - started) / 1000000);
+        } else {
+            uint64_t cpu = 0;
+            sb_cgroup_cpu_ns(cg, &cpu);
+            if (cpu >= run->cpu_limit_ns) kill_container(pidfd, run, SB_STOP_CPU);
+            if (now - exec_at >= run->wall_limit_ns) kill_container(pidfd, run, SB_STOP_WALL);
+            /* CPU grows at most ncpus x wall: sleep until the earliest moment it could pass the
+             * limit, bounded to keep the overshoot small. */
+            uint64_t cpu_left = run->cpu_limit_ns > cpu ? run->cpu_limit_ns - cpu : 0;
+            int64_t cpu_ms = (int64_t)(cpu_left / 1000000 / (uint64_t)(run->ncpus > 0 ? run->ncpus : 1));
+            int64_t wall_ms = (int64_t)((run->wall_limit_ns - (now - exec_at)) / 1000000) + 1;
+            timeout_ms = cpu_ms < 5 ? 5 : (cpu_ms > 50 ? 50 : cpu_ms);
+            if (wall_ms < timeout_ms) timeout_ms = wall_ms;
+            if (run->stop != SB_STOP_NONE) timeout_ms = 50;
+        }
+        if (timeout_ms < 0) timeout_ms = 0;
+        if (!exec_at && timeout_ms == 0 && run->status != SB_SETUP_ERROR) {
+            parent_fail(run, ETIMEDOUT, "container setup did not finish within %s", "10 s");
+            kill_container(pidfd, run, SB_STOP_NONE);
+        }
+        int ready = poll(pf, (nfds_t)n, (int)timeout_ms);
+        if (ready < 0 && errno != EINTR) break;
+        if (ready <= 0) continue;
+
+        if (i_err >= 0 && pf[i_err].revents) {
+            ssize_t r = read(err_r, (char *)&rec + rec_len, sizeof rec - rec_len);
+            if (r > 0) {
+                rec_len += (size_t)r;
+                if (rec_len == sizeof rec) {
+                    run->status = SB_SETUP_ERROR;
+                    run->setup_step = rec.step;
+                    run->setup_errno = rec.err;
+                }
+            } else if (r == 0 || errno != EAGAIN) {
+                close_fd(&err_r);
+                if (run->status != SB_SETUP_ERROR) exec_at = now_ns();
+            }
+        }
+        if (i_in >= 0 && pf[i_in].revents) {
+            ssize_t w = write(in_w, run->stdin_data + stdin_off, run->stdin_len - stdin_off);
+            if (w > 0) stdin_off += (size_t)w;
+            if ((w < 0 && errno != EAGAIN) || stdin_off >= run->stdin_len) close_fd(&in_w);
+        }
+        if (i_out >= 0 && pf[i_out].revents) {
+            if (drain(out_r, &run->out, run->output_limit)) kill_container(pidfd, run, SB_STOP_OUTPUT);
+            if (run->out.eof) close_fd(&out_r);
+        }
+        if (i_errout >= 0 && pf[i_errout].revents) {
+            if (drain(errout_r, &run->err, run->output_limit)) kill_container(pidfd, run, SB_STOP_OUTPUT);
+            if (run->err.eof) close_fd(&errout_r);
+        }
+        if (i_cancel >= 0 && pf[i_cancel].revents) {
+            kill_container(pidfd, run, SB_STOP_CANCEL);
+            uint64_t v;
+            if (read(run->cancel_fd, &v, sizeof v) < 0) { /* already drained */
+            }
+            run->cancel_fd = -1;
+        }
+        if (pf[i_pid].revents) init_done = 1;
+    }
+    uint64_t ended = now_ns();
+    run->wall_ns = exec_at ? ended - exec_at : 0;
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | __WALL, NULL);
+
+    /* Every process of the namespace is dead now; collect what they wrote. */
+    for (int round = 0; round < 40 && (out_r >= 0 || errout_r >= 0); round++) {
+        struct pollfd pf[2] = {{out_r, POLLIN, 0}, {errout_r, POLLIN, 0}};
+        if (poll(pf, 2, 25) <= 0) continue;
+        if (out_r >= 0 && pf[0].revents) {
+            if (drain(out_r, &run->out, run->output_limit) && run->stop == SB_STOP_NONE) run->stop = SB_STOP_OUTPUT;
+            if (run->out.eof) close_fd(&out_r);
+        }
+        if (errout_r >= 0 && pf[1].revents) {
+            if (drain(errout_r, &run->err, run->output_limit) && run->stop == SB_STOP_NONE) run->stop = SB_STOP_OUTPUT;
+            if (run->err.eof) close_fd(&errout_r);
+        }
+    }
+    close_fd(&err_r);
+    close_fd(&in_w);
+    close_fd(&out_r);
+    close_fd(&errout_r);
+}
+
+static void classify(struct sb_run *run) {
+    const struct sb_cgroup_stats *st = &run->stats;
+    int reaped = __atomic_load_n(&run->plan.payload_reaped, __ATOMIC_ACQUIRE);
+    int ws = run->plan.payload_wait_status;
+    run->exit_code = -1;
+    run->signal = SIGKILL; /* unless the init saw the payload end by itself */
+    if (reaped) {
+        run->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+        run->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+    }
+    if (run->status == SB_SETUP_ERROR) return;
+    int failed = !(run->exit_code == 0 && run->signal == 0);
+    if (st->oom_kills > 0) {
+        run->status = SB_MEMORY_LIMIT;
+        if (run->stop == SB_STOP_NONE) run->stop = SB_STOP_MEMORY;
+    } else if (run->stop == SB_STOP_CPU || run->stop == SB_STOP_WALL || st->cpu_ns >= run->cpu_limit_ns ||
+               run->wall_ns >= run->wall_limit_ns) {
+        run->status = SB_TIME_LIMIT;
+        if (run->stop == SB_STOP_NONE) run->stop = st->cpu_ns >= run->cpu_limit_ns ? SB_STOP_CPU : SB_STOP_WALL;
+    } else if (run->stop == SB_STOP_OUTPUT || run->out.truncated || run->err.truncated) {
+        run->status = SB_OUTPUT_LIMIT;
+        run->stop = SB_STOP_OUTPUT;
+    } else if (run->signal == SIGXFSZ) {
+        run->status = SB_OUTPUT_LIMIT;
+        run->stop = SB_STOP_FSIZE;
+    } else if (run->stop == SB_STOP_CANCEL) {
+        run->status = SB_RUNTIME_ERROR;
+    } else if (!failed) {
+        run->status = SB_OK;
+    } else if (st->memory_max_hits > 0) {
+        /* An allocation refused at the limit made the program fail without an OOM kill. */
+        run->status = SB_MEMORY_LIMIT;
+        run->stop = SB_STOP_MEMORY;
+    } else {
+        run->status = SB_RUNTIME_ERROR;
+    }
+}
+
+void sb_run(struct sb_run *run) {
+    struct sb_plan *plan = &run->plan;
+    struct sb_cgroup cg;
+    int go[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1}, out[2] = {-1, -1}, eo[2] = {-1, -1};
+    int pidfd = -1;
+    char *stacks = MAP_FAILED;
+    run->status = SB_OK;
+    run->stop = SB_STOP_NONE;
+    plan->payload_reaped = 0;
+
+    char cgerr[512] = "";
+    int rc = sb_cgroup_create(run->cg_host, run->cg_name, &run->cg_limits, &cg, cgerr, sizeof cgerr);
+    if (rc < 0) {
+        parent_fail(run, -rc, "create cgroup: %s", cgerr);
+        goto cleanup;
+    }
+    if ((rc = pipe_pair(go)) < 0 || (rc = pipe_pair(errp)) < 0 || (rc = pipe_pair(in)) < 0 ||
+        (rc = pipe_pair(out)) < 0 || (rc = pipe_pair(eo)) < 0) {
+        parent_fail(run, -rc, "create %s", "pipes");
+        goto cleanup;
+    }
+    fcntl(errp[0], F_SETFL, O_NONBLOCK);
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(eo[0], F_SETFL, O_NONBLOCK);
+    plan->go_r = go[0];
+    plan->err_w = errp[1];
+    plan->stdin_r = in[0];
+    plan->stdout_w = out[1];
+    plan->stderr_w = eo[1];
+
+    stacks = mmap(NULL, 2 * STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stacks == MAP_FAILED) {
+        parent_fail(run, errno, "allocate %s", "stacks");
+        goto cleanup;
+    }
+    plan->payload_stack_top = stacks + 2 * STACK_SIZE;
+
+    {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
+                          CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
+        pid_t pid = clone(sb_init_main, stacks + STACK_SIZE, flags, plan, &pidfd);
+        int clone_errno = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        close_fd(&go[0]);
+        close_fd(&errp[1]);
+        close_fd(&in[0]);
+        close_fd(&out[1]);
+        close_fd(&eo[1]);
+        if (pid < 0) {
+            parent_fail(run, clone_errno, "clone the container init: %s (are user namespaces enabled?)",
+                        strerror(clone_errno));
+            goto cleanup;
+        }
+        char err[512];
+        if ((rc = write_id_map(pid, "uid_map", run->host_id_base)) < 0 ||
+            (rc = write_id_map(pid, "gid_map", run->host_id_base)) < 0) {
+            parent_fail(run, -rc, "write the id maps: %s", strerror(-rc));
+        } else if ((rc = sb_cgroup_attach(&cg, pid, err, sizeof err)) < 0) {
+            parent_fail(run, -rc, "%s", err);
+        } else if (write(go[1], "g", 1) != 1) {
+            parent_fail(run, errno, "release the container init: %s", strerror(errno));
+        }
+        /* On failure closing "go" without the byte makes the init exit by itself. */
+        close_fd(&go[1]);
+        if (run->status == SB_SETUP_ERROR) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    }
+
+    supervise(run, pidfd, errp[0], in[1], out[0], eo[0], &cg);
+    errp[0] = in[1] = out[0] = eo[0] = -1; /* closed by supervise() */
+    sb_cgroup_read_stats(&cg, &run->stats);
+    classify(run);
+
+cleanup:
+    if (cg.dir[0][0] || cg.n_dirs) {
+        if (sb_cgroup_destroy(&cg) < 0 && run->status != SB_SETUP_ERROR)
+            parent_fail(run, EBUSY, "remove cgroup %s", run->cg_name);
+    }
+    close_fd(&pidfd);
+    int *all_fds[] = {&go[0], &go[1], &errp[0], &errp[1], &in[0], &in[1], &out[0], &out[1], &eo[0], &eo[1]};
+    for (size_t i = 0; i < sizeof all_fds / sizeof *all_fds; i++) close_fd(all_fds[i]);
+    if (stacks != MAP_FAILED) munmap(stacks, 2 * STACK_SIZE);
+}
