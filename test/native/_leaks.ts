@@ -1,0 +1,166 @@
+// Leak checks run after every sandbox test: whatever a run did (fork bombs, daemons, ignored
+// signals, full tmpfs), nothing of it may outlive the run. "Nothing" means:
+//   - no cgroup directories under <cgroupfs>/<controller>/cellblock/ (v1) or <cgroupfs>/cellblock/
+//     (v2) beyond the parent dirs that existed after a warm-up run, and no tasks in any of them;
+//   - no mount in this process's mount namespace whose line mentions "cellblock";
+//   - no process owned by a sandbox host uid (200000 + slot*65536 + …), wherever it was reparented;
+//   - no new child process of this test process;
+//   - no new cellblock* entry in os.tmpdir() (the tests' own bind dirs are removed first).
+// Other sessions may run sandboxes on this machine at the same time, so a finding must persist
+// for a few seconds before it counts.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { runSandbox } from "../../native/index.ts";
+import { FIXTURE_BUILD_PREFIX, makeSpec, ownedTempDirs } from "./_fixtures.ts";
+
+const CGROUP_ROOT = "/sys/fs/cgroup";
+const CGROUP_V1_CONTROLLERS = ["memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio"];
+const SANDBOX_UID_FIRST = 200_000;
+const SANDBOX_UID_END = 200_000 + 256 * 65_536;
+const SETTLE_MS = 5_000;
+
+/** Every cellblock cgroup directory on this host, v1 and v2 layouts alike. */
+function cellblockCgroupRoots(): string[] {
+  const roots = [path.join(CGROUP_ROOT, "cellblock"), path.join(CGROUP_ROOT, "unified", "cellblock")];
+  for (const controller of CGROUP_V1_CONTROLLERS) roots.push(path.join(CGROUP_ROOT, controller, "cellblock"));
+  return roots.filter((root) => fs.existsSync(root));
+}
+
+function cgroupDirs(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    found.push(dir);
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(path.join(dir, entry.name));
+    }
+  };
+  for (const root of cellblockCgroupRoots()) {
+    try {
+      walk(root);
+    } catch {
+      // Removed while we walked: not a leak.
+    }
+  }
+  return found;
+}
+
+function cgroupTasks(dir: string): string[] {
+  try {
+    return fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  uid: number;
+  name: string;
+}
+
+function processes(): ProcessInfo[] {
+  const list: ProcessInfo[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${entry}/status`, "utf8");
+      const field = (name: string) => status.match(new RegExp(`^${name}:\\s*(\\S+)`, "m"))?.[1] ?? "";
+      list.push({
+        pid: Number(entry),
+        ppid: Number(field("PPid")),
+        uid: Number(field("Uid")),
+        name: field("Name"),
+      });
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return list;
+}
+
+function cellblockTmpEntries(): string[] {
+  return fs
+    .readdirSync(os.tmpdir())
+    .filter((name) => name.startsWith("cellblock") && !name.startsWith(FIXTURE_BUILD_PREFIX))
+    .map((name) => path.join(os.tmpdir(), name));
+}
+
+interface Baseline {
+  cgroups: Set<string>;
+  children: Set<number>;
+  tmpEntries: Set<string>;
+}
+
+function findLeaks(baseline: Baseline): string[] {
+  const leaks: string[] = [];
+  for (const dir of cgroupDirs()) {
+    if (!baseline.cgroups.has(dir)) leaks.push(`cgroup dir ${dir}`);
+    const tasks = cgroupTasks(dir);
+    if (tasks.length > 0) leaks.push(`cgroup ${dir} still has tasks ${tasks.join(",")}`);
+  }
+  for (const line of fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    if (line.includes("cellblock")) leaks.push(`mount ${line}`);
+  }
+  for (const p of processes()) {
+    if (p.uid >= SANDBOX_UID_FIRST && p.uid < SANDBOX_UID_END) {
+      leaks.push(`process ${p.pid} (${p.name}) uid ${p.uid} parent ${p.ppid}`);
+    } else if (p.ppid === process.pid && !baseline.children.has(p.pid)) {
+      leaks.push(`child process ${p.pid} (${p.name}) of the test process`);
+    }
+  }
+  for (const entry of cellblockTmpEntries()) {
+    if (!baseline.tmpEntries.has(entry)) leaks.push(`temp entry ${entry}`);
+  }
+  return leaks;
+}
+
+async function settledLeaks(baseline: Baseline): Promise<string[]> {
+  const deadline = Date.now() + SETTLE_MS;
+  let leaks = findLeaks(baseline);
+  while (leaks.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    leaks = findLeaks(baseline);
+  }
+  return leaks;
+}
+
+function removeOwnedTempDirs(): void {
+  for (const dir of ownedTempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Registers the leak checks for the calling test file. A warm-up run first lets the sandbox create
+ * its long-lived parent cgroups, which are then part of the baseline.
+ */
+export function installLeakChecks(): void {
+  const baseline: Baseline = { cgroups: new Set(), children: new Set(), tmpEntries: new Set() };
+
+  beforeAll(async () => {
+    await runSandbox(makeSpec(["/bin/true"]));
+    const deadline = Date.now() + SETTLE_MS;
+    while (cgroupDirs().some((dir) => cgroupTasks(dir).length > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    baseline.cgroups = new Set(cgroupDirs().filter((dir) => cgroupTasks(dir).length === 0));
+  });
+
+  beforeEach(() => {
+    baseline.children = new Set(
+      processes()
+        .filter((p) => p.ppid === process.pid)
+        .map((p) => p.pid),
+    );
+    baseline.tmpEntries = new Set(cellblockTmpEntries());
+  });
+
+  afterEach(async () => {
+    removeOwnedTempDirs();
+    const leaks = await settledLeaks(baseline);
+    expect(leaks, "left behind after the run").toEqual([]);
+  });
+
+  afterAll(removeOwnedTempDirs);
+}

@@ -1,0 +1,42 @@
+// The figures in a report are true: peak memory and CPU time come from the cgroup and match what
+// the program really did, within 10 %.
+import { describe, expect, it } from "vitest";
+import { describe as describeReport, fixture, MiB, run } from "./_fixtures.ts";
+import { installLeakChecks } from "./_leaks.ts";
+
+installLeakChecks();
+
+describe("accounting accuracy", () => {
+  it("a program that touches 100 MiB reports a peak within 10 % of 100 MiB", async () => {
+    const report = await run([fixture("memhog"), "100"], { limits: { memoryBytes: 256 * MiB } });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.peakMemoryBytes).toBeGreaterThanOrEqual(0.9 * 100 * MiB);
+    expect(report.peakMemoryBytes).toBeLessThanOrEqual(1.1 * 100 * MiB);
+  });
+
+  it("a 1-second CPU burn reports 1000 ms of CPU time within 10 %", async () => {
+    const report = await run([fixture("cpu-burn"), "1", "1000"], {
+      limits: { cpuTimeMs: 10_000, wallTimeMs: 20_000 },
+    });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("burned 1000 ms\n");
+    expect(report.cpuTimeMs).toBeGreaterThanOrEqual(900);
+    expect(report.cpuTimeMs).toBeLessThanOrEqual(1100);
+  });
+
+  it("a 1-second CPU burn split over 2 threads still reports 1000 ms within 10 %", async () => {
+    const report = await run([fixture("cpu-burn"), "2", "1000"], {
+      limits: { cpuTimeMs: 10_000, wallTimeMs: 20_000 },
+    });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.cpuTimeMs).toBeGreaterThanOrEqual(900);
+    expect(report.cpuTimeMs).toBeLessThanOrEqual(1100);
+  });
+
+  it("wall time covers the program's run: a 300 ms sleep reports at least 300 ms", async () => {
+    const report = await run(["/usr/bin/sleep", "0.3"]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.wallTimeMs).toBeGreaterThanOrEqual(300);
+    expect(report.cpuTimeMs).toBeLessThan(300);
+  });
+});

@@ -1,0 +1,37 @@
+// Two jobs running at the same time in different slots share nothing: no abstract unix sockets,
+// no /dev/shm or /tmp files, no view of each other's processes.
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { describe as describeReport, fixture, makeBindDir, run, TEST_SLOT } from "./_fixtures.ts";
+import { installLeakChecks } from "./_leaks.ts";
+
+installLeakChecks();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("cross-job isolation", () => {
+  it("a concurrent job sees none of another job's abstract sockets, shm, tmp files or processes", async () => {
+    const box = makeBindDir();
+    const holder = run(["/usr/bin/python3", fixture("cross-job.py"), "hold", "/box"], {
+      binds: [{ source: box, target: "/box", writable: true }],
+      slot: TEST_SLOT,
+      limits: { wallTimeMs: 20_000 },
+    });
+    const deadline = Date.now() + 10_000;
+    while (!fs.existsSync(path.join(box, "ready")) && Date.now() < deadline) await sleep(20);
+    expect(fs.existsSync(path.join(box, "ready")), "the holding job never got ready").toBe(true);
+
+    const looker = await run(["/usr/bin/python3", fixture("cross-job.py"), "look"], { slot: TEST_SLOT + 1 });
+    expect(looker.status, describeReport(looker)).toBe("ok");
+    const seen = JSON.parse(looker.stdout.toString()) as { connect: string; shm: string[]; tmp: string[]; pids: number[] };
+    expect(seen.connect).toMatch(/^(ECONNREFUSED|ENOENT)$/);
+    expect(seen.shm).toEqual([]);
+    expect(seen.tmp).toEqual([]);
+    expect(seen.pids.length, JSON.stringify(seen.pids)).toBeLessThanOrEqual(2);
+
+    const held = await holder;
+    expect(held.status, describeReport(held)).toBe("ok");
+    expect(held.stdout.toString()).toBe("held\n");
+  });
+});

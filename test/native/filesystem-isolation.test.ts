@@ -1,0 +1,186 @@
+// What the job can see and change of the filesystem: no host secrets, a /proc showing only the
+// job, read-only /proc/sys, a read-only root, a minimal /dev and a /tmp that starts empty.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  describe as describeReport,
+  fixture,
+  fixturesDir,
+  makeBindDir,
+  run,
+  slotHostId,
+} from "./_fixtures.ts";
+import { installLeakChecks } from "./_leaks.ts";
+
+installLeakChecks();
+
+const REFUSED = /^(ENOENT|EACCES|EPERM|EROFS|ENOTDIR)$/;
+
+async function jsonOf(argv: string[]): Promise<Record<string, string>> {
+  const report = await run(argv);
+  expect(report.status, describeReport(report)).toBe("ok");
+  return JSON.parse(report.stdout.toString()) as Record<string, string>;
+}
+
+describe("host files", () => {
+  it("cannot read host secrets or list host directories (/etc/shadow, /root, /home, /sys, the repo)", async () => {
+    const hostPaths = [process.cwd(), os.homedir(), fixturesDir(), path.resolve(import.meta.dirname)];
+    const results = await jsonOf(["/usr/bin/python3", fixture("host-files.py"), ...hostPaths]);
+    for (const [probed, outcome] of Object.entries(results)) {
+      if (probed === "/proc/1/environ") continue;
+      expect(outcome === "entries:[]" || REFUSED.test(outcome), `${probed}: ${outcome}`).toBe(true);
+    }
+  });
+
+  it("pid 1's environment is the job's own, never the host init's", async () => {
+    const report = await run(["/usr/bin/cat", "/proc/1/environ"], { env: { ONLY: "this" } });
+    const entries = report.stdout.toString().split("\0").filter(Boolean);
+    for (const entry of entries) expect(["ONLY=this"]).toContain(entry);
+  });
+
+  it("the generated /etc/passwd knows the job user as uid 1000 and holds no host accounts", async () => {
+    const report = await run(["/usr/bin/cat", "/etc/passwd"]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    const passwd = report.stdout.toString();
+    expect(passwd).toMatch(/^runner:[^:]*:1000:1000:/m);
+    const hostUsers = fs
+      .readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .map((line) => line.split(":")[0])
+      .filter((name): name is string => !!name && !["root", "nobody", "runner"].includes(name));
+    for (const name of hostUsers) expect(passwd).not.toMatch(new RegExp(`^${name}:`, "m"));
+  });
+});
+
+describe("/proc", () => {
+  it("shows only the job's processes and masks kcore, keys, timer_list and sched_debug", async () => {
+    const survey = JSON.parse(
+      (await run(["/usr/bin/python3", fixture("proc-survey.py")])).stdout.toString(),
+    ) as {
+      self: number;
+      pids: Array<{ pid: number; name?: string }>;
+      masked: Record<string, string>;
+      writes: Record<string, string>;
+    };
+    expect(survey.pids.map((p) => p.pid)).toContain(survey.self);
+    expect(survey.pids.length, JSON.stringify(survey.pids)).toBeLessThanOrEqual(2);
+    for (const p of survey.pids) expect(p.name).not.toMatch(/node|vitest|bash|systemd/);
+    for (const [file, outcome] of Object.entries(survey.masked)) {
+      expect(outcome === "empty" || REFUSED.test(outcome), `${file}: ${outcome}`).toBe(true);
+    }
+  });
+
+  it("refuses writes to /proc/sys (core_pattern, drop_caches, hostname), sysrq-trigger and oom_score_adj", async () => {
+    const survey = JSON.parse(
+      (await run(["/usr/bin/python3", fixture("proc-survey.py")])).stdout.toString(),
+    ) as {
+      writes: Record<string, string>;
+    };
+    expect(Object.keys(survey.writes)).toHaveLength(5);
+    for (const [file, outcome] of Object.entries(survey.writes)) {
+      expect(outcome, file).toMatch(REFUSED);
+    }
+  });
+});
+
+describe("root filesystem", () => {
+  it("is read-only everywhere but /tmp (EROFS), including /etc and the fixtures bind", async () => {
+    const results = await jsonOf(["/usr/bin/python3", fixture("rootfs-write.py")]);
+    expect(results["create /tmp/ok"]).toBe("ok");
+    for (const [attempt, outcome] of Object.entries(results)) {
+      if (attempt === "create /tmp/ok") continue;
+      expect(outcome, attempt).toMatch(REFUSED);
+    }
+  });
+
+  it("/dev holds only null, zero, full, random, urandom, the fd links and shm", async () => {
+    const report = await run(["/usr/bin/ls", "-A", "/dev"]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    const entries = report.stdout.toString().trim().split("\n");
+    for (const node of ["null", "zero", "full", "random", "urandom"]) expect(entries).toContain(node);
+    const allowed = [
+      "null",
+      "zero",
+      "full",
+      "random",
+      "urandom",
+      "fd",
+      "stdin",
+      "stdout",
+      "stderr",
+      "shm",
+      "pts",
+      "ptmx",
+    ];
+    for (const entry of entries) expect(allowed, `unexpected /dev/${entry}`).toContain(entry);
+  });
+
+  it("the /dev nodes work: null swallows, zero and urandom give bytes, full says ENOSPC", async () => {
+    const script = [
+      "echo x > /dev/null",
+      "head -c 5 /dev/zero | wc -c",
+      "head -c 7 /dev/urandom | wc -c",
+      "echo x > /dev/full 2>/dev/null || echo full-refused",
+    ].join("\n");
+    const report = await run(["/bin/bash", "-c", script]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("5\n7\nfull-refused\n");
+  });
+
+  it("has the hostname cellblock", async () => {
+    const report = await run(["/usr/bin/cat", "/proc/sys/kernel/hostname"]);
+    expect(report.stdout.toString().trim(), describeReport(report)).toBe("cellblock");
+  });
+
+  it("starts every run with an empty /tmp (nothing carries over from an earlier run)", async () => {
+    const first = await run([
+      "/bin/bash",
+      "-c",
+      "echo secret > /tmp/carry && mkdir /dev/shm/x && ls -A /tmp",
+    ]);
+    expect(first.stdout.toString(), describeReport(first)).toBe("carry\n");
+    const second = await run(["/bin/bash", "-c", "ls -A /tmp /dev/shm"]);
+    expect(second.status, describeReport(second)).toBe("ok");
+    expect(second.stdout.toString()).toBe("/dev/shm:\n\n/tmp:\n");
+  });
+
+  it("files the job writes in a writable bind belong to the slot's host uid, not root", async () => {
+    const box = makeBindDir();
+    const report = await run(["/bin/bash", "-c", "echo hi > /box/out && id -u"], {
+      binds: [{ source: box, target: "/box", writable: true }],
+    });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("1000\n");
+    const stat = fs.statSync(path.join(box, "out"));
+    expect(stat.uid).toBe(slotHostId());
+    expect(stat.gid).toBe(slotHostId());
+  });
+
+  it("a read-only bind stays read-only (EROFS)", async () => {
+    const box = makeBindDir();
+    fs.writeFileSync(path.join(box, "data"), "original");
+    const report = await run(
+      ["/bin/bash", "-c", "echo evil > /box/data; echo evil > /box/new; cat /box/data"],
+      {
+        binds: [{ source: box, target: "/box", writable: false }],
+      },
+    );
+    expect(report.stdout.toString(), describeReport(report)).toBe("original");
+    expect(report.stderr.toString()).toMatch(/Read-only file system/);
+    expect(fs.readFileSync(path.join(box, "data"), "utf8")).toBe("original");
+    expect(fs.existsSync(path.join(box, "new"))).toBe(false);
+  });
+
+  it("a segfault leaves no core file in the writable working directory", async () => {
+    const box = makeBindDir();
+    const report = await run([fixture("segfault")], {
+      cwd: "/box",
+      binds: [{ source: box, target: "/box", writable: true }],
+    });
+    expect(report.status, describeReport(report)).toBe("runtime_error");
+    expect(report.signal).toBe("SIGSEGV");
+    expect(fs.readdirSync(box)).toEqual([]);
+  });
+});

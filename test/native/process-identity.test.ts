@@ -1,0 +1,106 @@
+// Who the job is: uid 1000 with no capabilities, no_new_privs and a seccomp filter; setuid and
+// file-capability binaries grant nothing; only fds 0-2 and exactly the given environment.
+import { describe, expect, it } from "vitest";
+import { describe as describeReport, fixture, run } from "./_fixtures.ts";
+import { installLeakChecks } from "./_leaks.ts";
+
+installLeakChecks();
+
+function statusField(status: string, name: string): string | undefined {
+  return status.match(new RegExp(`^${name}:[ \\t]*(.*)$`, "m"))?.[1]?.trim();
+}
+
+describe("process identity", () => {
+  it("/proc/self/status shows uid 1000, no capabilities, NoNewPrivs 1 and Seccomp 2", async () => {
+    const report = await run(["/usr/bin/cat", "/proc/self/status"]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    const status = report.stdout.toString();
+    for (const cap of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) {
+      expect(statusField(status, cap), cap).toBe("0000000000000000");
+    }
+    expect(statusField(status, "NoNewPrivs")).toBe("1");
+    expect(statusField(status, "Seccomp")).toBe("2");
+    expect(statusField(status, "Uid")?.split(/\s+/)).toEqual(["1000", "1000", "1000", "1000"]);
+    expect(statusField(status, "Gid")?.split(/\s+/)).toEqual(["1000", "1000", "1000", "1000"]);
+    expect(statusField(status, "Groups")).toBe("");
+  });
+
+  it("id reports uid 1000 named runner", async () => {
+    const report = await run(["/usr/bin/id"]);
+    expect(report.stdout.toString(), describeReport(report)).toMatch(/^uid=1000\(runner\) gid=1000/);
+  });
+
+  it("has no controlling terminal", async () => {
+    const report = await run([
+      "/usr/bin/python3",
+      "-c",
+      "import os\ntry:\n os.open('/dev/tty', os.O_RDWR)\n print('tty')\nexcept OSError as e:\n print(e.errno)",
+    ]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString().trim()).not.toBe("tty");
+  });
+});
+
+describe("setuid and file-capability binaries", () => {
+  it.each([
+    ["a setuid-root binary", "setuid-root-status"],
+    ["a binary with the cap_setuid+ep file capability", "filecap-status"],
+  ])("%s gains no privilege", async (_name, binary) => {
+    const report = await run([fixture(binary)]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    const out = report.stdout.toString();
+    expect(out).toMatch(/^ruid=1000 euid=1000 suid=1000$/m);
+    expect(statusField(out, "CapEff")).toBe("0000000000000000");
+    expect(statusField(out, "CapPrm")).toBe("0000000000000000");
+    expect(out).toMatch(/^setuid\(0\)=EPERM$/m);
+  });
+
+  it.each([["/usr/bin/passwd"], ["/usr/bin/su"]])(
+    "the host's setuid-root %s runs as uid 1000 without capabilities",
+    async (binary) => {
+      const report = await run(["/usr/bin/python3", fixture("setuid-exec.py"), binary]);
+      expect(report.status, describeReport(report)).toBe("ok");
+      const out = report.stdout.toString();
+      expect(statusField(out, "Name"), out).toBe(binary.split("/").pop());
+      expect(statusField(out, "Uid")?.split(/\s+/)).toEqual(["1000", "1000", "1000", "1000"]);
+      expect(statusField(out, "CapEff")).toBe("0000000000000000");
+    },
+  );
+});
+
+describe("inherited state", () => {
+  it("only fds 0, 1 and 2 are open and writes to fds 3..1023 all fail", async () => {
+    const report = await run([fixture("fd-leak")]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("open: 0 1 2\nwritten to fds above 2: 0\n");
+  });
+
+  it("the environment is exactly the one given, in /proc/self/environ too", async () => {
+    const env = { A: "1", B: "two words", EMPTY: "", PATH: "/usr/bin" };
+    const report = await run([fixture("env-dump")], { env });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString().split("\n").filter(Boolean).sort()).toEqual(
+      ["A=1", "B=two words", "EMPTY=", "PATH=/usr/bin"].sort(),
+    );
+    const environ = await run(["/usr/bin/cat", "/proc/self/environ"], { env });
+    expect(environ.stdout.toString().split("\0").filter(Boolean).sort()).toEqual(
+      ["A=1", "B=two words", "EMPTY=", "PATH=/usr/bin"].sort(),
+    );
+  });
+
+  it("an empty environment stays empty (nothing of the worker's leaks in)", async () => {
+    process.env.CELLBLOCK_TEST_SECRET = "must-not-leak";
+    try {
+      const report = await run([fixture("env-dump")], { env: {} });
+      expect(report.status, describeReport(report)).toBe("ok");
+      expect(report.stdout.toString()).toBe("");
+    } finally {
+      delete process.env.CELLBLOCK_TEST_SECRET;
+    }
+  });
+
+  it("argv arrives exactly as given", async () => {
+    const report = await run(["/usr/bin/printf", "[%s]", "a b", "", "--", "$HOME"]);
+    expect(report.stdout.toString(), describeReport(report)).toBe("[a b][][--][$HOME]");
+  });
+});

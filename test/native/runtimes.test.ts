@@ -1,0 +1,71 @@
+// The policy must not break ordinary programs: Python with threads and subprocesses, C with
+// pthreads, fork and pipes, g++ compiling into a writable bind, Node with worker_threads, bash
+// pipelines.
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { describe as describeReport, fixture, MiB, makeBindDir, run } from "./_fixtures.ts";
+import { installLeakChecks } from "./_leaks.ts";
+
+installLeakChecks();
+
+const RUNTIME_LIMITS = { memoryBytes: 512 * MiB, cpuTimeMs: 30_000, wallTimeMs: 60_000, pids: 64 };
+
+describe("runtimes run normally", () => {
+  it("a multi-threaded Python program with a subprocess", async () => {
+    const report = await run(["/usr/bin/python3", fixture("threads.py")], { limits: RUNTIME_LIMITS });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("total=31996000 child\n");
+  });
+
+  it("a C program with pthreads, fork and pipes", async () => {
+    const report = await run([fixture("threads-fork-pipes")]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("sum=499999500000 child=0\n");
+  });
+
+  it("g++ compiles a file into a writable bind and the result runs in a second sandbox", async () => {
+    const box = makeBindDir();
+    fs.writeFileSync(
+      path.join(box, "hello.cpp"),
+      '#include <iostream>\n#include <thread>\nint main() { std::thread t([] { std::cout << "hello from c++" << std::endl; }); t.join(); }\n',
+    );
+    const binds = [{ source: box, target: "/box", writable: true }];
+    const compile = await run(["/usr/bin/g++", "-O2", "-pthread", "-o", "/box/hello", "/box/hello.cpp"], {
+      binds,
+      cwd: "/box",
+      limits: RUNTIME_LIMITS,
+    });
+    expect(compile.status, describeReport(compile)).toBe("ok");
+    const hello = await run(["/box/hello"], { binds, cwd: "/box" });
+    expect(hello.status, describeReport(hello)).toBe("ok");
+    expect(hello.stdout.toString()).toBe("hello from c++\n");
+  }, 120_000);
+
+  it("node runs a script that uses worker_threads", async () => {
+    const report = await run(["/usr/bin/node", fixture("worker-threads.mjs")], { limits: RUNTIME_LIMITS });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("total=1999000\n");
+  });
+
+  it("bash runs pipelines, command substitution and background jobs", async () => {
+    const script =
+      "set -e\nx=$(echo a | tr a b)\nfor i in 1 2 3; do echo $i; done | wc -l\n(sleep 0.1; echo bg) &\nwait\necho $x";
+    const report = await run(["/bin/bash", "-c", script]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("3\nbg\nb\n");
+  });
+
+  it("stdin reaches the program byte for byte", async () => {
+    const input = Buffer.from([0, 1, 2, 255, 10, 65]);
+    const report = await run(["/usr/bin/od", "-An", "-tu1"], { stdin: input });
+    expect(report.stdout.toString().trim().split(/\s+/), describeReport(report)).toEqual([
+      "0",
+      "1",
+      "2",
+      "255",
+      "10",
+      "65",
+    ]);
+  });
+});

@@ -1,0 +1,116 @@
+// Every dangerous syscall the policy names, tried from inside the sandbox by the syscall-probe
+// fixture. "Denied" means the filter killed the program (SIGSYS) or the call failed with a refusal
+// errno; "ok" is always a failure here, even where the kernel would refuse a later step anyway.
+import { describe, expect, it } from "vitest";
+import { fixture, probe, run } from "./_fixtures.ts";
+import { installLeakChecks } from "./_leaks.ts";
+
+installLeakChecks();
+
+const DENIED = ["SIGSYS", "errno=EPERM", "errno=EACCES", "errno=ENOSYS"];
+
+const deniedVerbs: Array<[string, string]> = [
+  ["mount", "mounting a tmpfs"],
+  ["mount-proc", "mounting a second proc"],
+  ["mount-cgroup", "mounting cgroupfs"],
+  ["mount-bind", "bind-mounting /usr"],
+  ["remount-rw", "remounting /usr read-write"],
+  ["umount", "unmounting /proc"],
+  ["pivot_root", "pivot_root"],
+  ["chroot", "chroot"],
+  ["unshare-user", "unshare(CLONE_NEWUSER)"],
+  ["unshare-net", "unshare(CLONE_NEWNET)"],
+  ["unshare-mount", "unshare(CLONE_NEWNS)"],
+  ["clone-newns", "clone(CLONE_NEWUSER|CLONE_NEWNET)"],
+  ["clone-newtime", "clone(CLONE_NEWTIME)"],
+  ["setns", "setns into a net namespace"],
+  ["ptrace", "ptrace(PTRACE_ATTACH, 1)"],
+  ["ptrace-traceme", "ptrace(PTRACE_TRACEME)"],
+  ["process_vm_readv", "process_vm_readv"],
+  ["keyctl", "keyctl"],
+  ["add_key", "add_key"],
+  ["request_key", "request_key"],
+  ["bpf", "bpf(BPF_PROG_LOAD)"],
+  ["perf_event_open", "perf_event_open"],
+  ["userfaultfd", "userfaultfd"],
+  ["kexec_load", "kexec_load"],
+  ["init_module", "init_module"],
+  ["finit_module", "finit_module"],
+  ["delete_module", "delete_module"],
+  ["acct", "acct"],
+  ["swapon", "swapon"],
+  ["reboot", "reboot"],
+  ["syslog", "syslog (reading the kernel log)"],
+  ["personality", "personality(READ_IMPLIES_EXEC|ADDR_NO_RANDOMIZE)"],
+  ["tiocsti", "ioctl(TIOCSTI) on stdin"],
+  ["tiocsti-highbits", "ioctl((0x123<<32)|TIOCSTI) on stdin"],
+  ["tioclinux", "ioctl(TIOCLINUX) on stdin"],
+  ["mknod", "mknod of a character device"],
+  ["mknod-block", "mknod of a block device"],
+  ["setuid0", "setuid(0)"],
+  ["setgid0", "setgid(0)"],
+  ["sethostname", "sethostname"],
+  ["settimeofday", "settimeofday"],
+  ["clock_settime", "clock_settime(CLOCK_REALTIME)"],
+  ["adjtimex", "adjtimex with ADJ_OFFSET"],
+];
+
+describe("the seccomp policy", () => {
+  it("lets an ordinary syscall through (the probe itself works)", async () => {
+    expect(await probe("getpid")).toBe("ok");
+  });
+
+  it.each(deniedVerbs)("denies %s (%s)", async (verb) => {
+    expect(DENIED).toContain(await probe(verb));
+  });
+
+  it("answers clone3 with ENOSYS so runtimes fall back to clone", async () => {
+    expect(await probe("clone3")).toBe("errno=ENOSYS");
+  });
+
+  it("answers clone3 with namespace flags with ENOSYS too", async () => {
+    expect(await probe("clone3-newuser")).toBe("errno=ENOSYS");
+  });
+
+  it("answers io_uring_setup with ENOSYS", async () => {
+    expect(await probe("io_uring_setup")).toBe("errno=ENOSYS");
+  });
+
+  it("kills a 32-bit syscall made with int 0x80 from a 64-bit program", async () => {
+    expect(await probe("int80")).toBe("SIGSYS");
+  });
+
+  it("kills an x32 syscall (nr | 0x40000000)", async () => {
+    expect(await probe("x32")).toBe("SIGSYS");
+  });
+
+  it("reports a seccomp kill as runtime_error with signal SIGSYS", async () => {
+    const report = await run([fixture("syscall-probe"), "int80"]);
+    expect(report.status).toBe("runtime_error");
+    expect(report.signal).toBe("SIGSYS");
+    expect(report.exitCode).toBeNull();
+    expect(report.stopReason).toBeNull();
+  });
+
+  it("refuses opening the running program's /proc/self/exe for writing", async () => {
+    expect(await probe("write-self-exe")).toMatch(/^(errno=(ETXTBSY|EACCES|EROFS|EPERM)|SIGSYS)$/);
+  });
+
+  it("refuses opening pid 1's executable for writing", async () => {
+    expect(await probe("write-init-exe")).toMatch(/^(errno=(ETXTBSY|EACCES|EROFS|EPERM|ENOENT)|SIGSYS)$/);
+  });
+
+  it("cannot kill its namespace's init with SIGKILL from inside", async () => {
+    const report = await run([fixture("syscall-probe"), "kill-init"]);
+    expect(report.signal).toBeNull();
+    expect(report.status).toBe("ok");
+  });
+
+  it("kill(-1, SIGKILL) reaches only the job and leaves the supervisor running", async () => {
+    const report = await run([fixture("syscall-probe"), "kill-all"]);
+    expect(report.status).toBe("ok");
+    expect(report.stdout.toString().trim()).toMatch(/^(ok|errno=ESRCH)$/);
+    // This test process is the supervisor; that it is still here to check is the point.
+    expect(process.kill(process.pid, 0)).toBe(true);
+  });
+});

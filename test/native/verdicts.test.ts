@@ -1,0 +1,114 @@
+// The verdict comes only from supervisor data (wait status, cgroup counters, timers), never from
+// what the program prints or how it chooses to die; sandbox failures are setup_error reports, not
+// exceptions.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { describe as describeReport, fixture, run } from "./_fixtures.ts";
+import { installLeakChecks } from "./_leaks.ts";
+
+installLeakChecks();
+
+describe("verdicts", () => {
+  it("a program that exits 0 is ok with exit code 0", async () => {
+    const report = await run(["/bin/true"]);
+    expect(report).toMatchObject({
+      status: "ok",
+      exitCode: 0,
+      signal: null,
+      stopReason: null,
+      setupError: null,
+    });
+    expect(report.oomKilled).toBe(false);
+    expect(report.pidsLimitHit).toBe(false);
+  });
+
+  it("a program that exits 3 is a runtime_error with exit code 3", async () => {
+    const report = await run(["/bin/bash", "-c", "exit 3"]);
+    expect(report).toMatchObject({ status: "runtime_error", exitCode: 3, signal: null, stopReason: null });
+  });
+
+  it("printing a fake verdict changes nothing: the run is ok", async () => {
+    const report = await run([fixture("spoof-verdict-json")]);
+    expect(report, describeReport(report)).toMatchObject({
+      status: "ok",
+      exitCode: 0,
+      signal: null,
+      stopReason: null,
+      oomKilled: false,
+    });
+    expect(report.stdout.toString()).toContain('"status":"memory_limit"');
+  });
+
+  it("exit(137) is a runtime_error with exit code 137, not memory_limit", async () => {
+    const report = await run([fixture("spoof-exit-137")]);
+    expect(report, describeReport(report)).toMatchObject({
+      status: "runtime_error",
+      exitCode: 137,
+      signal: null,
+      stopReason: null,
+      oomKilled: false,
+    });
+  });
+
+  it("raise(SIGXCPU) is a runtime_error with signal SIGXCPU, not time_limit", async () => {
+    const report = await run([fixture("spoof-sigxcpu")]);
+    expect(report, describeReport(report)).toMatchObject({
+      status: "runtime_error",
+      exitCode: null,
+      signal: "SIGXCPU",
+      stopReason: null,
+    });
+  });
+
+  it("raise(SIGKILL) is a runtime_error with signal SIGKILL, not memory_limit", async () => {
+    const report = await run([fixture("spoof-sigkill")]);
+    expect(report, describeReport(report)).toMatchObject({
+      status: "runtime_error",
+      exitCode: null,
+      signal: "SIGKILL",
+      stopReason: null,
+      oomKilled: false,
+    });
+  });
+
+  it("a segfault is a runtime_error with signal SIGSEGV", async () => {
+    const report = await run([fixture("segfault")]);
+    expect(report, describeReport(report)).toMatchObject({
+      status: "runtime_error",
+      exitCode: null,
+      signal: "SIGSEGV",
+    });
+  });
+});
+
+describe("setup errors", () => {
+  it("a bind whose source does not exist is a setup_error naming the step, not a throw", async () => {
+    const missing = path.join(os.tmpdir(), "cellblock-test-missing-source");
+    fs.rmSync(missing, { recursive: true, force: true });
+    const report = await run(["/bin/true"], {
+      binds: [{ source: missing, target: "/box", writable: false }],
+    });
+    expect(report.status, describeReport(report)).toBe("setup_error");
+    expect(report.setupError).not.toBeNull();
+    expect(report.setupError?.code).toBe("ENOENT");
+    expect(report.setupError?.step).toBeTruthy();
+    expect(`${report.setupError?.step} ${report.setupError?.message}`).toMatch(
+      /\/box|cellblock-test-missing-source/,
+    );
+    expect(report.exitCode).toBeNull();
+  });
+
+  it("a program path that does not exist resolves with a report that is not ok", async () => {
+    const report = await run(["/usr/bin/cellblock-no-such-program"]);
+    expect(["setup_error", "runtime_error"], describeReport(report)).toContain(report.status);
+    if (report.status === "setup_error") expect(report.setupError?.code).toBe("ENOENT");
+  });
+
+  it("a working directory that does not exist is a setup_error", async () => {
+    const report = await run(["/bin/true"], { cwd: "/no/such/dir" });
+    expect(report.status, describeReport(report)).toBe("setup_error");
+    expect(report.setupError?.code).toBe("ENOENT");
+  });
+});
