@@ -1,6 +1,9 @@
 import { buildImage } from "./lib/build-image.ts";
+import { exportImage, importImage } from "./lib/export-import.ts";
+import { collectGarbage } from "./lib/gc.ts";
 import { imagesRootFromEnv } from "./lib/image-paths.ts";
 import { listRecipeNames, loadRecipe } from "./lib/load-recipe.ts";
+import { formatReports, verifyRecipes } from "./lib/verify-report.ts";
 
 // `npm run images:<verb> -- …`: build, verify, gc, export, import. Each verb is a thin call into
 // lib/; the exit code is non-zero when anything failed so CI can gate on it.
@@ -36,11 +39,49 @@ async function build(args: string[]): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
+async function verify(args: string[]): Promise<number> {
+  const names = args.length > 0 ? args : await buildableNames(["--all"]);
+  const reports = await verifyRecipes(names);
+  process.stdout.write(formatReports(reports));
+  return reports.every((r) => r.checks.every((c) => c.ok)) ? 0 : 1;
+}
+
+function option(args: string[], flag: string): string | undefined {
+  const index = args.indexOf(flag);
+  return index === -1 ? undefined : args[index + 1];
+}
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
   switch (verb) {
     case "build":
       return build(args);
+    case "verify":
+      return verify(args);
+    case "gc": {
+      const { removed, kept } = await collectGarbage(imagesRootFromEnv(), {
+        dryRun: args.includes("--dry-run"),
+      });
+      process.stderr.write(`gc: ${removed.length} removed, ${kept.length} images kept\n`);
+      return 0;
+    }
+    case "export": {
+      const name = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--out");
+      if (!name) throw new Error("export: name the recipe whose image to export");
+      const { tarFile, sidecarFile } = await exportImage(
+        imagesRootFromEnv(),
+        name,
+        option(args, "--out") ?? ".",
+      );
+      process.stdout.write(`${tarFile}\n${sidecarFile}\n`);
+      return 0;
+    }
+    case "import": {
+      const [file] = args;
+      if (!file) throw new Error("import: name the .tar file to import");
+      process.stdout.write(`${await importImage(imagesRootFromEnv(), file)}\n`);
+      return 0;
+    }
     default:
       process.stderr.write(`${USAGE}\n`);
       return 2;
