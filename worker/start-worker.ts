@@ -11,6 +11,7 @@ import { startHeartbeat } from "./heartbeat.ts";
 import { type LanguageDefinition, loadLanguages } from "./languages.ts";
 import { JobAbortedError, runJob } from "./run-job.ts";
 import { SlotPool } from "./slot-pool.ts";
+import { prepareWorkRoot } from "./work-dir.ts";
 
 // Theory of operation: a BullMQ Worker with concurrency = sandbox slots. Each job takes a slot and
 // an AbortController; a Redis pub/sub channel carries cancellations (DELETE /jobs/:id) to whichever
@@ -39,6 +40,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
   const check = await selfCheck();
   if (!check.ok) throw new Error(`start worker: sandbox self-check failed: ${check.detail}`);
 
+  await prepareWorkRoot(config.WORK_ROOT);
   const resolved = await loadLanguages(config, 0);
   const languages = new Map<string, LanguageDefinition>(resolved.map((l) => [l.definition.id, l.definition]));
   const keys = redisKeys(config.QUEUE_PREFIX);

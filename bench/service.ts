@@ -1,0 +1,175 @@
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { startApi } from "../api/start-api.ts";
+import { loadConfig } from "../app/config.ts";
+import { RedisServer } from "../app/redis-server.ts";
+import { configureSandbox, runSandbox } from "../native/index.ts";
+import { startWorkerProcess } from "../test/helpers/worker-process.ts";
+import { buildSandboxSpec, runLimits } from "../worker/build-sandbox-spec.ts";
+import { loadLanguageDefinitions } from "../worker/languages.ts";
+
+// `npm run bench:service`: the service against the bare sandbox, side by side in one run, because
+// absolute times drift ±10–30 % between runs on this machine. Everything targets 127.0.0.1, its own
+// redis-server and its own worker process; counts and total time are bounded.
+//   1. POST /run round trip at concurrency 1 (bash `true`, python hello) vs runSandbox() of the same
+//      program, interleaved; the difference is the service overhead.
+//   2. Throughput at concurrency 8 and 32: POST /run vs concurrent runSandbox() calls.
+//   3. Worker RSS before and after --jobs jobs.
+
+const { values: flags } = parseArgs({
+  options: {
+    jobs: { type: "string", default: "10000" },
+    runs: { type: "string", default: "200" },
+    "throughput-jobs": { type: "string", default: "400" },
+    "max-seconds": { type: "string", default: "900" },
+  },
+});
+const rssJobs = Number(flags.jobs);
+const latencyRuns = Number(flags.runs);
+const throughputJobs = Number(flags["throughput-jobs"]);
+const deadline = Date.now() + Number(flags["max-seconds"]) * 1000;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const fmt = (n: number) => n.toFixed(2).padStart(9);
+
+async function pool(count: number, concurrency: number, task: (i: number, lane: number) => Promise<void>) {
+  let next = 0;
+  const lanes = Array.from({ length: concurrency }, async (_, lane) => {
+    while (next < count && Date.now() < deadline) await task(next++, lane);
+  });
+  const t0 = process.hrtime.bigint();
+  await Promise.all(lanes);
+  return { done: next, seconds: ms(t0) / 1000 };
+}
+
+function rssBytes(pid: number): Promise<number> {
+  return import("node:fs/promises")
+    .then((fs) => fs.readFile(`/proc/${pid}/status`, "utf8"))
+    .then((s) => Number(/VmRSS:\s+(\d+) kB/.exec(s)?.[1] ?? 0) * 1024);
+}
+
+const tmp = await mkdtemp(path.join(os.tmpdir(), "cellblock-bench-"));
+const redis = await RedisServer.start({ dir: path.join(tmp, "redis") });
+const env = {
+  ...process.env,
+  REDIS_URL: redis.url,
+  HOST: "127.0.0.1",
+  PORT: "0",
+  LOG_LEVEL: "silent",
+  QUEUE_PREFIX: "bench",
+  WORK_ROOT: path.join("/dev/shm", path.basename(tmp)),
+  MAX_QUEUED_JOBS: "100000",
+  // Results are not needed after the bench; short retention keeps Redis small over 10,000 jobs.
+  RESULT_TTL_S: "60",
+};
+const config = loadConfig(env);
+const worker = await startWorkerProcess(env);
+const api = await startApi(config, pino({ level: "silent" }));
+
+// The bench process runs its own sandboxes in a uid range far from the worker's.
+configureSandbox({ uidBase: config.SANDBOX_UID_BASE + 1000 * 65536 });
+const languages = new Map((await loadLanguageDefinitions(config)).map((l) => [l.id, l]));
+const programs = [
+  { name: "bash true", language: "bash", source: "true\n" },
+  { name: "python hello", language: "python", source: 'print("hello, world")\n' },
+];
+
+async function directSpec(language: string, source: string, slot: number) {
+  const definition = languages.get(language);
+  if (!definition) throw new Error(`no language ${language}`);
+  const dir = await mkdtemp(path.join(tmp, "box-"));
+  // Readable by the sandbox user of any slot, so one dir serves every lane without chown.
+  await chmod(dir, 0o755);
+  await writeFile(path.join(dir, definition.sourceFile), source, { mode: 0o644 });
+  return buildSandboxSpec({
+    language: definition,
+    argv: definition.run,
+    workDir: { path: dir, writable: false },
+    stdin: Buffer.alloc(0),
+    limits: runLimits({}, definition, config),
+    slot,
+    config,
+  });
+}
+
+async function postRun(language: string, source: string) {
+  const response = await fetch(`${api.url}/run`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ language, source }),
+  });
+  const body = (await response.json()) as { verdict?: string };
+  if (response.status !== 200 || body.verdict !== "ok")
+    throw new Error(`POST /run: ${response.status} ${JSON.stringify(body)}`);
+}
+
+const rows: string[] = [];
+try {
+  for (let i = 0; i < 20; i++) await postRun("bash", "true");
+
+  rows.push("latency at concurrency 1 (ms)        service p50/p99      sandbox p50/p99     overhead p50/p99");
+  for (const program of programs) {
+    const spec = await directSpec(program.language, program.source, 0);
+    const service: number[] = [];
+    const direct: number[] = [];
+    for (let i = 0; i < latencyRuns && Date.now() < deadline; i++) {
+      let t0 = process.hrtime.bigint();
+      await postRun(program.language, program.source);
+      service.push(ms(t0));
+      t0 = process.hrtime.bigint();
+      const report = await runSandbox(spec);
+      direct.push(ms(t0));
+      if (report.status !== "ok")
+        throw new Error(`runSandbox ${program.name}: ${JSON.stringify(report.setupError)}`);
+    }
+    service.sort((a, b) => a - b);
+    direct.sort((a, b) => a - b);
+    const [s50, s99, d50, d99] = [
+      percentile(service, 0.5),
+      percentile(service, 0.99),
+      percentile(direct, 0.5),
+      percentile(direct, 0.99),
+    ];
+    rows.push(
+      `  ${program.name.padEnd(20)} (n=${service.length})  ${fmt(s50)} ${fmt(s99)}   ${fmt(d50)} ${fmt(d99)}   ${fmt(s50 - d50)} ${fmt(s99 - d99)}`,
+    );
+  }
+
+  rows.push("", "throughput, bash true (jobs/s)        service          sandbox only     service/sandbox");
+  for (const concurrency of [8, 32]) {
+    const specs = await Promise.all(
+      Array.from({ length: concurrency }, (_, slot) => directSpec("bash", "true\n", slot)),
+    );
+    const service = await pool(throughputJobs, concurrency, () => postRun("bash", "true"));
+    const direct = await pool(throughputJobs, concurrency, async (_, lane) => {
+      const report = await runSandbox(specs[lane] as (typeof specs)[number]);
+      if (report.status !== "ok") throw new Error(`runSandbox: ${report.status}`);
+    });
+    const s = service.done / service.seconds;
+    const d = direct.done / direct.seconds;
+    rows.push(
+      `  concurrency ${String(concurrency).padEnd(24)} ${fmt(s)}        ${fmt(d)}        ${((100 * s) / d).toFixed(0).padStart(6)} %`,
+    );
+  }
+
+  const before = await rssBytes(worker.pid);
+  const rss = await pool(rssJobs, 8, () => postRun("bash", "true"));
+  const after = await rssBytes(worker.pid);
+  rows.push(
+    "",
+    `worker RSS: ${(before / 2 ** 20).toFixed(1)} MiB before, ${(after / 2 ** 20).toFixed(1)} MiB after ${rss.done} jobs` +
+      ` (${(rss.done / rss.seconds).toFixed(0)} jobs/s)`,
+  );
+} finally {
+  console.log(rows.join("\n"));
+  await api.close();
+  await worker.kill("SIGTERM");
+  await redis.stop();
+  await rm(tmp, { recursive: true, force: true });
+  await rm(config.WORK_ROOT, { recursive: true, force: true });
+}
