@@ -15,12 +15,20 @@ export function slotHostUid(uidBase: number, slot: number): number {
   return uidBase + slot * 65536 + SANDBOX_INNER_UID;
 }
 
+/**
+ * Creates the work root once at worker start. Mode 0711: the sandbox mounts a job's dir with the
+ * slot's unprivileged credentials, which must be able to traverse (not list) the root.
+ */
+export async function prepareWorkRoot(workRoot: string): Promise<void> {
+  await mkdir(workRoot, { recursive: true, mode: 0o711 });
+  await chmod(workRoot, 0o711);
+}
+
 export async function createWorkDir(
   workRoot: string,
   files: { path: string; data: Buffer }[],
   hostUid: number,
 ) {
-  await mkdir(workRoot, { recursive: true, mode: 0o711 });
   const dir = path.join(workRoot, `job-${randomUUID()}`);
   await mkdir(dir, { mode: 0o700 });
   for (const file of files) {
