@@ -30,7 +30,11 @@ export function parseMountinfo(text: string): MountEntry[] {
     const mountPoint = left[4];
     const fsType = right[0];
     if (mountPoint === undefined || fsType === undefined) continue;
-    entries.push({ mountPoint: unescapeMountPath(mountPoint), fsType, superOptions: (right[2] ?? "").split(",") });
+    entries.push({
+      mountPoint: unescapeMountPath(mountPoint),
+      fsType,
+      superOptions: (right[2] ?? "").split(","),
+    });
   }
   return entries;
 }

@@ -1,6 +1,9 @@
 // Thin typed front of the sandbox addon. One runSandbox() call = one fresh container running one
 // process; the promise resolves with a SandboxReport (it never rejects for the program's own
 // failures; setup failures resolve with status "setup_error").
+
+export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";
+export { configureSandbox, jobHostId, runSandbox, sandboxHostInfo, selfCheck } from "./run-sandbox.ts";
 export type {
   BindSpec,
   RootfsSpec,
@@ -11,5 +14,3 @@ export type {
   SetupError,
   StopReason,
 } from "./types.ts";
-export { configureSandbox, jobHostId, runSandbox, sandboxHostInfo, selfCheck } from "./run-sandbox.ts";
-export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";

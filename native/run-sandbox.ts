@@ -49,6 +49,7 @@ interface NativeResult {
   setupStep?: string;
   setupErrno?: number;
   setupMessage?: string;
+  phasesMs?: Record<string, number>;
 }
 
 interface Addon {
@@ -64,14 +65,23 @@ let addon: Addon | undefined;
 export function loadAddon(): Addon {
   if (!addon) {
     if (!existsSync(addonPath))
-      throw new Error(`sandbox addon not built: ${addonPath} is missing (run \`npm run build\` or scripts/setup.sh)`);
+      throw new Error(
+        `sandbox addon not built: ${addonPath} is missing (run \`npm run build\` or scripts/setup.sh)`,
+      );
     addon = createRequire(import.meta.url)(addonPath) as Addon;
   }
   return addon;
 }
 
 // Order must match enum sb_status / sb_stop in native/src/supervise.h.
-const STATUSES: SandboxStatus[] = ["ok", "runtime_error", "time_limit", "memory_limit", "output_limit", "setup_error"];
+const STATUSES: SandboxStatus[] = [
+  "ok",
+  "runtime_error",
+  "time_limit",
+  "memory_limit",
+  "output_limit",
+  "setup_error",
+];
 const STOPS: StopReason[] = [null, "cpu_time", "wall_time", "memory", "output", "file_size", "cancelled"];
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
@@ -151,7 +161,12 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     capLastCap: Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8")),
     ncpus: availableParallelism(),
   });
-  host = Object.freeze({ cgroupVersion: layout.version, cgroupParents: parents, seccompInstructions, config });
+  host = Object.freeze({
+    cgroupVersion: layout.version,
+    cgroupParents: parents,
+    seccompInstructions,
+    config,
+  });
   return host;
 }
 
@@ -188,6 +203,7 @@ function toReport(r: NativeResult): SandboxReport {
             message: setupMessage(r.setupStep ?? "", errno, r.setupMessage ?? ""),
           }
         : null,
+    ...(r.phasesMs ? { phasesMs: r.phasesMs } : {}),
   };
 }
 
@@ -201,7 +217,10 @@ function setupMessage(step: string, errno: number, detail: string): string {
 }
 
 /** Runs one process in a fresh container. Resolves with the report; aborting the signal kills it. */
-export async function runSandbox(spec: SandboxSpec, opts: { signal?: AbortSignal } = {}): Promise<SandboxReport> {
+export async function runSandbox(
+  spec: SandboxSpec,
+  opts: { signal?: AbortSignal } = {},
+): Promise<SandboxReport> {
   const { config } = sandboxHostInfo();
   const l = spec.limits;
   const handle = loadAddon().run({

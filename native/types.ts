@@ -95,4 +95,6 @@ export interface SandboxReport {
   oomKilled: boolean;
   pidsLimitHit: boolean;
   setupError: SetupError | null;
+  /** Where the supervisor's time went (cgroup, clone, attach, setup, run, collect, teardown), in ms. */
+  phasesMs?: Record<string, number>;
 }

@@ -35,7 +35,7 @@ Host g_host;
 std::atomic<unsigned long> g_seq{0};
 
 struct RunState {
-    struct sb_run run{};
+    struct sb_run run {};
     MountPlan plan;
     std::vector<std::string> argvStore, envStore;
     std::vector<char *> argv, envp;
@@ -59,26 +59,46 @@ std::string stepName(const RunState &s) {
     int step = s.run.setup_step;
     if (step >= 0 && step < static_cast<int>(s.plan.ops().size())) return s.plan.ops()[step].step;
     switch (step) {
-    case SB_STEP_WAIT_GO: return "wait for the parent";
-    case SB_STEP_FDS: return "close inherited descriptors";
-    case SB_STEP_IDS_ROOT: return "become root of the user namespace";
-    case SB_STEP_UNSHARE_CGROUP: return "unshare the cgroup namespace";
-    case SB_STEP_MAKE_PRIVATE: return "make mounts private";
-    case SB_STEP_PIVOT: return "pivot_root into the new root";
-    case SB_STEP_DETACH_OLD_ROOT: return "detach the old root";
-    case SB_STEP_CHDIR_ROOT: return "make the root read-only";
-    case SB_STEP_HOSTNAME: return "set the hostname";
-    case SB_STEP_SPAWN_PAYLOAD: return "spawn the payload";
-    case SB_STEP_SETSID: return "setsid";
-    case SB_STEP_STDIO: return "set up stdio";
-    case SB_STEP_RLIMITS: return "set rlimits";
-    case SB_STEP_CAPS: return "drop capabilities";
-    case SB_STEP_IDS_JOB: return "switch to the job's uid/gid";
-    case SB_STEP_CWD: return "chdir to the working directory";
-    case SB_STEP_NO_NEW_PRIVS: return "set no_new_privs";
-    case SB_STEP_SECCOMP: return "install the seccomp filter";
-    case SB_STEP_EXEC: return "execve " + s.argvStore[0];
-    default: return "prepare the container";
+    case SB_STEP_WAIT_GO:
+        return "wait for the parent";
+    case SB_STEP_FDS:
+        return "close inherited descriptors";
+    case SB_STEP_IDS_ROOT:
+        return "become root of the user namespace";
+    case SB_STEP_UNSHARE_CGROUP:
+        return "unshare the cgroup namespace";
+    case SB_STEP_MAKE_PRIVATE:
+        return "make mounts private";
+    case SB_STEP_PIVOT:
+        return "pivot_root into the new root";
+    case SB_STEP_DETACH_OLD_ROOT:
+        return "detach the old root";
+    case SB_STEP_CHDIR_ROOT:
+        return "make the root read-only";
+    case SB_STEP_HOSTNAME:
+        return "set the hostname";
+    case SB_STEP_SPAWN_PAYLOAD:
+        return "spawn the payload";
+    case SB_STEP_SETSID:
+        return "setsid";
+    case SB_STEP_STDIO:
+        return "set up stdio";
+    case SB_STEP_RLIMITS:
+        return "set rlimits";
+    case SB_STEP_CAPS:
+        return "drop capabilities";
+    case SB_STEP_IDS_JOB:
+        return "switch to the job's uid/gid";
+    case SB_STEP_CWD:
+        return "chdir to the working directory";
+    case SB_STEP_NO_NEW_PRIVS:
+        return "set no_new_privs";
+    case SB_STEP_SECCOMP:
+        return "install the seccomp filter";
+    case SB_STEP_EXEC:
+        return "execve " + s.argvStore[0];
+    default:
+        return "prepare the container";
     }
 }
 
@@ -101,6 +121,10 @@ Napi::Object report(Napi::Env env, RunState &s) {
     o.Set("stdoutTruncated", r.out.truncated != 0);
     o.Set("stderrTruncated", r.err.truncated != 0);
     o.Set("wallNs", static_cast<double>(r.wall_ns));
+    Napi::Object phases = Napi::Object::New(env);
+    for (int i = 0; i < SB_PHASE_N; i++)
+        phases.Set(sb_phase_names[i], static_cast<double>(r.phase_ns[i]) / 1e6);
+    o.Set("phasesMs", phases);
     o.Set("cpuNs", static_cast<double>(r.stats.cpu_ns));
     o.Set("userNs", static_cast<double>(r.stats.user_ns));
     o.Set("systemNs", static_cast<double>(r.stats.system_ns));
@@ -108,7 +132,8 @@ Napi::Object report(Napi::Env env, RunState &s) {
     o.Set("oomKills", static_cast<double>(r.stats.oom_kills));
     o.Set("pidsMaxHits", static_cast<double>(r.stats.pids_max_hits));
     if (r.status == SB_SETUP_ERROR) {
-        o.Set("setupStep", r.setup_step >= 0 || r.setup_step >= SB_STEP_WAIT_GO ? stepName(s) : std::string(r.setup_msg));
+        o.Set("setupStep",
+              r.setup_step >= 0 || r.setup_step >= SB_STEP_WAIT_GO ? stepName(s) : std::string(r.setup_msg));
         o.Set("setupErrno", r.setup_errno);
         o.Set("setupMessage", std::string(r.setup_msg));
     }
@@ -144,7 +169,8 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     h.cgroups.version = static_cast<int>(num(cfg, "cgroupVersion"));
     Napi::Array parents = cfg.Get("cgroupParents").As<Napi::Array>();
     for (uint32_t i = 0; i < parents.Length() && i < SB_CG_N; i++)
-        snprintf(h.cgroups.parent[i], SB_CG_PATH, "%s", parents.Get(i).As<Napi::String>().Utf8Value().c_str());
+        snprintf(h.cgroups.parent[i], SB_CG_PATH, "%s",
+                 parents.Get(i).As<Napi::String>().Utf8Value().c_str());
     h.newRoot = str(cfg, "newRoot");
     h.hostname = str(cfg, "hostname");
     h.capLastCap = static_cast<int>(num(cfg, "capLastCap"));
@@ -182,17 +208,22 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     Napi::Array binds = spec.Get("binds").As<Napi::Array>();
     for (uint32_t i = 0; i < binds.Length(); i++) {
         Napi::Object b = binds.Get(i).As<Napi::Object>();
-        mreq.binds.push_back({str(b, "source"), str(b, "target"), b.Get("writable").As<Napi::Boolean>().Value()});
+        mreq.binds.push_back(
+            {str(b, "source"), str(b, "target"), b.Get("writable").As<Napi::Boolean>().Value()});
     }
     std::string planErr = s->plan.build(mreq);
 
     Napi::Array argv = spec.Get("argv").As<Napi::Array>();
-    for (uint32_t i = 0; i < argv.Length(); i++) s->argvStore.push_back(argv.Get(i).As<Napi::String>().Utf8Value());
+    for (uint32_t i = 0; i < argv.Length(); i++)
+        s->argvStore.push_back(argv.Get(i).As<Napi::String>().Utf8Value());
     Napi::Array envv = spec.Get("env").As<Napi::Array>();
-    for (uint32_t i = 0; i < envv.Length(); i++) s->envStore.push_back(envv.Get(i).As<Napi::String>().Utf8Value());
-    for (auto &a : s->argvStore) s->argv.push_back(a.data());
+    for (uint32_t i = 0; i < envv.Length(); i++)
+        s->envStore.push_back(envv.Get(i).As<Napi::String>().Utf8Value());
+    for (auto &a : s->argvStore)
+        s->argv.push_back(a.data());
     s->argv.push_back(nullptr);
-    for (auto &e : s->envStore) s->envp.push_back(e.data());
+    for (auto &e : s->envStore)
+        s->envp.push_back(e.data());
     s->envp.push_back(nullptr);
     s->cwd = str(spec, "cwd");
     Napi::Buffer<char> in = spec.Get("stdin").As<Napi::Buffer<char>>();
@@ -211,15 +242,19 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     p.cap_last_cap = g_host.capLastCap;
     p.seccomp = &g_host.seccomp;
     const double cpuMs = num(spec, "cpuTimeMs");
-    const rlim_t cpuSoft = static_cast<rlim_t>(cpuMs / 1000.0) + 2; // backstop only: the cgroup watch acts first
+    const rlim_t cpuSoft =
+        static_cast<rlim_t>(cpuMs / 1000.0) + 2; // backstop only: the cgroup watch acts first
     const struct {
         int res;
         rlim_t soft, hard;
     } lims[SB_RLIMIT_COUNT] = {
         {RLIMIT_CORE, 0, 0},
-        {RLIMIT_FSIZE, static_cast<rlim_t>(num(spec, "fileSizeBytes")), static_cast<rlim_t>(num(spec, "fileSizeBytes"))},
-        {RLIMIT_NOFILE, static_cast<rlim_t>(num(spec, "openFiles")), static_cast<rlim_t>(num(spec, "openFiles"))},
-        {RLIMIT_STACK, static_cast<rlim_t>(num(spec, "stackBytes")), static_cast<rlim_t>(num(spec, "stackBytes"))},
+        {RLIMIT_FSIZE, static_cast<rlim_t>(num(spec, "fileSizeBytes")),
+         static_cast<rlim_t>(num(spec, "fileSizeBytes"))},
+        {RLIMIT_NOFILE, static_cast<rlim_t>(num(spec, "openFiles")),
+         static_cast<rlim_t>(num(spec, "openFiles"))},
+        {RLIMIT_STACK, static_cast<rlim_t>(num(spec, "stackBytes")),
+         static_cast<rlim_t>(num(spec, "stackBytes"))},
         {RLIMIT_CPU, cpuSoft, cpuSoft + 1},
         {RLIMIT_MSGQUEUE, 65536, 65536},
     };
@@ -284,7 +319,8 @@ Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
     sb_cgroup_host host{};
     host.version = static_cast<int>(num(a, "version"));
     std::string parent = str(a, "parent");
-    for (int i = 0; i < SB_CG_N; i++) snprintf(host.parent[i], SB_CG_PATH, "%s", parent.c_str());
+    for (int i = 0; i < SB_CG_N; i++)
+        snprintf(host.parent[i], SB_CG_PATH, "%s", parent.c_str());
     Napi::Object out = Napi::Object::New(env);
     sb_cgroup cg{};
     char err[256] = "";

@@ -19,12 +19,13 @@ static int fail(char *err, size_t err_len, const char *what, const char *dir, in
     return rc;
 }
 
-int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name, const struct sb_cgroup_limits *lim,
-                        struct sb_cgroup *cg, char *err, size_t err_len) {
+int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name,
+                        const struct sb_cgroup_limits *lim, struct sb_cgroup *cg, char *err, size_t err_len) {
     cg->n_dirs = SB_CG_N;
     for (int i = 0; i < SB_CG_N; i++) {
         int shared = 0; /* co-mounted hierarchies (cpu,cpuacct) share one directory */
-        for (int j = 0; j < i; j++) shared |= strcmp(host->parent[i], host->parent[j]) == 0;
+        for (int j = 0; j < i; j++)
+            shared |= strcmp(host->parent[i], host->parent[j]) == 0;
         if (shared) continue;
         snprintf(cg->dir[i], SB_CG_PATH, "%s/%s", host->parent[i], name);
         if (mkdir(cg->dir[i], 0755) < 0) {
@@ -50,7 +51,8 @@ int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name, con
     const char *cpu = cg->dir[SB_CG_CPU][0] ? cg->dir[SB_CG_CPU] : cg->dir[SB_CG_CPUACCT];
     if (lim->cpu_quota_percent > 0) {
         if ((rc = sb_cg_write(cpu, "cpu.cfs_period_us", "100000")) < 0 ||
-            (snprintf(v, sizeof v, "%u", lim->cpu_quota_percent * 1000u), rc = sb_cg_write(cpu, "cpu.cfs_quota_us", v)) < 0)
+            (snprintf(v, sizeof v, "%u", lim->cpu_quota_percent * 1000u),
+             rc = sb_cg_write(cpu, "cpu.cfs_quota_us", v)) < 0)
             return fail(err, err_len, "write cpu.cfs_quota_us", cpu, rc);
     }
     const char *acct = cg->dir[SB_CG_CPUACCT][0] ? cg->dir[SB_CG_CPUACCT] : cg->dir[SB_CG_CPU];
@@ -89,7 +91,8 @@ int sb_cgroup_v1_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
     }
     st->peak_bytes = read_u64(mem, "memory.max_usage_in_bytes");
     st->memory_max_hits = read_u64(mem, "memory.failcnt");
-    if (sb_cg_read(mem, "memory.oom_control", buf, sizeof buf) > 0) sb_cg_keyed(buf, "oom_kill", &st->oom_kills);
+    if (sb_cg_read(mem, "memory.oom_control", buf, sizeof buf) > 0)
+        sb_cg_keyed(buf, "oom_kill", &st->oom_kills);
     if (sb_cg_read(cg->dir[SB_CG_PIDS], "pids.events", buf, sizeof buf) > 0)
         sb_cg_keyed(buf, "max", &st->pids_max_hits);
     return 0;

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name, const struct sb_cgroup_limits *lim,
-                        struct sb_cgroup *cg, char *err, size_t err_len) {
+int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name,
+                        const struct sb_cgroup_limits *lim, struct sb_cgroup *cg, char *err, size_t err_len) {
     cg->n_dirs = 1;
     snprintf(cg->dir[0], SB_CG_PATH, "%s/%s", host->parent[0], name);
     if (mkdir(cg->dir[0], 0755) < 0) {
@@ -36,8 +36,10 @@ int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name, con
         const char *file, *value;
         int optional;
     } writes[] = {
-        {"memory.max", mem, 0},       {"memory.swap.max", "0", 1}, /* absent without swap accounting */
-        {"memory.oom.group", "1", 1}, {"pids.max", pids, 0},
+        {"memory.max", mem, 0},
+        {"memory.swap.max", "0", 1}, /* absent without swap accounting */
+        {"memory.oom.group", "1", 1},
+        {"pids.max", pids, 0},
         {"cpu.max", cpu, lim->cpu_quota_percent == 0},
     };
     for (size_t i = 0; i < sizeof writes / sizeof *writes; i++) {

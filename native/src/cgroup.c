@@ -108,7 +108,8 @@ static int kill_listed(const char *dir) {
             n++;
         }
         s = end;
-        while (*s == '\n') s++;
+        while (*s == '\n')
+            s++;
     }
     return n;
 }

@@ -31,9 +31,9 @@ struct sb_cgroup_limits {
 
 struct sb_cgroup {
     int version;
-    int n_dirs;                     /* distinct directories (v1 controllers may share a hierarchy) */
-    char dir[SB_CG_N][SB_CG_PATH];  /* v1: indexed by controller; v2: dir[0] */
-    int cpu_fd;                     /* v1 cpuacct.usage / v2 cpu.stat, kept open for polling */
+    int n_dirs;                    /* distinct directories (v1 controllers may share a hierarchy) */
+    char dir[SB_CG_N][SB_CG_PATH]; /* v1: indexed by controller; v2: dir[0] */
+    int cpu_fd;                    /* v1 cpuacct.usage / v2 cpu.stat, kept open for polling */
 };
 
 struct sb_cgroup_stats {

@@ -46,7 +46,8 @@ static __attribute__((noreturn)) void fail(const struct sb_plan *p, int step, lo
         if (r_ < 0) fail((p), (step), r_);                                                                   \
     } while (0)
 
-static long do_mount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data) {
+static long do_mount(const char *src, const char *dst, const char *type, unsigned long flags,
+                     const char *data) {
     return SB_SYS5(SYS_mount, src, dst, type, flags, data);
 }
 
@@ -66,7 +67,8 @@ static long write_all(int fd, const char *buf, size_t len) {
 }
 
 static long create_file(const char *path, const char *data, size_t len) {
-    long fd = SB_SYS4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    long fd =
+        SB_SYS4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return fd;
     long r = write_all((int)fd, data, len);
     SB_SYS1(SYS_close, fd);
@@ -216,7 +218,8 @@ int sb_init_main(void *arg) {
      * byte means the parent gave up: leave quietly. */
     char go = 0;
     long n;
-    do n = SB_SYS3(SYS_read, p->go_r, &go, 1);
+    do
+        n = SB_SYS3(SYS_read, p->go_r, &go, 1);
     while (n == -4);
     if (n != 1) sb_exit(126);
     SB_SYS1(SYS_close, p->go_r);
@@ -230,14 +233,16 @@ int sb_init_main(void *arg) {
     CHECK(p, SB_STEP_UNSHARE_CGROUP, SB_SYS1(SYS_unshare, CLONE_NEWCGROUP));
     CHECK(p, SB_STEP_MAKE_PRIVATE, do_mount(0, "/", 0, MS_REC | MS_PRIVATE, 0));
 
-    for (int i = 0; i < p->n_ops; i++) CHECK(p, i, run_op(&p->ops[i]));
+    for (int i = 0; i < p->n_ops; i++)
+        CHECK(p, i, run_op(&p->ops[i]));
 
     CHECK(p, SB_STEP_PIVOT, SB_SYS1(SYS_chdir, p->newroot));
     CHECK(p, SB_STEP_PIVOT, SB_SYS2(SYS_pivot_root, ".", "."));
     CHECK(p, SB_STEP_DETACH_OLD_ROOT, SB_SYS2(SYS_umount2, ".", MNT_DETACH));
     CHECK(p, SB_STEP_CHDIR_ROOT, SB_SYS1(SYS_chdir, "/"));
     /* The root itself (tmpfs or image bind) becomes read-only after everything is mounted in it. */
-    CHECK(p, SB_STEP_CHDIR_ROOT, do_mount(0, "/", 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, 0));
+    CHECK(p, SB_STEP_CHDIR_ROOT,
+          do_mount(0, "/", 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, 0));
     CHECK(p, SB_STEP_HOSTNAME, SB_SYS2(SYS_sethostname, p->hostname, sb_strlen(p->hostname)));
     CHECK(p, SB_STEP_HOSTNAME, SB_SYS2(SYS_setdomainname, "none", 4));
 

@@ -49,9 +49,9 @@ const char *const kHostEtc[] = {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "al
 const char *const kHostTop[] = {"bin", "sbin", "lib", "lib64", "lib32", "libx32"};
 
 // /proc files that describe the host kernel or other tenants (containerd's masked paths).
-const char *const kMaskFiles[] = {"kcore",        "keys",       "key-users", "timer_list", "timer_stats",
-                                  "sched_debug",  "latency_stats", "kallsyms", "kpagecount", "kpageflags",
-                                  "kpagecgroup", "vmallocinfo", "config.gz", "pagetypeinfo", "slabinfo"};
+const char *const kMaskFiles[] = {"kcore",       "keys",          "key-users", "timer_list",   "timer_stats",
+                                  "sched_debug", "latency_stats", "kallsyms",  "kpagecount",   "kpageflags",
+                                  "kpagecgroup", "vmallocinfo",   "config.gz", "pagetypeinfo", "slabinfo"};
 const char *const kMaskDirs[] = {"acpi", "asound", "scsi", "firmware", "driver", "tty"};
 const char *const kReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
 
@@ -95,7 +95,8 @@ void MountPlan::hostRoot(const MountRequest &req) {
             add(SB_OP_BIND, "bind " + host + " read-only", host, r + host, "", MS_RDONLY);
         }
     }
-    for (const char *dir : {"/proc", "/dev", "/tmp"}) add(SB_OP_MKDIR, std::string("mkdir ") + dir, "", r + dir);
+    for (const char *dir : {"/proc", "/dev", "/tmp"})
+        add(SB_OP_MKDIR, std::string("mkdir ") + dir, "", r + dir);
     etc(req);
 }
 
@@ -112,7 +113,8 @@ void MountPlan::etc(const MountRequest &req) {
         std::string host = std::string("/etc/") + name;
         int kind = kindOf(host);
         if (kind == 0) continue;
-        add(kind == 1 ? SB_OP_MKDIR : SB_OP_MKFILE, "create mount point /etc/" + std::string(name), "", e + "/" + name);
+        add(kind == 1 ? SB_OP_MKDIR : SB_OP_MKFILE, "create mount point /etc/" + std::string(name), "",
+            e + "/" + name);
         add(SB_OP_BIND, "bind " + host + " read-only", host, e + "/" + name, "", MS_RDONLY);
     }
 }
@@ -142,9 +144,12 @@ void MountPlan::proc(const MountRequest &req) {
     // A per-user-namespace limit, set while we still hold capabilities in it: no nested user
     // namespaces, whatever the seccomp filter lets through.
     add(SB_OP_WRITE_SYSCTL, "forbid nested user namespaces", "", p + "/sys/user/max_user_namespaces", "0");
-    for (const char *f : kMaskFiles) add(SB_OP_MASK_FILE, std::string("mask /proc/") + f, "/dev/null", p + "/" + f);
-    for (const char *f : kMaskDirs) add(SB_OP_MASK_DIR, std::string("mask /proc/") + f, "", p + "/" + f);
-    for (const char *f : kReadOnly) add(SB_OP_REMOUNT_RO, std::string("make /proc/") + f + " read-only", "", p + "/" + f);
+    for (const char *f : kMaskFiles)
+        add(SB_OP_MASK_FILE, std::string("mask /proc/") + f, "/dev/null", p + "/" + f);
+    for (const char *f : kMaskDirs)
+        add(SB_OP_MASK_DIR, std::string("mask /proc/") + f, "", p + "/" + f);
+    for (const char *f : kReadOnly)
+        add(SB_OP_REMOUNT_RO, std::string("make /proc/") + f + " read-only", "", p + "/" + f);
 }
 
 std::string MountPlan::binds(const MountRequest &req) {
@@ -154,7 +159,8 @@ std::string MountPlan::binds(const MountRequest &req) {
         if (req.hostLayout) {
             std::string parent = b.target.substr(0, b.target.rfind('/'));
             if (!parent.empty()) mkdirs(req.newRoot, parent);
-            add(kind == 1 ? SB_OP_MKDIR : SB_OP_MKFILE, "create mount point " + b.target, "", req.newRoot + b.target);
+            add(kind == 1 ? SB_OP_MKDIR : SB_OP_MKFILE, "create mount point " + b.target, "",
+                req.newRoot + b.target);
         }
         add(SB_OP_BIND, "bind " + b.source + " on " + b.target + (b.writable ? "" : " read-only"), b.source,
             req.newRoot + b.target, "", b.writable ? 0 : MS_RDONLY);
@@ -169,7 +175,8 @@ std::string MountPlan::build(const MountRequest &req) {
         hostRoot(req);
     } else {
         if (kindOf(req.imagePath) != 1) return "image directory " + req.imagePath + " does not exist";
-        add(SB_OP_BIND, "bind the image " + req.imagePath + " read-only", req.imagePath, req.newRoot, "", MS_RDONLY);
+        add(SB_OP_BIND, "bind the image " + req.imagePath + " read-only", req.imagePath, req.newRoot, "",
+            MS_RDONLY);
     }
     dev(req);
     std::string err = binds(req);

@@ -25,39 +25,41 @@
 #include <unistd.h>
 
 static const char *const allowed[] = {
-    "_llseek", "accept", "accept4", "access", "alarm", "arch_prctl", "bind", "brk", "capget", "chdir", "chmod",
-    "chown", "clock_getres", "clock_gettime", "clock_nanosleep", "close", "close_range", "connect",
+    "_llseek", "accept", "accept4", "access", "alarm", "arch_prctl", "bind", "brk", "capget", "chdir",
+    "chmod", "chown", "clock_getres", "clock_gettime", "clock_nanosleep", "close", "close_range", "connect",
     "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl",
     "epoll_pwait", "epoll_pwait2", "epoll_wait", "eventfd", "eventfd2", "execve", "execveat", "exit",
-    "exit_group", "faccessat", "faccessat2", "fadvise64", "fallocate", "fchdir", "fchmod", "fchmodat", "fchown",
-    "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fstat", "fstatfs", "fsync",
-    "ftruncate", "futex", "futex_waitv", "futimesat", "get_mempolicy", "get_robust_list", "getcpu", "getcwd",
-    "getdents", "getdents64", "getegid", "geteuid", "getgid", "getgroups", "getitimer", "getpeername",
-    "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getresgid", "getresuid",
-    "getrlimit", "getrusage", "getsid", "getsockname", "getsockopt", "gettid", "gettimeofday", "getuid",
-    "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch", "kill", "lchown",
-    "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "lseek", "lstat", "madvise",
-    "membarrier", "memfd_create", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2", "mlockall", "mmap",
-    "mprotect", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive", "mq_timedsend", "mq_unlink",
-    "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap", "nanosleep",
-    "newfstatat", "open", "openat", "openat2", "pause", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2",
-    "poll", "ppoll", "prctl", "pread64", "preadv", "preadv2", "prlimit64", "pselect6", "pwrite64", "pwritev",
-    "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "recvfrom", "recvmmsg", "recvmsg",
-    "remap_file_pages", "rename", "renameat", "renameat2", "restart_syscall", "rmdir", "rseq", "rt_sigaction",
-    "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait",
-    "rt_tgsigqueueinfo", "sched_get_priority_max", "sched_get_priority_min", "sched_getaffinity",
-    "sched_getattr", "sched_getparam", "sched_getscheduler", "sched_rr_get_interval", "sched_setaffinity",
-    "sched_yield", "select", "semctl", "semget", "semop", "semtimedop", "sendfile", "sendmmsg", "sendmsg",
-    "sendto", "set_robust_list", "set_tid_address", "setitimer", "setpgid", "setpriority", "setsid",
-    "setsockopt", "shmat", "shmctl", "shmdt", "shmget", "shutdown", "sigaltstack", "socketpair", "splice",
-    "stat", "statfs", "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "sysinfo", "tee",
-    "tgkill", "time", "timer_create", "timer_delete", "timer_getoverrun", "timer_gettime", "timer_settime",
-    "timerfd_create", "timerfd_gettime", "timerfd_settime", "times", "tkill", "truncate", "umask", "uname",
-    "unlink", "unlinkat", "utime", "utimensat", "utimes", "vfork", "wait4", "waitid", "write", "writev",
+    "exit_group", "faccessat", "faccessat2", "fadvise64", "fallocate", "fchdir", "fchmod", "fchmodat",
+    "fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fstat",
+    "fstatfs", "fsync", "ftruncate", "futex", "futex_waitv", "futimesat", "get_mempolicy", "get_robust_list",
+    "getcpu", "getcwd", "getdents", "getdents64", "getegid", "geteuid", "getgid", "getgroups", "getitimer",
+    "getpeername", "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getresgid",
+    "getresuid", "getrlimit", "getrusage", "getsid", "getsockname", "getsockopt", "gettid", "gettimeofday",
+    "getuid", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch", "kill",
+    "lchown", "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "lseek", "lstat", "madvise",
+    "membarrier", "memfd_create", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2",
+    "mlockall", "mmap", "mprotect", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive",
+    "mq_timedsend", "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock",
+    "munlockall", "munmap", "nanosleep", "newfstatat", "open", "openat", "openat2", "pause", "pidfd_open",
+    "pidfd_send_signal", "pipe", "pipe2", "poll", "ppoll", "prctl", "pread64", "preadv", "preadv2",
+    "prlimit64", "pselect6", "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat",
+    "readv", "recvfrom", "recvmmsg", "recvmsg", "remap_file_pages", "rename", "renameat", "renameat2",
+    "restart_syscall", "rmdir", "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo",
+    "rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait", "rt_tgsigqueueinfo", "sched_get_priority_max",
+    "sched_get_priority_min", "sched_getaffinity", "sched_getattr", "sched_getparam", "sched_getscheduler",
+    "sched_rr_get_interval", "sched_setaffinity", "sched_yield", "select", "semctl", "semget", "semop",
+    "semtimedop", "sendfile", "sendmmsg", "sendmsg", "sendto", "set_robust_list", "set_tid_address",
+    "setitimer", "setpgid", "setpriority", "setsid", "setsockopt", "shmat", "shmctl", "shmdt", "shmget",
+    "shutdown", "sigaltstack", "socketpair", "splice", "stat", "statfs", "statx", "symlink", "symlinkat",
+    "sync", "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete",
+    "timer_getoverrun", "timer_gettime", "timer_settime", "timerfd_create", "timerfd_gettime",
+    "timerfd_settime", "times", "tkill", "truncate", "umask", "uname", "unlink", "unlinkat", "utime",
+    "utimensat", "utimes", "vfork", "wait4", "waitid", "write", "writev",
     /* Setting one's own ids to values already held is harmless (no caps, no_new_privs); setuid
      * programs and runtimes call these. */
     "setgid", "setuid", "setregid", "setreuid", "setresgid", "setresuid", "setgroups", "setfsgid", "setfsuid",
-    "ioprio_get", "ioprio_set", "pkey_alloc", "pkey_free", "pkey_mprotect", "signalfd", "signalfd4", "vmsplice", "sched_setparam", "sched_setscheduler", "sched_setattr"};
+    "ioprio_get", "ioprio_set", "pkey_alloc", "pkey_free", "pkey_mprotect", "signalfd", "signalfd4",
+    "vmsplice", "sched_setparam", "sched_setscheduler", "sched_setattr"};
 
 /* Namespace-creating clone flags (CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET). */
 static const scmp_datum_t clone_ns_flags = 0x7E020000;
@@ -65,9 +67,9 @@ static const scmp_datum_t clone_ns_flags = 0x7E020000;
 static const int personality_ok[] = {0x0, 0x8, 0x20000, 0x20008, (int)0xffffffff};
 
 static const int socket_families_ok[] = {AF_UNIX, AF_INET, AF_INET6};
-static const int socket_families_refused[] = {AF_NETLINK, AF_PACKET, AF_KEY,        AF_ALG, AF_VSOCK,
-                                              AF_BLUETOOTH, AF_CAN,   AF_APPLETALK, AF_X25, AF_AX25,
-                                              AF_RDS,       AF_TIPC,  AF_XDP,       AF_LLC, AF_PPPOX};
+static const int socket_families_refused[] = {AF_NETLINK,   AF_PACKET, AF_KEY,       AF_ALG, AF_VSOCK,
+                                              AF_BLUETOOTH, AF_CAN,    AF_APPLETALK, AF_X25, AF_AX25,
+                                              AF_RDS,       AF_TIPC,   AF_XDP,       AF_LLC, AF_PPPOX};
 
 static int add_rules(scmp_filter_ctx ctx, const char **failed) {
     int rc;

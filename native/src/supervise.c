@@ -39,6 +39,9 @@
 
 enum { STACK_SIZE = 256 * 1024, SETUP_TIMEOUT_MS = 10000 };
 
+const char *const sb_phase_names[SB_PHASE_N] = {"cgroup", "clone",   "attach",  "setup",
+                                                "run",    "collect", "teardown"};
+
 static uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -71,7 +74,8 @@ static int buf_append(struct sb_buf *b, const char *data, size_t n, size_t limit
     if (take > 0) {
         if (b->len + take > b->cap) {
             size_t cap = b->cap ? b->cap : 4096;
-            while (cap < b->len + take) cap *= 2;
+            while (cap < b->len + take)
+                cap *= 2;
             char *p = realloc(b->data, cap);
             if (!p) return 1;
             b->data = p;
@@ -200,6 +204,8 @@ static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int ou
     }
     uint64_t ended = now_ns();
     run->wall_ns = exec_at ? ended - exec_at : 0;
+    run->phase_ns[SB_PHASE_SETUP] = exec_at ? exec_at - started : ended - started;
+    run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
     siginfo_t info;
     memset(&info, 0, sizeof info);
     syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | __WALL, NULL);
@@ -209,11 +215,13 @@ static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int ou
         struct pollfd pf[2] = {{out_r, POLLIN, 0}, {errout_r, POLLIN, 0}};
         if (poll(pf, 2, 25) <= 0) continue;
         if (out_r >= 0 && pf[0].revents) {
-            if (drain(out_r, &run->out, run->output_limit) && run->stop == SB_STOP_NONE) run->stop = SB_STOP_OUTPUT;
+            if (drain(out_r, &run->out, run->output_limit) && run->stop == SB_STOP_NONE)
+                run->stop = SB_STOP_OUTPUT;
             if (run->out.eof) close_fd(&out_r);
         }
         if (errout_r >= 0 && pf[1].revents) {
-            if (drain(errout_r, &run->err, run->output_limit) && run->stop == SB_STOP_NONE) run->stop = SB_STOP_OUTPUT;
+            if (drain(errout_r, &run->err, run->output_limit) && run->stop == SB_STOP_NONE)
+                run->stop = SB_STOP_OUTPUT;
             if (run->err.eof) close_fd(&errout_r);
         }
     }
@@ -221,6 +229,7 @@ static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int ou
     close_fd(&in_w);
     close_fd(&out_r);
     close_fd(&errout_r);
+    run->phase_ns[SB_PHASE_COLLECT] = now_ns() - ended;
 }
 
 static void classify(struct sb_run *run) {
@@ -241,7 +250,8 @@ static void classify(struct sb_run *run) {
     } else if (run->stop == SB_STOP_CPU || run->stop == SB_STOP_WALL || st->cpu_ns >= run->cpu_limit_ns ||
                run->wall_ns >= run->wall_limit_ns) {
         run->status = SB_TIME_LIMIT;
-        if (run->stop == SB_STOP_NONE) run->stop = st->cpu_ns >= run->cpu_limit_ns ? SB_STOP_CPU : SB_STOP_WALL;
+        if (run->stop == SB_STOP_NONE)
+            run->stop = st->cpu_ns >= run->cpu_limit_ns ? SB_STOP_CPU : SB_STOP_WALL;
     } else if (run->stop == SB_STOP_OUTPUT || run->out.truncated || run->err.truncated) {
         run->status = SB_OUTPUT_LIMIT;
         run->stop = SB_STOP_OUTPUT;
@@ -270,9 +280,13 @@ void sb_run(struct sb_run *run) {
     run->status = SB_OK;
     run->stop = SB_STOP_NONE;
     plan->payload_reaped = 0;
+    uint64_t t = now_ns(), t_next;
+    memset(run->phase_ns, 0, sizeof run->phase_ns);
+#define PHASE(p) (t_next = now_ns(), run->phase_ns[(p)] = t_next - t, t = t_next)
 
     char cgerr[512] = "";
     int rc = sb_cgroup_create(run->cg_host, run->cg_name, &run->cg_limits, &cg, cgerr, sizeof cgerr);
+    PHASE(SB_PHASE_CGROUP);
     if (rc < 0) {
         parent_fail(run, -rc, "create cgroup: %s", cgerr);
         goto cleanup;
@@ -292,7 +306,8 @@ void sb_run(struct sb_run *run) {
     plan->stdout_w = out[1];
     plan->stderr_w = eo[1];
 
-    stacks = mmap(NULL, 2 * STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    stacks =
+        mmap(NULL, 2 * STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stacks == MAP_FAILED) {
         parent_fail(run, errno, "allocate %s", "stacks");
         goto cleanup;
@@ -303,10 +318,11 @@ void sb_run(struct sb_run *run) {
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
-                          CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
+        const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
+                          CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
         pid_t pid = clone(sb_init_main, stacks + STACK_SIZE, flags, plan, &pidfd);
         int clone_errno = errno;
+        PHASE(SB_PHASE_CLONE);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         close_fd(&go[0]);
         close_fd(&errp[1]);
@@ -332,18 +348,22 @@ void sb_run(struct sb_run *run) {
         if (run->status == SB_SETUP_ERROR) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     }
 
+    PHASE(SB_PHASE_ATTACH); /* id maps, cgroup attach, release */
     supervise(run, pidfd, errp[0], in[1], out[0], eo[0], &cg);
     errp[0] = in[1] = out[0] = eo[0] = -1; /* closed by supervise() */
     sb_cgroup_read_stats(&cg, &run->stats);
     classify(run);
 
 cleanup:
+    t = now_ns();
     if (cg.dir[0][0] || cg.n_dirs) {
         if (sb_cgroup_destroy(&cg) < 0 && run->status != SB_SETUP_ERROR)
             parent_fail(run, EBUSY, "remove cgroup %s", run->cg_name);
     }
+    PHASE(SB_PHASE_TEARDOWN);
     close_fd(&pidfd);
     int *all_fds[] = {&go[0], &go[1], &errp[0], &errp[1], &in[0], &in[1], &out[0], &out[1], &eo[0], &eo[1]};
-    for (size_t i = 0; i < sizeof all_fds / sizeof *all_fds; i++) close_fd(all_fds[i]);
+    for (size_t i = 0; i < sizeof all_fds / sizeof *all_fds; i++)
+        close_fd(all_fds[i]);
     if (stacks != MAP_FAILED) munmap(stacks, 2 * STACK_SIZE);
 }

@@ -9,7 +9,28 @@ extern "C" {
 #endif
 
 enum sb_status { SB_OK, SB_RUNTIME_ERROR, SB_TIME_LIMIT, SB_MEMORY_LIMIT, SB_OUTPUT_LIMIT, SB_SETUP_ERROR };
-enum sb_stop { SB_STOP_NONE, SB_STOP_CPU, SB_STOP_WALL, SB_STOP_MEMORY, SB_STOP_OUTPUT, SB_STOP_FSIZE, SB_STOP_CANCEL };
+enum sb_stop {
+    SB_STOP_NONE,
+    SB_STOP_CPU,
+    SB_STOP_WALL,
+    SB_STOP_MEMORY,
+    SB_STOP_OUTPUT,
+    SB_STOP_FSIZE,
+    SB_STOP_CANCEL
+};
+
+/* Phases of a run, in order; names in sb_phase_names. */
+enum sb_phase {
+    SB_PHASE_CGROUP,
+    SB_PHASE_CLONE,
+    SB_PHASE_ATTACH,
+    SB_PHASE_SETUP,
+    SB_PHASE_RUN,
+    SB_PHASE_COLLECT,
+    SB_PHASE_TEARDOWN,
+    SB_PHASE_N
+};
+extern const char *const sb_phase_names[SB_PHASE_N];
 
 struct sb_buf {
     char *data; /* malloc'ed; the caller frees */
@@ -39,6 +60,7 @@ struct sb_run {
     int signal;    /* 0 when it exited */
     struct sb_buf out, err;
     uint64_t wall_ns;
+    uint64_t phase_ns[SB_PHASE_N]; /* where the time went, for benchmarks and CELLBLOCK_TRACE */
     struct sb_cgroup_stats stats;
     int setup_step; /* sb_step or mount-op index; -1 for parent-side steps named in setup_msg */
     int setup_errno;

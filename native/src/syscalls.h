@@ -51,12 +51,14 @@ static inline long sb_sys6(long n, long a, long b, long c, long d, long e, long 
 /* Never returns. exit_group ends only the calling task's thread group: the CLONE_VM child is its
  * own thread group, so the Node process is unaffected. */
 static inline __attribute__((noreturn)) void sb_exit(int code) {
-    for (;;) SB_SYS1(SYS_exit_group, code);
+    for (;;)
+        SB_SYS1(SYS_exit_group, code);
 }
 
 static inline size_t sb_strlen(const char *s) {
     size_t n = 0;
-    while (s[n]) n++;
+    while (s[n])
+        n++;
     return n;
 }
 
