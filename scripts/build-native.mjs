@@ -19,6 +19,7 @@ const gyp = join(root, "node_modules", "node-gyp", "bin", "node-gyp.js");
 console.error("build-native: building native/ with node-gyp");
 // Build against the headers that ship with this Node (Debian's nodejs keeps them in /usr/include/node)
 // rather than downloading them: the build must work offline.
-const nodedir = process.env.npm_config_nodedir ?? (existsSync("/usr/include/node/node.h") ? "/usr" : undefined);
+const nodedir =
+  process.env.npm_config_nodedir ?? (existsSync("/usr/include/node/node.h") ? "/usr" : undefined);
 const args = [gyp, "rebuild", "--directory", native, ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 execFileSync(process.execPath, args, { stdio: "inherit" });
