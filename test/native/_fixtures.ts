@@ -14,9 +14,13 @@ import { runSandbox, type SandboxLimits, type SandboxReport, type SandboxSpec } 
 
 export const FIXTURE_SOURCE_DIR = path.resolve(import.meta.dirname, "../fixtures");
 export const FIXTURE_BUILD_PREFIX = "cellblock-fixtures-";
+export const BIND_DIR_PREFIX = "cellblock-test-bind-";
 
-/** The worker slot these tests run in; CELLBLOCK_TEST_SLOT overrides it. */
-export const TEST_SLOT = Number(process.env.CELLBLOCK_TEST_SLOT ?? "1");
+/**
+ * The worker slot these tests run in (CELLBLOCK_TEST_SLOT overrides it); not 0 or 1, which a
+ * worker or benchmark running on the same machine is likely to be using.
+ */
+export const TEST_SLOT = Number(process.env.CELLBLOCK_TEST_SLOT ?? "6");
 
 /** Host uid/gid that the job's uid/gid 1000 maps to in a slot. */
 export function slotHostId(slot: number = TEST_SLOT): number {
@@ -174,8 +178,8 @@ export function describe(report: SandboxReport): string {
 }
 
 /** A host directory for a bind, owned by the slot's mapped uid 1000, removed by the leak checks. */
-export function makeBindDir(prefix = "cellblock-test-bind-"): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+export function makeBindDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), BIND_DIR_PREFIX));
   fs.chmodSync(dir, 0o755);
   fs.chownSync(dir, slotHostId(), slotHostId());
   ownedTempDirs.push(dir);

@@ -1,31 +1,41 @@
 // Leak checks run after every sandbox test: whatever a run did (fork bombs, daemons, ignored
 // signals, full tmpfs), nothing of it may outlive the run. "Nothing" means:
-//   - no cgroup directories under <cgroupfs>/<controller>/cellblock/ (v1) or <cgroupfs>/cellblock/
-//     (v2) beyond the parent dirs that existed after a warm-up run, and no tasks in any of them;
-//   - no mount in this process's mount namespace whose line mentions "cellblock";
-//   - no process owned by a sandbox host uid (200000 + slot*65536 + …), wherever it was reparented;
+//   - no run cgroup of this process under <cgroupfs>/<controller>/cellblock/ (v1) or
+//     <cgroupfs>/cellblock/ (v2) beyond the parent dirs that existed after a warm-up run, and no
+//     tasks in any cgroup this process made;
+//   - no new mount in this process's mount namespace whose line mentions "cellblock";
+//   - no process with a sandbox host uid (200000 + slot*65536 + …) that belongs to one of our run
+//     cgroups or to no cellblock cgroup at all, wherever it was reparented;
 //   - no new child process of this test process;
-//   - no new cellblock* entry in os.tmpdir() (the tests' own bind dirs are removed first).
-// Other sessions may run sandboxes on this machine at the same time, so a finding must persist
-// for a few seconds before it counts.
+//   - no test bind dir left in os.tmpdir().
+// Other sessions run sandboxes, image builds and services on this machine at the same time, so
+// checks are scoped to what this process made (run cgroups are named "<creator pid>-s<slot>-<n>"),
+// and a finding must persist for a few seconds before it counts.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { runSandbox } from "../../native/index.ts";
-import { FIXTURE_BUILD_PREFIX, makeSpec, ownedTempDirs } from "./_fixtures.ts";
+import { BIND_DIR_PREFIX, makeSpec, ownedTempDirs } from "./_fixtures.ts";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP_V1_CONTROLLERS = ["memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio"];
 const SANDBOX_UID_FIRST = 200_000;
 const SANDBOX_UID_END = 200_000 + 256 * 65_536;
 const SETTLE_MS = 5_000;
+const IMAGE_BUILD_AREA = "/var/lib/cellblock/images/";
 
 /** Every cellblock cgroup directory on this host, v1 and v2 layouts alike. */
 function cellblockCgroupRoots(): string[] {
   const roots = [path.join(CGROUP_ROOT, "cellblock"), path.join(CGROUP_ROOT, "unified", "cellblock")];
   for (const controller of CGROUP_V1_CONTROLLERS) roots.push(path.join(CGROUP_ROOT, controller, "cellblock"));
   return roots.filter((root) => fs.existsSync(root));
+}
+
+/** Run cgroups are named "<pid of the creating process>-…"; others' runs are not our leaks. */
+function isOurs(dir: string): boolean {
+  const owner = /^(\d+)-/.exec(path.basename(dir))?.[1];
+  return owner === undefined || Number(owner) === process.pid;
 }
 
 function cgroupDirs(): string[] {
@@ -59,6 +69,7 @@ interface ProcessInfo {
   ppid: number;
   uid: number;
   name: string;
+  cgroups: string;
 }
 
 function processes(): ProcessInfo[] {
@@ -68,11 +79,18 @@ function processes(): ProcessInfo[] {
     try {
       const status = fs.readFileSync(`/proc/${entry}/status`, "utf8");
       const field = (name: string) => status.match(new RegExp(`^${name}:\\s*(\\S+)`, "m"))?.[1] ?? "";
+      let cgroups = "";
+      try {
+        cgroups = fs.readFileSync(`/proc/${entry}/cgroup`, "utf8");
+      } catch {
+        // Exited while we looked.
+      }
       list.push({
         pid: Number(entry),
         ppid: Number(field("PPid")),
         uid: Number(field("Uid")),
         name: field("Name"),
+        cgroups,
       });
     } catch {
       // Exited while we looked.
@@ -84,29 +102,50 @@ function processes(): ProcessInfo[] {
 function cellblockTmpEntries(): string[] {
   return fs
     .readdirSync(os.tmpdir())
-    .filter((name) => name.startsWith("cellblock") && !name.startsWith(FIXTURE_BUILD_PREFIX))
+    .filter((name) => name.startsWith(BIND_DIR_PREFIX))
     .map((name) => path.join(os.tmpdir(), name));
+}
+
+/** Mounts mentioning cellblock, except the rootfs image builder's own work area. */
+function cellblockMounts(): string[] {
+  return fs
+    .readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .filter((line) => line.includes("cellblock") && !line.includes(IMAGE_BUILD_AREA));
+}
+
+/** A sandbox process is ours when it sits in one of our run cgroups, and a leak wherever it sits outside cellblock. */
+function isOurSandboxProcess(p: ProcessInfo): boolean {
+  if (p.uid < SANDBOX_UID_FIRST || p.uid >= SANDBOX_UID_END) return false;
+  if (!p.cgroups.includes("/cellblock")) return p.cgroups !== "";
+  return p.cgroups.includes(`/cellblock/${process.pid}-`);
 }
 
 interface Baseline {
   cgroups: Set<string>;
   children: Set<number>;
   tmpEntries: Set<string>;
+  mounts: Set<string>;
 }
 
 function findLeaks(baseline: Baseline): string[] {
   const leaks: string[] = [];
   for (const dir of cgroupDirs()) {
+    if (!isOurs(dir)) continue;
     if (!baseline.cgroups.has(dir)) leaks.push(`cgroup dir ${dir}`);
     const tasks = cgroupTasks(dir);
-    if (tasks.length > 0) leaks.push(`cgroup ${dir} still has tasks ${tasks.join(",")}`);
+    if (tasks.length > 0 && !cellblockCgroupRoots().includes(dir)) {
+      leaks.push(`cgroup ${dir} still has tasks ${tasks.join(",")}`);
+    }
   }
-  for (const line of fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    if (line.includes("cellblock")) leaks.push(`mount ${line}`);
+  for (const line of cellblockMounts()) {
+    if (!baseline.mounts.has(line)) leaks.push(`mount ${line}`);
   }
   for (const p of processes()) {
-    if (p.uid >= SANDBOX_UID_FIRST && p.uid < SANDBOX_UID_END) {
-      leaks.push(`process ${p.pid} (${p.name}) uid ${p.uid} parent ${p.ppid}`);
+    if (isOurSandboxProcess(p)) {
+      leaks.push(
+        `process ${p.pid} (${p.name}) uid ${p.uid} parent ${p.ppid} cgroups ${p.cgroups.replace(/\n/g, " ")}`,
+      );
     } else if (p.ppid === process.pid && !baseline.children.has(p.pid)) {
       leaks.push(`child process ${p.pid} (${p.name}) of the test process`);
     }
@@ -136,12 +175,21 @@ function removeOwnedTempDirs(): void {
  * its long-lived parent cgroups, which are then part of the baseline.
  */
 export function installLeakChecks(): void {
-  const baseline: Baseline = { cgroups: new Set(), children: new Set(), tmpEntries: new Set() };
+  const baseline: Baseline = {
+    cgroups: new Set(),
+    children: new Set(),
+    tmpEntries: new Set(),
+    mounts: new Set(),
+  };
 
   beforeAll(async () => {
     await runSandbox(makeSpec(["/bin/true"]));
     const deadline = Date.now() + SETTLE_MS;
-    while (cgroupDirs().some((dir) => cgroupTasks(dir).length > 0) && Date.now() < deadline) {
+    const busy = () =>
+      cgroupDirs().some(
+        (dir) => isOurs(dir) && !cellblockCgroupRoots().includes(dir) && cgroupTasks(dir).length > 0,
+      );
+    while (busy() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     baseline.cgroups = new Set(cgroupDirs().filter((dir) => cgroupTasks(dir).length === 0));
@@ -154,6 +202,7 @@ export function installLeakChecks(): void {
         .map((p) => p.pid),
     );
     baseline.tmpEntries = new Set(cellblockTmpEntries());
+    baseline.mounts = new Set(cellblockMounts());
   });
 
   afterEach(async () => {

@@ -24,7 +24,12 @@ describe("cross-job isolation", () => {
 
     const looker = await run(["/usr/bin/python3", fixture("cross-job.py"), "look"], { slot: TEST_SLOT + 1 });
     expect(looker.status, describeReport(looker)).toBe("ok");
-    const seen = JSON.parse(looker.stdout.toString()) as { connect: string; shm: string[]; tmp: string[]; pids: number[] };
+    const seen = JSON.parse(looker.stdout.toString()) as {
+      connect: string;
+      shm: string[];
+      tmp: string[];
+      pids: number[];
+    };
     expect(seen.connect).toMatch(/^(ECONNREFUSED|ENOENT)$/);
     expect(seen.shm).toEqual([]);
     expect(seen.tmp).toEqual([]);

@@ -54,21 +54,35 @@ describe("host files", () => {
   });
 });
 
+interface ProcSurvey {
+  self: number;
+  pids: Array<{ pid: number; name?: string; uid?: string; cmdline?: string[] }>;
+  masked: Record<string, string>;
+  writes: Record<string, string>;
+}
+
+async function procSurvey(): Promise<ProcSurvey> {
+  const report = await run(["/usr/bin/python3", fixture("proc-survey.py")]);
+  expect(report.status, describeReport(report)).toBe("ok");
+  return JSON.parse(report.stdout.toString()) as ProcSurvey;
+}
+
 describe("/proc", () => {
   it("shows only the job's processes and masks kcore, keys, timer_list and sched_debug", async () => {
-    const survey = JSON.parse(
-      (await run(["/usr/bin/python3", fixture("proc-survey.py")])).stdout.toString(),
-    ) as {
-      self: number;
-      pids: Array<{ pid: number; name?: string }>;
-      masked: Record<string, string>;
-      writes: Record<string, string>;
-    };
+    const survey = await procSurvey();
     expect(survey.pids.map((p) => p.pid)).toContain(survey.self);
     expect(survey.pids.length, JSON.stringify(survey.pids)).toBeLessThanOrEqual(2);
-    for (const p of survey.pids) expect(p.name).not.toMatch(/node|vitest|bash|systemd/);
     for (const [file, outcome] of Object.entries(survey.masked)) {
       expect(outcome === "empty" || REFUSED.test(outcome), `${file}: ${outcome}`).toBe(true);
+    }
+  });
+
+  it("does not show the supervisor: no visible process is Node or carries the worker's command line", async () => {
+    const survey = await procSurvey();
+    const supervisorArgs = process.argv.filter((arg) => arg.length > 3);
+    for (const p of survey.pids) {
+      expect(p.name, JSON.stringify(p)).not.toMatch(/^(node|vitest)/);
+      for (const arg of supervisorArgs) expect(p.cmdline ?? [], JSON.stringify(p)).not.toContain(arg);
     }
   });
 

@@ -22,7 +22,7 @@ const deniedVerbs: Array<[string, string]> = [
   ["unshare-net", "unshare(CLONE_NEWNET)"],
   ["unshare-mount", "unshare(CLONE_NEWNS)"],
   ["clone-newns", "clone(CLONE_NEWUSER|CLONE_NEWNET)"],
-  ["clone-newtime", "clone(CLONE_NEWTIME)"],
+  ["unshare-time", "unshare(CLONE_NEWTIME)"],
   ["setns", "setns into a net namespace"],
   ["ptrace", "ptrace(PTRACE_ATTACH, 1)"],
   ["ptrace-traceme", "ptrace(PTRACE_TRACEME)"],
