@@ -51,6 +51,7 @@ int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name,
     }
     char path[SB_CG_PATH + 32];
     snprintf(path, sizeof path, "%s/cpu.stat", cg->dir[0]);
+    if (sb_cg_fixture_mode) sb_cg_write(cg->dir[0], "cpu.stat", ""); /* cgroupfs makes it by itself */
     cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (cg->cpu_fd < 0) {
         int rc = -errno;
