@@ -14,6 +14,12 @@ export interface RedisServerOptions {
   port?: number;
   /** Called with redis-server's log lines. */
   onLog?: (line: string) => void;
+  /**
+   * Kill redis-server when this process dies, even by SIGKILL (via `setpriv --pdeathsig`). Tests use
+   * it so a crashed test process leaves nothing behind; `npm start` does not, so a crash of the
+   * service never takes the queue down with it.
+   */
+  dieWithParent?: boolean;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -29,6 +35,7 @@ export class RedisServer {
     readonly dir: string,
     readonly port: number,
     private readonly onLog: (line: string) => void,
+    private readonly dieWithParent: boolean,
   ) {}
 
   static async start(options: RedisServerOptions): Promise<RedisServer> {
@@ -37,6 +44,7 @@ export class RedisServer {
       options.dir,
       options.port ?? (await freePort()),
       options.onLog ?? (() => {}),
+      options.dieWithParent ?? false,
     );
     await server.launch();
     return server;
@@ -63,7 +71,10 @@ export class RedisServer {
       "--daemonize", "no",
       "--logfile", "",
     ];
-    const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const [command, argv] = this.dieWithParent
+      ? ["setpriv", ["--pdeathsig", "SIGKILL", "redis-server", ...args]]
+      : ["redis-server", args];
+    const child = spawn(command as string, argv as string[], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.stopping = false;
     const recent: string[] = [];

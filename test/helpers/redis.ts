@@ -18,7 +18,7 @@ export interface TestRedis {
 
 export async function startTestRedis(): Promise<TestRedis> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "cellblock-test-redis-"));
-  const server = await RedisServer.start({ dir });
+  const server = await RedisServer.start({ dir, dieWithParent: true });
   return {
     url: server.url,
     port: server.port,
