@@ -54,6 +54,8 @@ function rssBytes(pid: number): Promise<number> {
 }
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), "cellblock-bench-"));
+// Traversable by the sandbox users, which mount the box dirs below it with their own credentials.
+await chmod(tmp, 0o711);
 const redis = await RedisServer.start({ dir: path.join(tmp, "redis") });
 const env = {
   ...process.env,
