@@ -30,6 +30,11 @@ export async function ensureBase(
     progress(label, `base ${suite} from cache ${base}`);
     return base;
   }
+  if (!existsSync("/usr/sbin/debootstrap")) {
+    throw new Error(
+      "debootstrap not found: install it with `apt-get install debootstrap` (needed once per suite)",
+    );
+  }
   await mkdir(path.dirname(base), { recursive: true });
   const tmp = path.join(root, `.tmp-base-${cacheKey(suite, mirror)}-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });

@@ -2,15 +2,17 @@ import { existsSync } from "node:fs";
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { assertNoMountsUnder } from "./chroot-mounts.ts";
-import { inUseDirOf } from "./image-paths.ts";
+import { imageDirName, inUseDirOf, RECIPES_DIR } from "./image-paths.ts";
 import { listImages, newestVerified } from "./image-store.ts";
+import { listRecipeNames, loadRecipe } from "./load-recipe.ts";
+import { recipeHash } from "./recipe-hash.ts";
 import { progress } from "./run-command.ts";
 
 // Old images stay until no worker uses them. A worker marks use with an empty file
 // <image>/.in-use/<pid> while it may start runs on that image and removes it when it switches
 // away or exits; a file whose pid is dead (a crashed worker) no longer protects the image.
 // Kept: the newest verified image of each recipe. Removed: every other image not in use,
-// unverified .built- trees of superseded hashes, and .tmp- trees whose builder has died.
+// .built- trees already published or of a superseded recipe, and .tmp- trees whose builder died.
 
 export function pidAlive(pid: number): boolean {
   try {
@@ -35,7 +37,21 @@ export interface GcResult {
   kept: string[];
 }
 
-export async function collectGarbage(root: string, options: { dryRun?: boolean } = {}): Promise<GcResult> {
+/** <name>-<hash12> of every buildable recipe as it is now. */
+async function currentImageNames(recipesDir = RECIPES_DIR): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const name of await listRecipeNames(recipesDir)) {
+    if (name === "host") continue;
+    const { recipe, dir } = await loadRecipe(name, recipesDir);
+    names.add(imageDirName(name, await recipeHash(recipe, dir)));
+  }
+  return names;
+}
+
+export async function collectGarbage(
+  root: string,
+  options: { dryRun?: boolean; recipesDir?: string } = {},
+): Promise<GcResult> {
   const result: GcResult = { removed: [], kept: [] };
   const remove = async (dir: string, why: string) => {
     progress("gc", `${options.dryRun ? "would remove" : "remove"} ${path.basename(dir)} (${why})`);
@@ -56,11 +72,14 @@ export async function collectGarbage(root: string, options: { dryRun?: boolean }
   }
   if (!existsSync(root)) return result;
   const published = new Set(images.map((i) => path.basename(i.dir)));
+  const current = await currentImageNames(options.recipesDir);
   for (const name of await readdir(root)) {
     const dir = path.join(root, name);
     const builtOf = /^\.built-(.+)$/.exec(name)?.[1];
-    // A .built- tree whose final image exists is a leftover; otherwise it is a resumable build.
+    // A .built- tree is a resumable build of the current recipe; once published, or once its
+    // recipe changed (or is gone), it is a leftover.
     if (builtOf && published.has(builtOf)) await remove(dir, "already published");
+    else if (builtOf && !current.has(builtOf)) await remove(dir, "recipe changed");
     const builder = /^\.tmp-.*-(\d+)$/.exec(name)?.[1];
     if (builder && !pidAlive(Number(builder)) && (await stat(dir)).isDirectory())
       await remove(dir, "builder gone");

@@ -49,13 +49,12 @@ async function loadSandbox(): Promise<RunSandbox> {
   }
 }
 
-function firstLine(report: SandboxReport): string {
-  const text = `${report.stdout.toString("utf8")}\n${report.stderr.toString("utf8")}`;
+/** The version line: the first non-empty line of stdout, then stderr, that is not a runtime warning
+ * (kotlinc's JVM prints "OpenJDK 64-Bit Server VM warning: …" before its version). */
+export function versionLine(stdout: string, stderr: string): string {
+  const lines = `${stdout}\n${stderr}`.split("\n").map((line) => line.trim());
   return (
-    text
-      .split("\n")
-      .find((line) => line.trim() !== "")
-      ?.trim() ?? ""
+    lines.find((line) => line !== "" && !/warning/i.test(line)) ?? lines.find((line) => line !== "") ?? ""
   );
 }
 
@@ -93,7 +92,7 @@ export async function verifyLanguage(
         slot,
       });
     const versionReport = await run(language.versionCommand, "", language.limits);
-    const version = firstLine(versionReport);
+    const version = versionLine(versionReport.stdout.toString("utf8"), versionReport.stderr.toString("utf8"));
     const check: LanguageCheck = {
       language: language.id,
       version,

@@ -5,7 +5,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { collectGarbage, pidAlive } from "../../rootfs-recipes/lib/gc.ts";
+import { imageDirName } from "../../rootfs-recipes/lib/image-paths.ts";
 import { markInUse, releaseInUse } from "../../rootfs-recipes/lib/in-use.ts";
+import { loadRecipe } from "../../rootfs-recipes/lib/load-recipe.ts";
+import { recipeHash } from "../../rootfs-recipes/lib/recipe-hash.ts";
 import { makeFakeImage } from "./_fake-image.ts";
 
 // A pid that cannot be alive: above the kernel's pid_max limit (4194304).
@@ -69,5 +72,15 @@ describe("image gc", () => {
     await mkdir(live);
     expect((await collectGarbage(root)).removed).toEqual([dead]);
     expect(existsSync(live)).toBe(true);
+  });
+
+  it("a built-but-unverified tree of a recipe that has since changed is removed; the current one is kept", async () => {
+    const { recipe, dir } = await loadRecipe("python");
+    const current = path.join(root, `.built-${imageDirName("python", await recipeHash(recipe, dir))}`);
+    const stale = path.join(root, ".built-python-000000000000");
+    await mkdir(current);
+    await mkdir(stale);
+    expect((await collectGarbage(root)).removed).toEqual([stale]);
+    expect(existsSync(current)).toBe(true);
   });
 });

@@ -1,0 +1,79 @@
+// The one real image test: the python recipe builds with debootstrap + apt from this machine's
+// mirror (or is found already built under the images root, keyed by its recipe hash), and a
+// python job runs in it through the sandbox. The first build takes minutes; later runs reuse the
+// base cache and the image itself.
+import { existsSync } from "node:fs";
+import { chown, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildImage } from "../../rootfs-recipes/lib/build-image.ts";
+import { mountsUnder } from "../../rootfs-recipes/lib/chroot-mounts.ts";
+import { imagesRootFromEnv, rootfsOf } from "../../rootfs-recipes/lib/image-paths.ts";
+import { loadRecipe } from "../../rootfs-recipes/lib/load-recipe.ts";
+import { hostUidForSlot, VERIFY_SLOT } from "../../rootfs-recipes/lib/verify-image.ts";
+
+const addon = path.resolve(import.meta.dirname, "../../native/build/Release/cellblock.node");
+const missing = [
+  process.getuid?.() !== 0 && "root",
+  !existsSync("/usr/sbin/debootstrap") && "debootstrap (apt-get install debootstrap)",
+  !existsSync(addon) && "the sandbox addon (node scripts/build-native.mjs)",
+].filter(Boolean);
+
+describe.skipIf(missing.length > 0)(
+  `the python image (needs ${missing.join(", ") || "root, debootstrap, the addon"})`,
+  () => {
+    it("builds from its recipe (or reuses it by hash) and runs a python job through the sandbox", {
+      timeout: 20 * 60_000,
+    }, async () => {
+      const root = imagesRootFromEnv();
+      const { dir, manifest } = await buildImage(await loadRecipe("python"), root);
+      expect(manifest.verification?.ok).toBe(true);
+      expect(manifest.verification?.checks.map((c) => c.language)).toEqual(["python", "pypy"]);
+      expect(manifest.packages.some((p) => p.name === "python3")).toBe(true);
+
+      const { runSandbox } = await import("../../native/index.ts");
+      const work = await mkdtemp(path.join(os.tmpdir(), "cellblock-python-image-"));
+      try {
+        const uid = hostUidForSlot(VERIFY_SLOT);
+        await chown(work, uid, uid);
+        const program =
+          "import sys, platform\nprint(platform.python_version(), sum(int(x) for x in sys.stdin.read().split()))\n";
+        await writeFile(path.join(work, "main.py"), program);
+        const report = await runSandbox({
+          rootfs: { kind: "image", path: rootfsOf(dir) },
+          binds: [{ source: work, target: "/box", writable: true }],
+          argv: ["/usr/bin/python3", "-B", "main.py"],
+          env: { PATH: "/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" },
+          cwd: "/box",
+          stdin: Buffer.from("40 2\n"),
+          limits: {
+            cpuTimeMs: 5_000,
+            wallTimeMs: 10_000,
+            memoryBytes: 256 * 2 ** 20,
+            pids: 16,
+            outputBytes: 65_536,
+            fileSizeBytes: 2 ** 20,
+            openFiles: 64,
+            stackBytes: 8 * 2 ** 20,
+            tmpfsBytes: 16 * 2 ** 20,
+            cpuQuotaPercent: 0,
+          },
+          slot: VERIFY_SLOT,
+        });
+        expect(report.stderr.toString(), report.status).toBe("");
+        expect(report.status).toBe("ok");
+        const pythonVersion = manifest.verification?.checks[0]?.version.replace("Python ", "");
+        expect(report.stdout.toString()).toBe(`${pythonVersion} 42\n`);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+      // Scoped to this process: other builds may be running on the same images root.
+      const ours = (name: string) => name.includes(`-${process.pid}/`) || name.endsWith(`-${process.pid}`);
+      expect((await mountsUnder(root)).filter(ours)).toEqual([]);
+      expect(
+        (await readdir(root)).filter((n) => n.startsWith(".tmp-") && n.endsWith(`-${process.pid}`)),
+      ).toEqual([]);
+    });
+  },
+);
