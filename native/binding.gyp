@@ -6,21 +6,82 @@
         "src/addon.cc",
         "src/mount-plan.cc",
         "src/supervise.c",
-        "src/child-init.c",
+        "src/container-setup.c",
         "src/cgroup.c",
         "src/cgroup-v1.c",
         "src/cgroup-v2.c",
         "src/seccomp-policy.c"
       ],
-      "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
-      "dependencies": ["<!(node -p \"require('node-addon-api').gyp\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
-      "cflags": ["-Wall", "-Wextra", "-Werror", "-Wno-format-truncation", "-O2", "-fno-strict-aliasing"],
-      "cflags_c": ["-std=gnu17", "-Wswitch-enum"],
-      "cflags_cc": ["-std=gnu++17", "-fexceptions"],
-      "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["-lseccomp"]
+      "include_dirs": [
+        "<!@(node -p \"require('node-addon-api').include\")"
+      ],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').gyp\")"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-Wno-format-truncation",
+        "-O2",
+        "-fno-strict-aliasing"
+      ],
+      "cflags_c": [
+        "-std=gnu17",
+        "-Wswitch-enum"
+      ],
+      "cflags_cc": [
+        "-std=gnu++17",
+        "-fexceptions"
+      ],
+      "cflags!": [
+        "-fno-exceptions"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions"
+      ],
+      "libraries": [
+        "-lseccomp"
+      ]
+    },
+    {
+      "target_name": "cellblock-init",
+      "type": "executable",
+      "sources": [
+        "src/init-main.c"
+      ],
+      "cflags": [
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-Wswitch-enum",
+        "-O2",
+        "-std=gnu17",
+        "-ffreestanding",
+        "-fno-builtin",
+        "-fno-stack-protector",
+        "-fno-pie",
+        "-fno-asynchronous-unwind-tables",
+        "-fcf-protection=none"
+      ],
+      "cflags!": [
+        "-pthread",
+        "-fPIC"
+      ],
+      "ldflags": [
+        "-static",
+        "-nostdlib",
+        "-no-pie",
+        "-Wl,--build-id=none"
+      ],
+      "ldflags!": [
+        "-pthread",
+        "-rdynamic"
+      ]
     }
   ]
 }

@@ -60,6 +60,7 @@ interface Addon {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const addonPath = join(here, "build", "Release", "cellblock.node");
+const initPath = join(here, "build", "Release", "cellblock-init");
 let addon: Addon | undefined;
 
 export function loadAddon(): Addon {
@@ -83,7 +84,10 @@ const STATUSES: SandboxStatus[] = [
   "setup_error",
 ];
 const STOPS: StopReason[] = [null, "cpu_time", "wall_time", "memory", "output", "file_size", "cancelled"];
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+// Several names share a number (SIGABRT/SIGIOT, SIGIO/SIGPOLL): keep the first, canonical one.
+const SIGNAL_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.signals))
+  if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name);
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 let host: SandboxHostInfo | undefined;
@@ -158,6 +162,7 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     cgroupParents: parents,
     newRoot: config.newRoot,
     hostname: config.hostname,
+    initPath,
     capLastCap: Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8")),
     ncpus: availableParallelism(),
   });

@@ -14,7 +14,9 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
@@ -25,7 +27,8 @@ namespace {
 struct Host {
     bool configured = false;
     sb_cgroup_host cgroups{};
-    sock_fprog seccomp{};
+    sb_seccomp seccomp{-1, 0, 0};
+    int initFd = -1; // sealed memfd holding cellblock-init
     std::string newRoot;
     std::string hostname;
     int capLastCap = 40;
@@ -39,7 +42,7 @@ struct RunState {
     MountPlan plan;
     std::vector<std::string> argvStore, envStore;
     std::vector<char *> argv, envp;
-    std::string cwd, stdinData;
+    std::string stdinData;
     std::mutex mu;
     int cancelFd = -1;
     bool done = false;
@@ -162,6 +165,28 @@ void runThread(std::shared_ptr<RunState> s) {
     s->tsfn.Release();
 }
 
+// Copies the init binary into a sealed memfd: the container execs it from there, so nothing the
+// job can reach (not even /proc/1/exe) leads to a writable host file (CVE-2019-5736).
+int sealedCopy(const std::string &path) {
+    int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (src < 0) return -1;
+    int fd = memfd_create("cellblock-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    char buf[65536];
+    ssize_t n = 0;
+    while (fd >= 0 && (n = read(src, buf, sizeof buf)) > 0)
+        if (write(fd, buf, static_cast<size_t>(n)) != n) n = -1;
+    int saved = errno;
+    close(src);
+    if (fd >= 0 &&
+        (n < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)) {
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    errno = saved;
+    return fd;
+}
+
 Napi::Value Configure(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     Napi::Object cfg = info[0].As<Napi::Object>();
@@ -175,7 +200,7 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     h.hostname = str(cfg, "hostname");
     h.capLastCap = static_cast<int>(num(cfg, "capLastCap"));
     h.ncpus = static_cast<int>(num(cfg, "ncpus"));
-    if (!g_host.seccomp.filter) {
+    if (g_host.seccomp.fd < 0) {
         char err[256];
         if (sb_seccomp_compile(&h.seccomp, err, sizeof err) < 0) {
             Napi::Error::New(env, err).ThrowAsJavaScriptException();
@@ -184,9 +209,15 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     } else {
         h.seccomp = g_host.seccomp;
     }
+    h.initFd = g_host.initFd >= 0 ? g_host.initFd : sealedCopy(str(cfg, "initPath"));
+    if (h.initFd < 0) {
+        Napi::Error::New(env, "load cellblock-init from " + str(cfg, "initPath") + ": " + strerror(errno))
+            .ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
     h.configured = true;
     g_host = h;
-    return Napi::Number::New(env, h.seccomp.len);
+    return Napi::Number::New(env, h.seccomp.refine_len + h.seccomp.main_len);
 }
 
 Napi::Value Run(const Napi::CallbackInfo &info) {
@@ -213,6 +244,32 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     }
     std::string planErr = s->plan.build(mreq);
 
+    // cellblock-init's argv (enum sb_init_arg), then the payload's; fd entries are filled by sb_run.
+    const double cpuMs = num(spec, "cpuTimeMs");
+    const auto lim = [&](const char *key) {
+        return std::to_string(static_cast<unsigned long long>(num(spec, key)));
+    };
+    // RLIMIT_CPU is a backstop only: the cgroup watch acts first.
+    const std::string cpuSoft = std::to_string(static_cast<unsigned long long>(cpuMs / 1000.0) + 2);
+    const std::string rlimits =
+        std::to_string(RLIMIT_CORE) + ":0:0," + std::to_string(RLIMIT_FSIZE) + ":" + lim("fileSizeBytes") +
+        ":" + lim("fileSizeBytes") + "," + std::to_string(RLIMIT_NOFILE) + ":" + lim("openFiles") + ":" +
+        lim("openFiles") + "," + std::to_string(RLIMIT_STACK) + ":" + lim("stackBytes") + ":" +
+        lim("stackBytes") + "," + std::to_string(RLIMIT_CPU) + ":" + cpuSoft + ":" + cpuSoft + "," +
+        std::to_string(RLIMIT_MSGQUEUE) + ":65536:65536";
+    s->argvStore = {"cellblock-init",
+                    "",
+                    "",
+                    "",
+                    "",
+                    std::to_string(g_host.seccomp.fd),
+                    std::to_string(g_host.seccomp.refine_len),
+                    std::to_string(g_host.seccomp.main_len),
+                    "1000",
+                    "1000",
+                    std::to_string(g_host.capLastCap),
+                    str(spec, "cwd"),
+                    rlimits};
     Napi::Array argv = spec.Get("argv").As<Napi::Array>();
     for (uint32_t i = 0; i < argv.Length(); i++)
         s->argvStore.push_back(argv.Get(i).As<Napi::String>().Utf8Value());
@@ -225,7 +282,6 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     for (auto &e : s->envStore)
         s->envp.push_back(e.data());
     s->envp.push_back(nullptr);
-    s->cwd = str(spec, "cwd");
     Napi::Buffer<char> in = spec.Get("stdin").As<Napi::Buffer<char>>();
     s->stdinData.assign(in.Data(), in.Length());
 
@@ -233,36 +289,11 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     p.ops = s->plan.ops().data();
     p.n_ops = static_cast<int>(s->plan.ops().size());
     p.newroot = g_host.newRoot.c_str();
-    p.argv = s->argv.data();
-    p.envp = s->envp.data();
-    p.cwd = s->cwd.c_str();
     p.hostname = g_host.hostname.c_str();
-    p.job_uid = 1000;
-    p.job_gid = 1000;
-    p.cap_last_cap = g_host.capLastCap;
-    p.seccomp = &g_host.seccomp;
-    const double cpuMs = num(spec, "cpuTimeMs");
-    const rlim_t cpuSoft =
-        static_cast<rlim_t>(cpuMs / 1000.0) + 2; // backstop only: the cgroup watch acts first
-    const struct {
-        int res;
-        rlim_t soft, hard;
-    } lims[SB_RLIMIT_COUNT] = {
-        {RLIMIT_CORE, 0, 0},
-        {RLIMIT_FSIZE, static_cast<rlim_t>(num(spec, "fileSizeBytes")),
-         static_cast<rlim_t>(num(spec, "fileSizeBytes"))},
-        {RLIMIT_NOFILE, static_cast<rlim_t>(num(spec, "openFiles")),
-         static_cast<rlim_t>(num(spec, "openFiles"))},
-        {RLIMIT_STACK, static_cast<rlim_t>(num(spec, "stackBytes")),
-         static_cast<rlim_t>(num(spec, "stackBytes"))},
-        {RLIMIT_CPU, cpuSoft, cpuSoft + 1},
-        {RLIMIT_MSGQUEUE, 65536, 65536},
-    };
-    for (int i = 0; i < SB_RLIMIT_COUNT; i++) {
-        p.rlimit_resource[i] = lims[i].res;
-        p.rlimit_value[i].rlim_cur = lims[i].soft;
-        p.rlimit_value[i].rlim_max = lims[i].hard;
-    }
+    p.seccomp_fd = g_host.seccomp.fd;
+    p.init_fd = g_host.initFd;
+    p.init_argv = s->argv.data();
+    p.init_envp = s->envp.data();
 
     r.cg_host = &g_host.cgroups;
     snprintf(r.cg_name, sizeof r.cg_name, "%d-s%d-%lu", static_cast<int>(getpid()),

@@ -1,38 +1,30 @@
 /*
- * The container side of a run: the init (PID 1 of the new PID namespace) and the payload it spawns.
+ * The container's setup: a CLONE_VM child of the supervising thread, PID 1 of the new PID
+ * namespace, uid 0 of its own user namespace (full capabilities over its namespaces, none on the
+ * host). It builds the filesystem from the mount plan, pivots into it, and then execs
+ * cellblock-init from a sealed memfd, which gives PID 1 its own tiny address space.
  *
- * Both are CLONE_VM children: they run in the Node process's address space until the payload
- * execs. Everything here is async-signal-safe by construction: raw syscalls from syscalls.h, no
- * libc calls that allocate, lock or touch errno, data only from the pre-built plan and the stack.
+ * Until that exec this task runs in the Node process's address space: everything here is
+ * async-signal-safe by construction (raw syscalls from syscalls.h, no allocation, no errno, data
+ * only from the pre-built plan and the stack). Sharing Node's memory must end before the job's
+ * program exists: a process sharing Node's mm inside the job's memory cgroup would be the OOM
+ * killer's choice, and killing it kills every process sharing that mm, the worker included.
  *
- * The init, as uid 0 of its own user namespace (full capabilities over its namespaces, none on
- * the host), builds the filesystem from the mount plan, pivots into it, then spawns the payload
- * with CLONE_VM|CLONE_VFORK. The payload drops every privilege (ids, capabilities, no_new_privs),
- * installs the seccomp filter last and execs the program. The init stays as a reaper: when the
- * payload exits it records the wait status in the plan and exits, and the kernel kills whatever
- * else is left in the PID namespace.
- *
- * Failures are reported as {step, errno} on the CLOEXEC error pipe; the parent reads EOF when the
- * payload's execve succeeded (its copy closes on exec, the init closes its own after the spawn).
+ * Failures are reported as an SB_REC_ERROR record {step, errno} on the control pipe.
  */
 #define _GNU_SOURCE
 #include "sandbox.h"
 #include "syscalls.h"
 
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <linux/close_range.h>
 #include <linux/prctl.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 
 static void report(const struct sb_plan *p, int step, long err) {
-    struct sb_error_record rec = {step, (int32_t)-err};
-    SB_SYS3(SYS_write, p->err_w, &rec, sizeof rec);
+    struct sb_record rec = {SB_REC_ERROR, step, (int32_t)-err, 0, 0};
+    SB_SYS3(SYS_write, p->ctl_w, &rec, sizeof rec);
 }
 
 static __attribute__((noreturn)) void fail(const struct sb_plan *p, int step, long err) {
@@ -121,81 +113,41 @@ static long run_op(const struct sb_op *op) {
     return -22; /* EINVAL */
 }
 
-/* Close every descriptor but the plan's own: the init inherited a copy of Node's whole fd table
- * (sockets, epoll, the HTTP connections) and lives as long as the job. */
+/* Close every descriptor but the plan's own: this task inherited a copy of Node's whole fd table
+ * (sockets, epoll, the HTTP connections). */
 static long close_foreign_fds(const struct sb_plan *p) {
-    int keep[5] = {p->go_r, p->err_w, p->stdin_r, p->stdout_w, p->stderr_w};
-    for (int i = 1; i < 5; i++) /* insertion sort, 5 entries */
+    enum { N = 7 };
+    int keep[N] = {p->go_r, p->ctl_w, p->stdin_r, p->stdout_w, p->stderr_w, p->seccomp_fd, p->init_fd};
+    for (int i = 1; i < N; i++) /* insertion sort */
         for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
             int t = keep[j];
             keep[j] = keep[j - 1];
             keep[j - 1] = t;
         }
     unsigned int from = 3;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < N; i++) {
         if ((unsigned int)keep[i] > from) {
             long r = SB_SYS3(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
             if (r < 0) return r;
         }
-        from = (unsigned int)keep[i] + 1;
+        if ((unsigned int)keep[i] + 1 > from) from = (unsigned int)keep[i] + 1;
     }
     return SB_SYS3(SYS_close_range, from, ~0U, 0);
 }
 
-static long move_fd(int from, int to) {
-    if (from == to) return SB_SYS3(SYS_fcntl, to, F_SETFD, 0); /* clear CLOEXEC */
-    return SB_SYS3(SYS_dup3, from, to, 0);
-}
-
-static long drop_capabilities(const struct sb_plan *p) {
-    long r = SB_SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    if (r < 0) return r;
-    for (int cap = 0; cap <= p->cap_last_cap; cap++) {
-        r = SB_SYS5(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+/* The descriptors cellblock-init needs must survive its exec. */
+static long keep_across_exec(const struct sb_plan *p) {
+    int fds[5] = {p->ctl_w, p->stdin_r, p->stdout_w, p->stderr_w, p->seccomp_fd};
+    for (int i = 0; i < 5; i++) {
+        long r = SB_SYS3(SYS_fcntl, fds[i], F_SETFD, 0);
         if (r < 0) return r;
     }
     return 0;
 }
 
-static long clear_capability_sets(void) {
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2] = {{0, 0, 0}, {0, 0, 0}};
-    return SB_SYS2(SYS_capset, &hdr, data);
-}
-
-/* The payload: becomes the job's program. Shares memory with the init (CLONE_VFORK: the init is
- * suspended until the execve or the _exit). */
-static int payload_main(void *arg) {
-    const struct sb_plan *p = arg;
-
-    CHECK(p, SB_STEP_SETSID, SB_SYS0(SYS_setsid));
-    CHECK(p, SB_STEP_STDIO, move_fd(p->stdin_r, 0));
-    CHECK(p, SB_STEP_STDIO, move_fd(p->stdout_w, 1));
-    CHECK(p, SB_STEP_STDIO, move_fd(p->stderr_w, 2));
-    /* Everything else closes at exec; the error pipe must stay open until then. */
-    CHECK(p, SB_STEP_STDIO, SB_SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC));
-    for (int i = 0; i < SB_RLIMIT_COUNT; i++)
-        CHECK(p, SB_STEP_RLIMITS, SB_SYS4(SYS_prlimit64, 0, p->rlimit_resource[i], &p->rlimit_value[i], 0));
-
-    CHECK(p, SB_STEP_CAPS, drop_capabilities(p));
-    CHECK(p, SB_STEP_IDS_JOB, SB_SYS2(SYS_setgroups, 0, 0));
-    CHECK(p, SB_STEP_IDS_JOB, SB_SYS3(SYS_setresgid, p->job_gid, p->job_gid, p->job_gid));
-    CHECK(p, SB_STEP_IDS_JOB, SB_SYS3(SYS_setresuid, p->job_uid, p->job_uid, p->job_uid));
-    CHECK(p, SB_STEP_CAPS, clear_capability_sets());
-    CHECK(p, SB_STEP_CWD, SB_SYS1(SYS_chdir, p->cwd));
-    CHECK(p, SB_STEP_NO_NEW_PRIVS, SB_SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-
-    /* Last: from here on only execve, write and exit_group are needed, all allowed. */
-    CHECK(p, SB_STEP_SECCOMP, SB_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, p->seccomp));
-    uint64_t empty_mask = 0;
-    SB_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, 0, sizeof empty_mask);
-    long r = SB_SYS3(SYS_execve, p->argv[0], p->argv, p->envp);
-    fail(p, SB_STEP_EXEC, r);
-}
-
 static void reset_signal_handlers(void) {
-    /* The init is a copy of a Node thread: its handlers point into Node. Back to defaults, so no
-     * Node code can ever run on this task (signals stay blocked, set by the parent before clone). */
+    /* This task is a copy of a Node thread: its handlers point into Node. Back to defaults, so no
+     * Node code can ever run on it (signals stay blocked, as the parent set them before clone). */
     struct {
         void *handler;
         unsigned long flags;
@@ -206,8 +158,8 @@ static void reset_signal_handlers(void) {
         if (sig != SIGKILL && sig != SIGSTOP) SB_SYS4(SYS_rt_sigaction, sig, &dfl, 0, 8);
 }
 
-int sb_init_main(void *arg) {
-    struct sb_plan *p = arg;
+int sb_container_main(void *arg) {
+    const struct sb_plan *p = arg;
 
     /* If the supervising thread dies (worker crash), the container dies with it. */
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -246,29 +198,9 @@ int sb_init_main(void *arg) {
     CHECK(p, SB_STEP_HOSTNAME, SB_SYS2(SYS_sethostname, p->hostname, sb_strlen(p->hostname)));
     CHECK(p, SB_STEP_HOSTNAME, SB_SYS2(SYS_setdomainname, "none", 4));
 
-    long pid = 0;
-    {
-        /* glibc's clone() is a thin trampoline: it switches stacks and calls payload_main. */
-        extern int clone(int (*)(void *), void *, int, void *, ...);
-        pid = clone(payload_main, p->payload_stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, p);
-    }
-    if (pid <= 0) fail(p, SB_STEP_SPAWN_PAYLOAD, -11 /* EAGAIN */);
-    p->payload_pid = (int)pid;
-    SB_SYS1(SYS_close, p->err_w);
-    SB_SYS1(SYS_close, p->stdin_r);
-    SB_SYS1(SYS_close, p->stdout_w);
-    SB_SYS1(SYS_close, p->stderr_w);
-
-    /* Reap everything; the payload's status decides the run. Orphans reparent to us. */
-    for (;;) {
-        int status = 0;
-        long r = SB_SYS4(SYS_wait4, -1, &status, __WALL, 0);
-        if (r == -4) continue;
-        if (r < 0) sb_exit(125); /* ECHILD: nothing left, yet the payload was not seen */
-        if (r == pid) {
-            p->payload_wait_status = status;
-            __atomic_store_n(&p->payload_reaped, 1, __ATOMIC_RELEASE);
-            sb_exit(0);
-        }
-    }
+    CHECK(p, SB_STEP_EXEC_INIT, keep_across_exec(p));
+    /* uid 0 of this namespace keeps its capabilities across the exec; cellblock-init is not on
+     * any filesystem the job can reach (a sealed memfd, CVE-2019-5736). */
+    long r = SB_SYS5(SYS_execveat, p->init_fd, "", p->init_argv, p->init_envp, AT_EMPTY_PATH);
+    fail(p, SB_STEP_EXEC_INIT, r);
 }

@@ -53,6 +53,7 @@ enum sb_step {
     SB_STEP_DETACH_OLD_ROOT,
     SB_STEP_CHDIR_ROOT,
     SB_STEP_HOSTNAME,
+    SB_STEP_EXEC_INIT,
     SB_STEP_SPAWN_PAYLOAD,
     SB_STEP_SETSID,
     SB_STEP_STDIO,
@@ -65,41 +66,54 @@ enum sb_step {
     SB_STEP_EXEC
 };
 
-struct sb_error_record {
-    int32_t step;
-    int32_t err;
+/* Records on the control pipe, container -> supervisor. One write each (< PIPE_BUF: atomic). */
+enum sb_record_type { SB_REC_ERROR = 1, SB_REC_EXEC = 2, SB_REC_EXIT = 3 };
+
+struct sb_record {
+    int32_t type;
+    int32_t step;        /* SB_REC_ERROR: the failing step */
+    int32_t err;         /* SB_REC_ERROR: errno */
+    int32_t wait_status; /* SB_REC_EXIT: the payload's wait status */
+    int64_t maxrss_kb;   /* SB_REC_EXIT: the payload's ru_maxrss */
 };
 
-enum { SB_RLIMIT_COUNT = 6 };
-
+/* What the container's setup (a CLONE_VM child of the supervising thread) needs. */
 struct sb_plan {
     const struct sb_op *ops;
     int n_ops;
     const char *newroot; /* mount point of the new root in the host mount namespace */
-
-    /* Descriptors as numbered in the parent (the child's fd table is a copy). */
-    int go_r, err_w, stdin_r, stdout_w, stderr_w;
-
-    /* Payload. */
-    char *const *argv;
-    char *const *envp;
-    const char *cwd;
     const char *hostname;
-    int job_uid, job_gid;
-    int cap_last_cap;
-    int rlimit_resource[SB_RLIMIT_COUNT];
-    struct rlimit rlimit_value[SB_RLIMIT_COUNT];
-    const struct sock_fprog *seccomp;
-    char *payload_stack_top;
 
-    /* Written by the init, read by the parent after the init has been reaped. */
-    volatile int payload_pid;
-    volatile int payload_reaped;
-    volatile int payload_wait_status;
+    /* Descriptors as numbered in the parent (the child's fd table is a copy); all but go_r are
+     * kept across the exec of cellblock-init. */
+    int go_r, ctl_w, stdin_r, stdout_w, stderr_w, seccomp_fd, init_fd;
+
+    /* argv and envp of cellblock-init (layout: enum sb_init_arg). sb_run() fills in the entries
+     * for the descriptors it creates. */
+    char **init_argv;
+    char *const *init_envp;
 };
 
-/* Entry point of the container's init (PID 1 of the new PID namespace). */
-int sb_init_main(void *plan);
+/* argv layout of cellblock-init; the payload's argv follows from SB_ARG_PAYLOAD on. */
+enum sb_init_arg {
+    SB_ARG_NAME,
+    SB_ARG_CTL_FD,
+    SB_ARG_STDIN_FD,
+    SB_ARG_STDOUT_FD,
+    SB_ARG_STDERR_FD,
+    SB_ARG_SECCOMP_FD,
+    SB_ARG_SECCOMP_REFINE_LEN, /* instructions of the errno-refinement filter (first in the memfd) */
+    SB_ARG_SECCOMP_MAIN_LEN,   /* instructions of the allowlist (right after it) */
+    SB_ARG_UID,
+    SB_ARG_GID,
+    SB_ARG_CAP_LAST,
+    SB_ARG_CWD,
+    SB_ARG_RLIMITS, /* "res:soft:hard,res:soft:hard,..." */
+    SB_ARG_PAYLOAD
+};
+
+/* Entry point of the container's setup child; ends by exec'ing cellblock-init as PID 1. */
+int sb_container_main(void *plan);
 
 #ifdef __cplusplus
 }

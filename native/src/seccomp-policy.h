@@ -9,9 +9,16 @@
 extern "C" {
 #endif
 
-/* Compiles the job allowlist into out (filter malloc'ed, kept for the process's lifetime).
- * Returns 0, or -errno with a message naming the failing part in err. */
-int sb_seccomp_compile(struct sock_fprog *out, char *err, size_t err_len);
+/* The compiled policy: a sealed memfd holding the refinement filter's BPF, then the allowlist's. */
+struct sb_seccomp {
+    int fd;
+    int refine_len; /* instructions */
+    int main_len;
+};
+
+/* Compiles the policy once per process. Returns 0, or -errno with a message naming the failing
+ * part in err. */
+int sb_seccomp_compile(struct sb_seccomp *out, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

@@ -2,22 +2,25 @@
  * Theory of operation: one run = one container = one cgroup, supervised by one thread.
  *
  * The supervising thread (a dedicated native thread, never the libuv pool) creates the run's
- * cgroup with its limits, five pipes (go, error, stdin, stdout, stderr) and two stacks, blocks
- * every signal, and clones the container's init with CLONE_VM and new user, PID, mount, network,
- * IPC and UTS namespaces. CLONE_VM makes the clone cost independent of Node's heap size (a
- * fork-style copy of a 256 MiB process costs ~3x more here); the price is that the child shares
- * our memory until its payload execs, which child-init.c handles with raw syscalls only.
+ * cgroup with its limits, five pipes (go, control, stdin, stdout, stderr) and a stack, blocks
+ * every signal, and clones the container's setup task with CLONE_VM and new user, PID, mount,
+ * network, IPC and UTS namespaces. CLONE_VM makes the clone cost independent of Node's heap size
+ * (a fork-style copy of a 256 MiB process costs ~3x more here); the price is that the child
+ * shares our memory until it execs, which container-setup.c handles with raw syscalls only.
  *
  * The parent then writes the id maps (0..65535 inside -> a host range unique to the worker slot),
- * attaches the child to the cgroup, and sends the "go" byte. The init builds the root filesystem,
- * spawns the payload, which execs the program. EOF on the error pipe means exec happened: the wall
- * clock starts. The poll loop then feeds stdin, reads stdout/stderr up to the cap, polls the
- * cgroup's CPU counter, watches the wall deadline and the cancel eventfd, and waits for the init's
- * pidfd. Any limit kills the init with SIGKILL, which makes the kernel kill every process of the
- * PID namespace; the cgroup is then emptied (backstop) and removed.
+ * attaches the child to the cgroup, and sends the "go" byte. The child builds the root
+ * filesystem, pivots, and execs cellblock-init (init-main.c) from a sealed memfd as PID 1; the
+ * init forks the payload, which drops its privileges and execs the program. Records on the
+ * control pipe mark the exec (the wall clock starts) and the payload's exit (wait status). The
+ * poll loop feeds stdin, reads stdout/stderr up to the cap, polls the cgroup's CPU counter,
+ * watches the wall deadline and the cancel eventfd, and waits for PID 1's pidfd. Any limit kills
+ * PID 1 with SIGKILL, which makes the kernel kill every process of the PID namespace; the cgroup
+ * is then emptied (backstop) and removed.
  *
- * The verdict comes only from what this thread observed: the payload's wait status (recorded by
- * the init), the cgroup counters and our own timers, never from the program's output.
+ * The verdict comes only from what this thread observed: the payload's wait status (reported by
+ * our init, outside the job's reach), the cgroup counters and our own timers, never from the
+ * program's output.
  */
 #define _GNU_SOURCE
 #include "supervise.h"
@@ -118,13 +121,11 @@ static void close_fd(int *fd) {
 }
 
 /* The loop between release and the init's exit. */
-static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int out_r, int errout_r,
+static void supervise(struct sb_run *run, int pidfd, int ctl_r, int in_w, int out_r, int errout_r,
                       struct sb_cgroup *cg) {
     const uint64_t started = now_ns();
-    uint64_t exec_at = 0;
+    uint64_t exec_at = 0, exit_at = 0;
     size_t stdin_off = 0;
-    struct sb_error_record rec;
-    size_t rec_len = 0;
     int init_done = 0;
     if (run->stdin_len == 0) close_fd(&in_w);
 
@@ -132,7 +133,7 @@ static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int ou
         struct pollfd pf[6];
         int n = 0;
         int i_err = -1, i_in = -1, i_out = -1, i_errout = -1, i_pid, i_cancel = -1;
-        if (err_r >= 0) pf[i_err = n++] = (struct pollfd){err_r, POLLIN, 0};
+        if (ctl_r >= 0) pf[i_err = n++] = (struct pollfd){ctl_r, POLLIN, 0};
         if (in_w >= 0 && exec_at) pf[i_in = n++] = (struct pollfd){in_w, POLLOUT, 0};
         if (out_r >= 0) pf[i_out = n++] = (struct pollfd){out_r, POLLIN, 0};
         if (errout_r >= 0) pf[i_errout = n++] = (struct pollfd){errout_r, POLLIN, 0};
@@ -167,17 +168,20 @@ static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int ou
         if (ready <= 0) continue;
 
         if (i_err >= 0 && pf[i_err].revents) {
-            ssize_t r = read(err_r, (char *)&rec + rec_len, sizeof rec - rec_len);
-            if (r > 0) {
-                rec_len += (size_t)r;
-                if (rec_len == sizeof rec) {
-                    run->status = SB_SETUP_ERROR;
-                    run->setup_step = rec.step;
-                    run->setup_errno = rec.err;
-                }
-            } else if (r == 0 || errno != EAGAIN) {
-                close_fd(&err_r);
-                if (run->status != SB_SETUP_ERROR) exec_at = now_ns();
+            struct sb_record rec;
+            ssize_t r = read(ctl_r, &rec, sizeof rec); /* records are written whole: atomic */
+            if (r == (ssize_t)sizeof rec && rec.type == SB_REC_ERROR && run->status != SB_SETUP_ERROR) {
+                run->status = SB_SETUP_ERROR;
+                run->setup_step = rec.step;
+                run->setup_errno = rec.err;
+            } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_EXEC) {
+                exec_at = now_ns();
+            } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_EXIT) {
+                exit_at = now_ns();
+                run->payload_reaped = 1;
+                run->payload_wait_status = rec.wait_status;
+            } else if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                close_fd(&ctl_r);
             }
         }
         if (i_in >= 0 && pf[i_in].revents) {
@@ -203,7 +207,7 @@ static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int ou
         if (pf[i_pid].revents) init_done = 1;
     }
     uint64_t ended = now_ns();
-    run->wall_ns = exec_at ? ended - exec_at : 0;
+    run->wall_ns = exec_at ? (exit_at ? exit_at : ended) - exec_at : 0;
     run->phase_ns[SB_PHASE_SETUP] = exec_at ? exec_at - started : ended - started;
     run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
     siginfo_t info;
@@ -225,7 +229,7 @@ static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int ou
             if (run->err.eof) close_fd(&errout_r);
         }
     }
-    close_fd(&err_r);
+    close_fd(&ctl_r);
     close_fd(&in_w);
     close_fd(&out_r);
     close_fd(&errout_r);
@@ -234,8 +238,8 @@ static void supervise(struct sb_run *run, int pidfd, int err_r, int in_w, int ou
 
 static void classify(struct sb_run *run) {
     const struct sb_cgroup_stats *st = &run->stats;
-    int reaped = __atomic_load_n(&run->plan.payload_reaped, __ATOMIC_ACQUIRE);
-    int ws = run->plan.payload_wait_status;
+    int reaped = run->payload_reaped;
+    int ws = run->payload_wait_status;
     run->exit_code = -1;
     run->signal = SIGKILL; /* unless the init saw the payload end by itself */
     if (reaped) {
@@ -274,12 +278,12 @@ static void classify(struct sb_run *run) {
 void sb_run(struct sb_run *run) {
     struct sb_plan *plan = &run->plan;
     struct sb_cgroup cg;
-    int go[2] = {-1, -1}, errp[2] = {-1, -1}, in[2] = {-1, -1}, out[2] = {-1, -1}, eo[2] = {-1, -1};
+    int go[2] = {-1, -1}, ctl[2] = {-1, -1}, in[2] = {-1, -1}, out[2] = {-1, -1}, eo[2] = {-1, -1};
     int pidfd = -1;
     char *stacks = MAP_FAILED;
     run->status = SB_OK;
     run->stop = SB_STOP_NONE;
-    plan->payload_reaped = 0;
+    run->payload_reaped = 0;
     uint64_t t = now_ns(), t_next;
     memset(run->phase_ns, 0, sizeof run->phase_ns);
 #define PHASE(p) (t_next = now_ns(), run->phase_ns[(p)] = t_next - t, t = t_next)
@@ -291,28 +295,34 @@ void sb_run(struct sb_run *run) {
         parent_fail(run, -rc, "create cgroup: %s", cgerr);
         goto cleanup;
     }
-    if ((rc = pipe_pair(go)) < 0 || (rc = pipe_pair(errp)) < 0 || (rc = pipe_pair(in)) < 0 ||
+    if ((rc = pipe_pair(go)) < 0 || (rc = pipe_pair(ctl)) < 0 || (rc = pipe_pair(in)) < 0 ||
         (rc = pipe_pair(out)) < 0 || (rc = pipe_pair(eo)) < 0) {
         parent_fail(run, -rc, "create %s", "pipes");
         goto cleanup;
     }
-    fcntl(errp[0], F_SETFL, O_NONBLOCK);
+    fcntl(ctl[0], F_SETFL, O_NONBLOCK);
     fcntl(in[1], F_SETFL, O_NONBLOCK);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(eo[0], F_SETFL, O_NONBLOCK);
     plan->go_r = go[0];
-    plan->err_w = errp[1];
+    plan->ctl_w = ctl[1];
     plan->stdin_r = in[0];
     plan->stdout_w = out[1];
     plan->stderr_w = eo[1];
+    {
+        const int fds[4] = {ctl[1], in[0], out[1], eo[1]};
+        const int args[4] = {SB_ARG_CTL_FD, SB_ARG_STDIN_FD, SB_ARG_STDOUT_FD, SB_ARG_STDERR_FD};
+        for (int i = 0; i < 4; i++) {
+            snprintf(run->fd_args[i], sizeof run->fd_args[i], "%d", fds[i]);
+            plan->init_argv[args[i]] = run->fd_args[i];
+        }
+    }
 
-    stacks =
-        mmap(NULL, 2 * STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    stacks = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stacks == MAP_FAILED) {
         parent_fail(run, errno, "allocate %s", "stacks");
         goto cleanup;
     }
-    plan->payload_stack_top = stacks + 2 * STACK_SIZE;
 
     {
         sigset_t all, old;
@@ -320,12 +330,12 @@ void sb_run(struct sb_run *run) {
         pthread_sigmask(SIG_SETMASK, &all, &old);
         const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
                           CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
-        pid_t pid = clone(sb_init_main, stacks + STACK_SIZE, flags, plan, &pidfd);
+        pid_t pid = clone(sb_container_main, stacks + STACK_SIZE, flags, plan, &pidfd);
         int clone_errno = errno;
         PHASE(SB_PHASE_CLONE);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         close_fd(&go[0]);
-        close_fd(&errp[1]);
+        close_fd(&ctl[1]);
         close_fd(&in[0]);
         close_fd(&out[1]);
         close_fd(&eo[1]);
@@ -349,8 +359,8 @@ void sb_run(struct sb_run *run) {
     }
 
     PHASE(SB_PHASE_ATTACH); /* id maps, cgroup attach, release */
-    supervise(run, pidfd, errp[0], in[1], out[0], eo[0], &cg);
-    errp[0] = in[1] = out[0] = eo[0] = -1; /* closed by supervise() */
+    supervise(run, pidfd, ctl[0], in[1], out[0], eo[0], &cg);
+    ctl[0] = in[1] = out[0] = eo[0] = -1; /* closed by supervise() */
     sb_cgroup_read_stats(&cg, &run->stats);
     classify(run);
 
@@ -362,8 +372,8 @@ cleanup:
     }
     PHASE(SB_PHASE_TEARDOWN);
     close_fd(&pidfd);
-    int *all_fds[] = {&go[0], &go[1], &errp[0], &errp[1], &in[0], &in[1], &out[0], &out[1], &eo[0], &eo[1]};
+    int *all_fds[] = {&go[0], &go[1], &ctl[0], &ctl[1], &in[0], &in[1], &out[0], &out[1], &eo[0], &eo[1]};
     for (size_t i = 0; i < sizeof all_fds / sizeof *all_fds; i++)
         close_fd(all_fds[i]);
-    if (stacks != MAP_FAILED) munmap(stacks, 2 * STACK_SIZE);
+    if (stacks != MAP_FAILED) munmap(stacks, STACK_SIZE);
 }

@@ -53,6 +53,12 @@ struct sb_run {
     int cancel_fd;         /* readable (eventfd) = cancel the run */
     int ncpus;
 
+    char fd_args[4][16]; /* decimal fd numbers for cellblock-init's argv */
+
+    /* Set by the supervisor from the init's EXIT record. */
+    int payload_reaped;
+    int payload_wait_status;
+
     /* Outputs. */
     enum sb_status status;
     enum sb_stop stop;

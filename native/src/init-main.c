@@ -1,0 +1,211 @@
+/*
+ * cellblock-init: PID 1 of every container. A freestanding static program (no libc: raw syscalls
+ * only, a few pages of memory), exec'd from a sealed memfd by the container's setup once the
+ * filesystem is in place. It runs as uid 0 of the container's user namespace.
+ *
+ * It forks the payload, which drops every privilege (session, stdio, rlimits, capabilities,
+ * ids, no_new_privs), installs the two seccomp filters last and execs the job's program. The init
+ * stays as the reaper: it tells the supervisor when the payload's exec happened (EXEC record) and
+ * how the payload ended (EXIT record with its wait status), then exits, at which point the kernel
+ * kills whatever else is left in the PID namespace. Being a real init, signals the program sends
+ * itself (abort(), raise()) behave as outside a container, which they would not if the program
+ * were PID 1 itself.
+ *
+ * argv: see enum sb_init_arg in sandbox.h; envp is the job's environment.
+ */
+#include "sandbox.h"
+#include "syscalls.h"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/prctl.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+/* The compiler may emit calls to these for struct initialisation. */
+void *memset(void *d, int c, size_t n) {
+    unsigned char *p = d;
+    while (n--)
+        *p++ = (unsigned char)c;
+    return d;
+}
+void *memcpy(void *d, const void *s, size_t n) {
+    unsigned char *a = d;
+    const unsigned char *b = s;
+    while (n--)
+        *a++ = *b++;
+    return d;
+}
+
+static long parse_long(const char *s, const char **end) {
+    long v = 0;
+    while (*s >= '0' && *s <= '9')
+        v = v * 10 + (*s++ - '0');
+    if (end) *end = s;
+    return v;
+}
+
+static int arg_int(char **argv, int i) {
+    return (int)parse_long(argv[i], 0);
+}
+
+static void send_record(int ctl, int type, int step, long err, int wait_status, long maxrss) {
+    struct sb_record rec = {type, step, (int32_t)-err, wait_status, maxrss};
+    SB_SYS3(SYS_write, ctl, &rec, sizeof rec);
+}
+
+/* Payload-side failures go to the init over a CLOEXEC pipe: EOF there means the exec happened. */
+struct payload_error {
+    int32_t step, err;
+};
+
+static __attribute__((noreturn)) void payload_fail(int fd, int step, long err) {
+    struct payload_error e = {step, (int32_t)-err};
+    SB_SYS3(SYS_write, fd, &e, sizeof e);
+    sb_exit(127);
+}
+
+#define CHECK(step, expr)                                                                                    \
+    do {                                                                                                     \
+        long r_ = (expr);                                                                                    \
+        if (r_ < 0) payload_fail(err_fd, (step), r_);                                                        \
+    } while (0)
+
+static long move_fd(int from, int to) {
+    if (from == to) return SB_SYS3(SYS_fcntl, to, F_SETFD, 0);
+    return SB_SYS3(SYS_dup3, from, to, 0);
+}
+
+static long set_rlimits(const char *spec) {
+    while (*spec) {
+        struct rlimit lim;
+        int res = (int)parse_long(spec, &spec);
+        lim.rlim_cur = (rlim_t)parse_long(spec + 1, &spec);
+        lim.rlim_max = (rlim_t)parse_long(spec + 1, &spec);
+        long r = SB_SYS4(SYS_prlimit64, 0, res, &lim, 0);
+        if (r < 0) return r;
+        if (*spec == ',') spec++;
+    }
+    return 0;
+}
+
+static long drop_capabilities(int cap_last) {
+    long r = SB_SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    for (int cap = 0; r >= 0 && cap <= cap_last; cap++)
+        r = SB_SYS5(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+    return r;
+}
+
+static long clear_capability_sets(void) {
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] = {{0, 0, 0}, {0, 0, 0}};
+    return SB_SYS2(SYS_capset, &hdr, data);
+}
+
+static long install_filters(int fd, int refine_len, int main_len) {
+    struct sock_filter insns[4096];
+    if (refine_len + main_len > 4096 || refine_len <= 0 || main_len <= 0) return -22;
+    long want = (long)(refine_len + main_len) * (long)sizeof(struct sock_filter);
+    if (SB_SYS4(SYS_pread64, fd, insns, want, 0) != want) return -5; /* EIO */
+    /* The refinement filter (default allow) first: the allowlist does not allow seccomp(). The
+     * kernel applies the stricter verdict of the two to every call. */
+    struct sock_fprog refine = {(unsigned short)refine_len, insns};
+    struct sock_fprog allow = {(unsigned short)main_len, insns + refine_len};
+    long r = SB_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &refine);
+    return r < 0 ? r : SB_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &allow);
+}
+
+static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_fd) {
+    CHECK(SB_STEP_SETSID, SB_SYS0(SYS_setsid));
+    CHECK(SB_STEP_STDIO, move_fd(arg_int(argv, SB_ARG_STDIN_FD), 0));
+    CHECK(SB_STEP_STDIO, move_fd(arg_int(argv, SB_ARG_STDOUT_FD), 1));
+    CHECK(SB_STEP_STDIO, move_fd(arg_int(argv, SB_ARG_STDERR_FD), 2));
+    /* Everything else closes at exec, the error pipe included. */
+    CHECK(SB_STEP_STDIO, SB_SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC));
+    CHECK(SB_STEP_RLIMITS, set_rlimits(argv[SB_ARG_RLIMITS]));
+    CHECK(SB_STEP_CAPS, drop_capabilities(arg_int(argv, SB_ARG_CAP_LAST)));
+    int uid = arg_int(argv, SB_ARG_UID), gid = arg_int(argv, SB_ARG_GID);
+    CHECK(SB_STEP_IDS_JOB, SB_SYS2(SYS_setgroups, 0, 0));
+    CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresgid, gid, gid, gid));
+    CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresuid, uid, uid, uid));
+    CHECK(SB_STEP_CAPS, clear_capability_sets());
+    CHECK(SB_STEP_CWD, SB_SYS1(SYS_chdir, argv[SB_ARG_CWD]));
+    CHECK(SB_STEP_NO_NEW_PRIVS, SB_SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+    CHECK(SB_STEP_SECCOMP,
+          install_filters(arg_int(argv, SB_ARG_SECCOMP_FD), arg_int(argv, SB_ARG_SECCOMP_REFINE_LEN),
+                          arg_int(argv, SB_ARG_SECCOMP_MAIN_LEN)));
+    /* Last: only execve, write and exit_group follow, all allowed by both filters. */
+    uint64_t empty_mask = 0;
+    SB_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, 0, sizeof empty_mask);
+    char **prog = argv + SB_ARG_PAYLOAD;
+    payload_fail(err_fd, SB_STEP_EXEC, SB_SYS3(SYS_execve, prog[0], prog, envp));
+}
+
+static int init_main(int argc, char **argv, char **envp) {
+    if (argc <= SB_ARG_PAYLOAD) return 120;
+    const int ctl = arg_int(argv, SB_ARG_CTL_FD);
+    SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
+
+    int errp[2];
+    long r = SB_SYS2(SYS_pipe2, errp, O_CLOEXEC);
+    if (r < 0) {
+        send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, r, 0, 0);
+        return 121;
+    }
+    /* A plain fork: this process is a few pages, so copying it is cheap. */
+    long pid = SB_SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+        SB_SYS1(SYS_close, errp[0]);
+        payload(argv, envp, errp[1]);
+    }
+    if (pid < 0) {
+        send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, pid, 0, 0);
+        return 122;
+    }
+    SB_SYS1(SYS_close, errp[1]);
+    for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
+        SB_SYS1(SYS_close, arg_int(argv, i));
+
+    struct payload_error e;
+    long n;
+    do
+        n = SB_SYS3(SYS_read, errp[0], &e, sizeof e);
+    while (n == -4);
+    SB_SYS1(SYS_close, errp[0]);
+    if (n == (long)sizeof e)
+        send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0);
+    else
+        send_record(ctl, SB_REC_EXEC, 0, 0, 0, 0);
+
+    /* Reap everything; orphans reparent to us. The payload's end ends the run. */
+    for (;;) {
+        int status = 0;
+        struct rusage ru;
+        r = SB_SYS4(SYS_wait4, -1, &status, __WALL, &ru);
+        if (r == -4) continue;
+        if (r < 0) return 123; /* ECHILD without having seen the payload: cannot happen */
+        if (r == pid) {
+            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss);
+            return 0;
+        }
+    }
+}
+
+__attribute__((used)) void sb_start_c(long *sp) {
+    int argc = (int)sp[0];
+    char **argv = (char **)(sp + 1);
+    sb_exit(init_main(argc, argv, argv + argc + 1));
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n.global _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n\tcall "
+        "sb_start_c\n\thlt\n");
+#elif defined(__aarch64__)
+__asm__(
+    ".text\n.global _start\n_start:\n\tmov x29, #0\n\tmov x30, #0\n\tmov x0, sp\n\tand x1, x0, #-16\n\tmov "
+    "sp, x1\n\tbl sb_start_c\n\tbrk #0\n");
+#endif
