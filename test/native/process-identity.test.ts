@@ -41,6 +41,25 @@ describe("process identity", () => {
   });
 });
 
+describe("rlimits and nested namespaces", () => {
+  it("rlimits are set from the spec: core 0, file size, open files, stack", async () => {
+    const limits = { fileSizeBytes: 3 * 1024 * 1024, openFiles: 77, stackBytes: 4 * 1024 * 1024 };
+    const report = await run(["/usr/bin/cat", "/proc/self/limits"], { limits });
+    expect(report.status, describeReport(report)).toBe("ok");
+    const text = report.stdout.toString();
+    const soft = (name: string) => text.match(new RegExp(`^${name}\\s+(\\S+)`, "m"))?.[1];
+    expect(soft("Max core file size")).toBe("0");
+    expect(soft("Max file size")).toBe(String(limits.fileSizeBytes));
+    expect(soft("Max open files")).toBe(String(limits.openFiles));
+    expect(soft("Max stack size")).toBe(String(limits.stackBytes));
+  });
+
+  it("user namespaces cannot be nested even past the filter (max_user_namespaces is 0)", async () => {
+    const report = await run(["/usr/bin/cat", "/proc/sys/user/max_user_namespaces"]);
+    expect(report.stdout.toString().trim(), describeReport(report)).toBe("0");
+  });
+});
+
 describe("setuid and file-capability binaries", () => {
   it.each([
     ["a setuid-root binary", "setuid-root-status"],

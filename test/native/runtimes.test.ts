@@ -56,6 +56,14 @@ describe("runtimes run normally", () => {
     expect(report.stdout.toString()).toBe("3\nbg\nb\n");
   });
 
+  it("1 MiB of stdin echoed back through cat arrives whole (no pipe deadlock)", async () => {
+    const input = Buffer.alloc(MiB);
+    for (let i = 0; i < input.length; i++) input[i] = (i * 7 + (i >> 10)) & 0xff;
+    const report = await run(["/usr/bin/cat"], { stdin: input, limits: { outputBytes: 2 * MiB } });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.equals(input)).toBe(true);
+  });
+
   it("stdin reaches the program byte for byte", async () => {
     const input = Buffer.from([0, 1, 2, 255, 10, 65]);
     const report = await run(["/usr/bin/od", "-An", "-tu1"], { stdin: input });

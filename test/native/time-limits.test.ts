@@ -42,6 +42,18 @@ describe("CPU time", () => {
   });
 });
 
+describe("CPU quota", () => {
+  it("a 50 % CPU quota holds a 2-thread burn to about half a CPU of wall time", async () => {
+    const report = await run([fixture("cpu-burn"), "2"], {
+      limits: { cpuQuotaPercent: 50, wallTimeMs: 2_000, cpuTimeMs: 20_000 },
+    });
+    expect(report.status, describeReport(report)).toBe("time_limit");
+    expect(report.stopReason).toBe("wall_time");
+    // Unthrottled, 2 threads would use ~2x the wall time; the quota allows 0.5x (plus one period).
+    expect(report.cpuTimeMs).toBeLessThan(0.5 * report.wallTimeMs * 1.3 + 100);
+  });
+});
+
 describe("wall time", () => {
   it("a program that sleeps forever ends as time_limit (wall_time) within limit + 2 s", async () => {
     const started = Date.now();
