@@ -59,10 +59,10 @@ async function main(argv: string[]): Promise<number> {
     case "verify":
       return verify(args);
     case "gc": {
-      const { removed, kept } = await collectGarbage(imagesRootFromEnv(), {
-        dryRun: args.includes("--dry-run"),
-      });
-      process.stderr.write(`gc: ${removed.length} removed, ${kept.length} images kept\n`);
+      const dryRun = args.includes("--dry-run");
+      const { removed, kept } = await collectGarbage(imagesRootFromEnv(), { dryRun });
+      const verb = dryRun ? "would be removed" : "removed";
+      process.stderr.write(`gc: ${removed.length} ${verb}, ${kept.length} images kept\n`);
       return 0;
     }
     case "export": {

@@ -111,7 +111,14 @@ async function buildTree(loaded: LoadedRecipe, root: string, hash: string): Prom
       verification: null,
     };
     await writeManifest(tmp, manifest);
-    await rename(tmp, builtDir(root, recipe.name, hash));
+    const built = builtDir(root, recipe.name, hash);
+    const other = await readManifest(built).catch(() => null);
+    if (other) {
+      // A concurrent build of the same hash finished first; keep its tree, drop ours.
+      await rm(tmp, { recursive: true, force: true });
+      return other;
+    }
+    await rename(tmp, built);
     progress(
       recipe.name,
       `built ${(tree.sizeBytes / 2 ** 20).toFixed(0)} MiB in ${(manifest.buildMs / 1000).toFixed(0)} s`,
@@ -131,7 +138,7 @@ export async function buildImage(loaded: LoadedRecipe, root: string): Promise<Bu
     throw new Error(`recipe "${recipe.name}": base "host" is the zero-build layout; nothing to build`);
   const hash = await recipeHash(recipe, loaded.dir);
   const final = imageDir(root, recipe.name, hash);
-  const existing = await readManifest(final);
+  const existing = await readManifest(final).catch(() => null);
   if (existing?.verification?.ok) {
     progress(recipe.name, `up to date: ${final}`);
     return { dir: final, manifest: existing, cached: true };
@@ -153,10 +160,14 @@ export async function buildImage(loaded: LoadedRecipe, root: string): Promise<Bu
       `image ${recipe.name}: verification failed (kept in ${built}):\n  ${failed.join("\n  ")}`,
     );
   }
-  if (existsSync(final)) {
-    // A directory without a verified manifest (an interrupted import or copy); the verified build replaces it.
-    await rm(final, { recursive: true, force: true });
+  const raced = await readManifest(final).catch(() => null);
+  if (raced?.verification?.ok) {
+    // Another build or an import of the same hash published first; same recipe, same content.
+    await rm(built, { recursive: true, force: true });
+    return { dir: final, manifest: raced, cached: true };
   }
+  // Left: nothing, or a directory without a verified manifest, which the verified build replaces.
+  await rm(final, { recursive: true, force: true });
   await rename(built, final);
   progress(recipe.name, `ready: ${final}`);
   return { dir: final, manifest, cached: false };
