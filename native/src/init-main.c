@@ -120,9 +120,16 @@ static long install_filters(int fd, int refine_len, int main_len) {
 
 static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_fd) {
     CHECK(SB_STEP_SETSID, SB_SYS0(SYS_setsid));
-    CHECK(SB_STEP_STDIO, move_fd(arg_int(argv, SB_ARG_STDIN_FD), 0));
-    CHECK(SB_STEP_STDIO, move_fd(arg_int(argv, SB_ARG_STDOUT_FD), 1));
-    CHECK(SB_STEP_STDIO, move_fd(arg_int(argv, SB_ARG_STDERR_FD), 2));
+    /* Lift the pipes above 2 first: any of them may itself be numbered 0..2 (when the worker runs
+     * with closed stdio), and moving one onto 0 must not clobber another. */
+    int stdio[3];
+    for (int i = 0; i < 3; i++) {
+        long fd = SB_SYS3(SYS_fcntl, arg_int(argv, SB_ARG_STDIN_FD + i), F_DUPFD_CLOEXEC, 3);
+        CHECK(SB_STEP_STDIO, fd);
+        stdio[i] = (int)fd;
+    }
+    for (int i = 0; i < 3; i++)
+        CHECK(SB_STEP_STDIO, move_fd(stdio[i], i));
     /* Everything else closes at exec, the error pipe included. */
     CHECK(SB_STEP_STDIO, SB_SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC));
     CHECK(SB_STEP_RLIMITS, set_rlimits(argv[SB_ARG_RLIMITS]));
@@ -152,6 +159,14 @@ static int init_main(int argc, char **argv, char **envp) {
 
     int errp[2];
     long r = SB_SYS2(SYS_pipe2, errp, O_CLOEXEC);
+    /* Keep the error pipe off 0..2, which the payload overwrites with its stdio. */
+    for (int i = 0; r >= 0 && i < 2; i++)
+        if (errp[i] < 3) {
+            long fd = SB_SYS3(SYS_fcntl, errp[i], F_DUPFD_CLOEXEC, 3);
+            SB_SYS1(SYS_close, errp[i]);
+            if (fd < 0) r = fd;
+            errp[i] = (int)fd;
+        }
     if (r < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, r, 0, 0);
         return 121;

@@ -5,7 +5,8 @@
  * Two filters, because libseccomp cannot express "allow ioctl except these commands": a syscall
  * with an unconditional rule drops its conditional ones. The allowlist allows ioctl and socket
  * outright; a small refinement filter (default allow) returns EPERM for the dangerous ioctls and
- * EAFNOSUPPORT for socket families other than local, IPv4 and IPv6. The kernel runs both and
+ * EAFNOSUPPORT for socket families other than local, IPv4 and IPv6, and refuses file locks (a
+ * channel between concurrent jobs through shared read-only inodes). The kernel runs both and
  * applies the stricter verdict.
  *
  * Policy: native architecture only (any other arch, including i386 via int 0x80 and x32 numbers,
@@ -131,6 +132,17 @@ static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
                                    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffff, family))) < 0)
             return rc;
     }
+    /* Locks on inodes that concurrent jobs share (the read-only /usr, an image) would be a channel
+     * between them (isolate denies them the same way): flock is absent (ENOSYS, which Go's file
+     * locking treats as "unsupported"), and fcntl's record locks, leases and notifications are
+     * refused. */
+    *failed = "lock refinements";
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(flock), 0)) < 0) return rc;
+    const unsigned long lock_cmds[] = {F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, F_NOTIFY};
+    for (size_t i = 0; i < sizeof lock_cmds / sizeof *lock_cmds; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 1,
+                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, lock_cmds[i]))) < 0)
+            return rc;
     *failed = NULL;
     return 0;
 }

@@ -120,6 +120,30 @@ static void close_fd(int *fd) {
     *fd = -1;
 }
 
+/* Reads every record waiting on the control pipe (EXEC and EXIT often arrive together). */
+static void read_records(struct sb_run *run, int *ctl_r, uint64_t *exec_at, uint64_t *exit_at) {
+    for (;;) {
+        struct sb_record rec;
+        ssize_t r = read(*ctl_r, &rec, sizeof rec); /* records are written whole: atomic */
+        if (r == (ssize_t)sizeof rec && rec.type == SB_REC_ERROR) {
+            if (run->status != SB_SETUP_ERROR) {
+                run->status = SB_SETUP_ERROR;
+                run->setup_step = rec.step;
+                run->setup_errno = rec.err;
+            }
+        } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_EXEC) {
+            *exec_at = now_ns();
+        } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_EXIT) {
+            *exit_at = now_ns();
+            run->payload_reaped = 1;
+            run->payload_wait_status = rec.wait_status;
+        } else {
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) close_fd(ctl_r);
+            return;
+        }
+    }
+}
+
 /* The loop between release and the init's exit. */
 static void supervise(struct sb_run *run, int pidfd, int ctl_r, int in_w, int out_r, int errout_r,
                       struct sb_cgroup *cg) {
@@ -167,23 +191,7 @@ static void supervise(struct sb_run *run, int pidfd, int ctl_r, int in_w, int ou
         if (ready < 0 && errno != EINTR) break;
         if (ready <= 0) continue;
 
-        if (i_err >= 0 && pf[i_err].revents) {
-            struct sb_record rec;
-            ssize_t r = read(ctl_r, &rec, sizeof rec); /* records are written whole: atomic */
-            if (r == (ssize_t)sizeof rec && rec.type == SB_REC_ERROR && run->status != SB_SETUP_ERROR) {
-                run->status = SB_SETUP_ERROR;
-                run->setup_step = rec.step;
-                run->setup_errno = rec.err;
-            } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_EXEC) {
-                exec_at = now_ns();
-            } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_EXIT) {
-                exit_at = now_ns();
-                run->payload_reaped = 1;
-                run->payload_wait_status = rec.wait_status;
-            } else if (r == 0 || (r < 0 && errno != EAGAIN)) {
-                close_fd(&ctl_r);
-            }
-        }
+        if (i_err >= 0 && pf[i_err].revents) read_records(run, &ctl_r, &exec_at, &exit_at);
         if (i_in >= 0 && pf[i_in].revents) {
             ssize_t w = write(in_w, run->stdin_data + stdin_off, run->stdin_len - stdin_off);
             if (w > 0) stdin_off += (size_t)w;
@@ -207,6 +215,7 @@ static void supervise(struct sb_run *run, int pidfd, int ctl_r, int in_w, int ou
         if (pf[i_pid].revents) init_done = 1;
     }
     uint64_t ended = now_ns();
+    if (ctl_r >= 0) read_records(run, &ctl_r, &exec_at, &exit_at); /* written before PID 1 exited */
     run->wall_ns = exec_at ? (exit_at ? exit_at : ended) - exec_at : 0;
     run->phase_ns[SB_PHASE_SETUP] = exec_at ? exec_at - started : ended - started;
     run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
