@@ -3,7 +3,7 @@
 // python job runs in it through the sandbox. The first build takes minutes; later runs reuse the
 // base cache and the image itself.
 import { existsSync } from "node:fs";
-import { chown, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chown, lstat, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -74,6 +74,31 @@ describe.skipIf(missing.length > 0)(
       expect(
         (await readdir(root)).filter((n) => n.startsWith(".tmp-") && n.endsWith(`-${process.pid}`)),
       ).toEqual([]);
+    });
+
+    it("the built image is root-owned, with no setuid/setgid or world-writable entries and empty mount points", async () => {
+      const { dir } = await buildImage(await loadRecipe("python"), imagesRootFromEnv());
+      const rootfs = rootfsOf(dir);
+      const problems: string[] = [];
+      const walk = async (rel: string) => {
+        for (const entry of await readdir(path.join(rootfs, rel), { withFileTypes: true })) {
+          const relPath = path.join(rel, entry.name);
+          const stat = await lstat(path.join(rootfs, relPath));
+          if (stat.uid !== 0 || stat.gid !== 0) problems.push(`${relPath}: owner ${stat.uid}:${stat.gid}`);
+          if (!entry.isSymbolicLink() && stat.mode & 0o6002)
+            problems.push(`${relPath}: mode ${stat.mode.toString(8)}`);
+          if (!entry.isDirectory() && !entry.isFile() && !entry.isSymbolicLink())
+            problems.push(`${relPath}: special`);
+          if (entry.isDirectory()) await walk(relPath);
+        }
+      };
+      await walk("");
+      expect(problems.slice(0, 10)).toEqual([]);
+      for (const mountPoint of ["proc", "dev", "tmp", "box"]) {
+        expect(await readdir(path.join(rootfs, mountPoint))).toEqual([]);
+      }
+      expect(await readFile(path.join(rootfs, "etc/passwd"), "utf8")).toMatch(/^runner:x:1000:1000:/m);
+      expect(existsSync(path.join(rootfs, "usr/share/man"))).toBe(false);
     });
   },
 );
