@@ -1,5 +1,5 @@
 // Two jobs running at the same time in different slots share nothing: no abstract unix sockets,
-// no /dev/shm or /tmp files, no view of each other's processes, no locks on shared files.
+// no /dev/shm, /tmp or SysV IPC objects, no view of each other's processes, no locks on shared files.
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -30,11 +30,13 @@ describe("cross-job isolation", () => {
       tmp: string[];
       pids: number[];
       flock: string;
+      sysv_shm: string[];
     };
     // Soft assertions: each channel is reported on its own, one open channel does not hide another.
     expect.soft(seen.connect, "abstract unix socket").toMatch(/^(ECONNREFUSED|ENOENT)$/);
     expect.soft(seen.shm, "/dev/shm").toEqual([]);
     expect.soft(seen.tmp, "/tmp").toEqual([]);
+    expect.soft(seen.sysv_shm, "SysV shared memory segments").toEqual([]);
     expect.soft(seen.pids.length, JSON.stringify(seen.pids)).toBeLessThanOrEqual(2);
     // A lock the other job holds on a shared read-only file would be a channel between jobs.
     expect

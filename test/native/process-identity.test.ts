@@ -25,6 +25,14 @@ describe("process identity", () => {
     expect(statusField(status, "Groups")).toBe("");
   });
 
+  it("sits in its own cgroup namespace: /proc/self/cgroup shows only the root path", async () => {
+    const report = await run(["/usr/bin/cat", "/proc/self/cgroup"]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    const lines = report.stdout.toString().trim().split("\n");
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line, "the host cgroup path is visible").toMatch(/:\/$/);
+  });
+
   it("id reports uid 1000 named runner", async () => {
     const report = await run(["/usr/bin/id"]);
     expect(report.stdout.toString(), describeReport(report)).toMatch(/^uid=1000\(runner\) gid=1000/);
