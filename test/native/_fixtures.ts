@@ -177,9 +177,12 @@ export function describe(report: SandboxReport): string {
   return JSON.stringify({ ...report, stdout: text(report.stdout), stderr: text(report.stderr) });
 }
 
-/** A host directory for a bind, owned by the slot's mapped uid 1000, removed by the leak checks. */
-export function makeBindDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), BIND_DIR_PREFIX));
+/**
+ * A host directory for a bind (under os.tmpdir(), or under `base`), owned by the slot's mapped
+ * uid 1000; removed before the leak checks run.
+ */
+export function makeBindDir(base: string = os.tmpdir()): string {
+  const dir = fs.mkdtempSync(path.join(base, BIND_DIR_PREFIX));
   fs.chmodSync(dir, 0o755);
   fs.chownSync(dir, slotHostId(), slotHostId());
   ownedTempDirs.push(dir);

@@ -2,8 +2,10 @@
 // ends as memory_limit with the OOM kill reported, and the supervisor survives it. These runs are
 // in their own file because an OOM that takes the supervisor down ends the whole file
 // (FINDINGS.md #1).
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { describe as describeReport, fixture, MiB, run } from "./_fixtures.ts";
+import { describe as describeReport, fixture, MiB, makeBindDir, run } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -51,4 +53,21 @@ describe("memory through tmpfs and shared memory", () => {
       expect(report.peakMemoryBytes).toBeLessThanOrEqual(1.05 * limit);
     },
   );
+
+  it("files written to a writable bind on a host tmpfs count against the memory limit", async () => {
+    const box = makeBindDir("/dev/shm");
+    const limit = 64 * MiB;
+    const report = await run([fixture("tmpfs-fill"), "/box"], {
+      binds: [{ source: box, target: "/box", writable: true }],
+      limits: { memoryBytes: limit, fileSizeBytes: 1024 * MiB },
+    });
+    if (report.status === "ok") {
+      expect(report.stdout.toString(), describeReport(report)).toMatch(
+        /^errno=(ENOSPC|ENOMEM) after \d+ MiB$/m,
+      );
+    } else {
+      expect(report.status, describeReport(report)).toBe("memory_limit");
+    }
+    expect(fs.statSync(path.join(box, "fill")).size).toBeLessThanOrEqual(limit);
+  });
 });

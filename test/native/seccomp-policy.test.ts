@@ -2,7 +2,7 @@
 // fixture. "Denied" means the filter killed the program (SIGSYS) or the call failed with a refusal
 // errno; "ok" is always a failure here, even where the kernel would refuse a later step anyway.
 import { describe, expect, it } from "vitest";
-import { fixture, probe, run } from "./_fixtures.ts";
+import { describe as describeReport, fixture, probe, run } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -104,6 +104,14 @@ describe("the seccomp policy", () => {
     const report = await run([fixture("syscall-probe"), "kill-init"]);
     expect(report.signal).toBeNull();
     expect(report.status).toBe("ok");
+  });
+
+  it("cannot send the container's init any signal at all", async () => {
+    const signals = "HUP INT QUIT ABRT USR1 USR2 SEGV PIPE ALRM TERM CHLD CONT STOP TSTP XCPU XFSZ KILL";
+    const script = `for s in ${signals}; do kill -s $s 1 2>/dev/null && echo "$s delivered"; done; echo done`;
+    const report = await run(["/bin/bash", "-c", script]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("done\n");
   });
 
   it("kill(-1, SIGKILL) reaches only the job and leaves the supervisor running", async () => {
