@@ -91,6 +91,7 @@ for (const [name, n] of Object.entries(constants.signals))
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 let host: SandboxHostInfo | undefined;
+const trace = Boolean(process.env.CELLBLOCK_TRACE);
 
 function ensureParents(layout: CgroupLayout, parents: string[]): void {
   for (const dir of new Set(parents)) mkdirSync(dir, { recursive: true });
@@ -252,8 +253,15 @@ export async function runSandbox(
   const onAbort = () => handle.cancel();
   if (opts.signal?.aborted) handle.cancel();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const startedMs = performance.now();
   try {
-    return toReport(await handle.promise);
+    const report = toReport(await handle.promise);
+    // One JSON line per run on stderr: where the time went, for operators chasing latency.
+    if (trace)
+      process.stderr.write(
+        `${JSON.stringify({ trace: "sandbox", argv0: spec.argv[0], status: report.status, totalMs: performance.now() - startedMs, phasesMs: report.phasesMs })}\n`,
+      );
+    return report;
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
   }

@@ -309,6 +309,15 @@ void sb_run(struct sb_run *run) {
         parent_fail(run, -rc, "create %s", "pipes");
         goto cleanup;
     }
+    /* The job reopens its stdio through /proc/self/fd (/dev/stdin, /dev/stdout): the pipes must
+     * belong to its uid, or that open is refused. They are reachable only through the fds. */
+    {
+        const uid_t job = run->host_id_base + 1000;
+        if (fchown(in[0], job, job) < 0 || fchown(out[1], job, job) < 0 || fchown(eo[1], job, job) < 0) {
+            parent_fail(run, errno, "hand the stdio pipes to the job's uid: %s", strerror(errno));
+            goto cleanup;
+        }
+    }
     fcntl(ctl[0], F_SETFL, O_NONBLOCK);
     fcntl(in[1], F_SETFL, O_NONBLOCK);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
