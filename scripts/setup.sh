@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine (as root) to the point where cellblock runs and its tests pass:
-# Debian packages, npm dependencies, the native addon. Each step is skipped when already done,
+# Debian packages (bubblewrap only for bench:sandbox comparisons, debootstrap for language images),
+# npm dependencies, the native addon. Each step is skipped when already done,
 # so `npm start` and `npm test` can call this every time at little cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(redis-server libseccomp-dev g++ make python3 pkg-config clang-format)
+apt_packages=(redis-server libseccomp-dev g++ make python3 pkg-config clang-format debootstrap bubblewrap)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
