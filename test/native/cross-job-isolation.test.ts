@@ -47,4 +47,16 @@ describe("cross-job isolation", () => {
     expect(held.status, describeReport(held)).toBe("ok");
     expect(held.stdout.toString()).toBe("held\n");
   });
+
+  it("24 concurrent runs over 4 slots all complete with their own output and leave nothing", async () => {
+    const reports = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        run(["/usr/bin/python3", "-c", `print(${i})`], { slot: TEST_SLOT + (i % 4) }),
+      ),
+    );
+    reports.forEach((report, i) => {
+      expect(report.status, describeReport(report)).toBe("ok");
+      expect(report.stdout.toString()).toBe(`${i}\n`);
+    });
+  });
 });

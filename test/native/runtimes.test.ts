@@ -64,6 +64,19 @@ describe("runtimes run normally", () => {
     expect(report.stdout.equals(input)).toBe(true);
   });
 
+  it("a program that never reads its 10 MiB of stdin exits normally (the supervisor does not block)", async () => {
+    const report = await run(["/bin/true"], { stdin: Buffer.alloc(10 * MiB, 0x61) });
+    expect(report.status, describeReport(report)).toBe("ok");
+  });
+
+  it("a program that reads only the start of its stdin gets exactly that", async () => {
+    const report = await run(["/usr/bin/head", "-c", "10", "/dev/stdin"], {
+      stdin: Buffer.alloc(10 * MiB, 0x61),
+    });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("aaaaaaaaaa");
+  });
+
   it("stdin reaches the program byte for byte", async () => {
     const input = Buffer.from([0, 1, 2, 255, 10, 65]);
     const report = await run(["/usr/bin/od", "-An", "-tu1"], { stdin: input });

@@ -66,6 +66,16 @@ describe("wall time", () => {
     expect(report.cpuTimeMs).toBeLessThan(500);
   });
 
+  it("the wall limit holds while 10 MiB of stdin sit unread", async () => {
+    const report = await run([fixture("sleep-forever")], {
+      stdin: Buffer.alloc(10 * 1024 * 1024, 0x61),
+      limits: { wallTimeMs: 1_000 },
+    });
+    expect(report.status, describeReport(report)).toBe("time_limit");
+    expect(report.stopReason).toBe("wall_time");
+    expect(report.wallTimeMs).toBeLessThan(1_000 + GRACE_MS);
+  });
+
   it("a program blocked reading stdin sees end of input instead of hanging", async () => {
     const report = await run(["/usr/bin/cat"], {
       stdin: Buffer.from("hello\n"),
