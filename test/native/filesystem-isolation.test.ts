@@ -77,6 +77,7 @@ describe("/proc", () => {
     }
   });
 
+  // Regression: pid 1 was a CLONE_VM clone of Node showing the worker's argv (FINDINGS.md #2).
   it("does not show the supervisor: no visible process is Node or carries the worker's command line", async () => {
     const survey = await procSurvey();
     const supervisorArgs = process.argv.filter((arg) => arg.length > 3);

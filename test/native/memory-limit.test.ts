@@ -11,6 +11,7 @@ import { installLeakChecks } from "./_leaks.ts";
 installLeakChecks();
 
 describe("memory limit", () => {
+  // Regression: the OOM killer chose the CLONE_VM init and took the supervisor with it (FINDINGS.md #1).
   it("a memory bomb ends as memory_limit with the OOM kill reported and peak near the limit", async () => {
     const limit = 64 * MiB;
     const report = await run([fixture("memhog"), "1024"], { limits: { memoryBytes: limit } });

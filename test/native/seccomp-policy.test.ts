@@ -42,6 +42,7 @@ const deniedVerbs: Array<[string, string]> = [
   ["reboot", "reboot"],
   ["syslog", "syslog (reading the kernel log)"],
   ["personality", "personality(READ_IMPLIES_EXEC|ADDR_NO_RANDOMIZE)"],
+  // Regression: an unconditional ALLOW for ioctl overrode the TIOCSTI/TIOCLINUX rules (FINDINGS.md #3).
   ["tiocsti", "ioctl(TIOCSTI) on stdin"],
   ["tiocsti-highbits", "ioctl((0x123<<32)|TIOCSTI) on stdin"],
   ["tioclinux", "ioctl(TIOCLINUX) on stdin"],
