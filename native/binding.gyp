@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/mount-plan.cc",
+        "src/slot-runner.cc",
         "src/supervise.c",
         "src/container-setup.c",
         "src/cgroup.c",

@@ -3,7 +3,14 @@
 // failures; setup failures resolve with status "setup_error").
 
 export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";
-export { configureSandbox, jobHostId, runSandbox, sandboxHostInfo, selfCheck } from "./run-sandbox.ts";
+export {
+  configureSandbox,
+  jobHostId,
+  releaseStandbys,
+  runSandbox,
+  sandboxHostInfo,
+  selfCheck,
+} from "./run-sandbox.ts";
 export type {
   BindSpec,
   RootfsSpec,

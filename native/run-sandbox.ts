@@ -16,6 +16,12 @@ export interface SandboxHostConfig {
   /** Mount point of each container's new root (inside its private mount namespace). */
   newRoot: string;
   hostname: string;
+  /**
+   * Create each slot's next container while the slot is idle (cgroup, namespaces, id maps, cgroup
+   * attach), so a run starts at its filesystem setup. Still one container per run. Off by default:
+   * an idle standby is a live process in our cgroup until releaseStandbys() or exit.
+   */
+  prewarm: boolean;
 }
 
 export interface SandboxHostInfo {
@@ -56,6 +62,7 @@ interface Addon {
   configure(cfg: object): number;
   run(spec: object): { promise: Promise<NativeResult>; cancel(): void };
   cgroupFixture(args: object): Record<string, number | string>;
+  releaseStandbys(): Promise<void>;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -151,6 +158,7 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     uidBase: 200000,
     newRoot: "/run/cellblock/newroot",
     hostname: "cellblock",
+    prewarm: false,
     ...overrides,
   });
   const layout = detectCgroupLayout(readFileSync("/proc/self/mountinfo", "utf8"));
@@ -164,6 +172,7 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     newRoot: config.newRoot,
     hostname: config.hostname,
     initPath,
+    prewarm: config.prewarm,
     capLastCap: Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8")),
     ncpus: availableParallelism(),
   });
@@ -265,6 +274,11 @@ export async function runSandbox(
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** Kills and removes every slot's idle standby container (worker shutdown, tests' leak checks). */
+export async function releaseStandbys(): Promise<void> {
+  if (addon) await addon.releaseStandbys();
 }
 
 /** Host uid (and gid) that uid 1000 inside the container maps to, for chown'ing writable binds. */

@@ -3,6 +3,7 @@
 // blocks for its whole wall time) and resolves a promise through a thread-safe function. The spec
 // arrives already validated and normalized by native/run-sandbox.ts.
 #include "mount-plan.h"
+#include "slot-runner.h"
 #include "seccomp-policy.h"
 #include "supervise.h"
 
@@ -33,9 +34,9 @@ struct Host {
     std::string hostname;
     int capLastCap = 40;
     int ncpus = 1;
+    bool prewarm = false;
 };
 Host g_host;
-std::atomic<unsigned long> g_seq{0};
 
 struct RunState {
     struct sb_run run {};
@@ -143,11 +144,13 @@ Napi::Object report(Napi::Env env, RunState &s) {
     return o;
 }
 
-void runThread(std::shared_ptr<RunState> s) {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, nullptr); // signals belong to Node's threads, not ours
-    sb_run(&s->run);
+SlotConfig slotConfig(unsigned hostIdBase) {
+    return SlotConfig{&g_host.cgroups, hostIdBase, g_host.seccomp.fd, g_host.initFd, g_host.prewarm};
+}
+
+// On the slot's thread: run, then hand the report to JS.
+void execute(const std::shared_ptr<RunState> &s, sb_standby &standby) {
+    sb_execute(&standby, &s->run);
     {
         std::lock_guard<std::mutex> lock(s->mu);
         s->done = true;
@@ -200,6 +203,7 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     h.hostname = str(cfg, "hostname");
     h.capLastCap = static_cast<int>(num(cfg, "capLastCap"));
     h.ncpus = static_cast<int>(num(cfg, "ncpus"));
+    h.prewarm = cfg.Get("prewarm").As<Napi::Boolean>().Value();
     if (g_host.seccomp.fd < 0) {
         char err[256];
         if (sb_seccomp_compile(&h.seccomp, err, sizeof err) < 0) {
@@ -217,6 +221,7 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     }
     h.configured = true;
     g_host = h;
+    forEachSlotRunner([](SlotRunner &runner) { runner.configure(slotConfig(0)); });
     return Napi::Number::New(env, h.seccomp.refine_len + h.seccomp.main_len);
 }
 
@@ -296,8 +301,6 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     p.init_envp = s->envp.data();
 
     r.cg_host = &g_host.cgroups;
-    snprintf(r.cg_name, sizeof r.cg_name, "%d-s%d-%lu", static_cast<int>(getpid()),
-             static_cast<int>(num(spec, "slot")), g_seq.fetch_add(1));
     r.cg_limits.memory_bytes = static_cast<uint64_t>(num(spec, "memoryBytes"));
     r.cg_limits.pids = static_cast<uint64_t>(num(spec, "pids"));
     r.cg_limits.cpu_quota_percent = static_cast<unsigned>(num(spec, "cpuQuotaPercent"));
@@ -338,8 +341,41 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     }
     s->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
                                             "cellblock-run", 0, 1);
-    std::thread(runThread, s).detach();
+    const unsigned hostIdBase = r.host_id_base;
+    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig(hostIdBase)).post([s](sb_standby &standby) {
+        execute(s, standby);
+    });
     return handle;
+}
+
+// Discards every slot's idle standby container; resolves when all are gone (tests, shutdown).
+Napi::Value ReleaseStandbys(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    auto deferred = std::make_shared<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(env));
+    std::vector<SlotRunner *> runners;
+    forEachSlotRunner([&](SlotRunner &r) { runners.push_back(&r); });
+    if (runners.empty()) {
+        deferred->Resolve(env.Undefined());
+        return deferred->Promise();
+    }
+    auto tsfn =
+        Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
+                                      "cellblock-release", 0, runners.size());
+    auto left = std::make_shared<std::atomic<size_t>>(runners.size());
+    for (SlotRunner *r : runners) {
+        r->release([tsfn, left, deferred]() mutable {
+            if (--*left == 0) {
+                auto *keep = new std::shared_ptr<Napi::Promise::Deferred>(deferred);
+                tsfn.BlockingCall(
+                    keep, [](Napi::Env e, Napi::Function, std::shared_ptr<Napi::Promise::Deferred> *p) {
+                        (*p)->Resolve(e.Undefined());
+                        delete p;
+                    });
+            }
+            tsfn.Release();
+        });
+    }
+    return deferred->Promise();
 }
 
 Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
@@ -358,7 +394,8 @@ Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
     sb_cgroup_limits lim{static_cast<uint64_t>(num(a, "memoryBytes")), static_cast<uint64_t>(num(a, "pids")),
                          static_cast<unsigned>(num(a, "cpuQuotaPercent"))};
     if (str(a, "op") == "create") {
-        int rc = sb_cgroup_create(&host, str(a, "name").c_str(), &lim, &cg, err, sizeof err);
+        int rc = sb_cgroup_create(&host, str(a, "name").c_str(), &cg, err, sizeof err);
+        if (rc == 0) rc = sb_cgroup_set_limits(&cg, &lim, err, sizeof err);
         out.Set("rc", rc);
         out.Set("error", std::string(err));
         if (cg.cpu_fd >= 0) close(cg.cpu_fd);
@@ -387,6 +424,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
     exports.Set("configure", Napi::Function::New(env, cellblock::Configure));
     exports.Set("run", Napi::Function::New(env, cellblock::Run));
     exports.Set("cgroupFixture", Napi::Function::New(env, cellblock::CgroupFixture));
+    exports.Set("releaseStandbys", Napi::Function::New(env, cellblock::ReleaseStandbys));
     return exports;
 }
 

@@ -19,8 +19,8 @@ static int fail(char *err, size_t err_len, const char *what, const char *dir, in
     return rc;
 }
 
-int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name,
-                        const struct sb_cgroup_limits *lim, struct sb_cgroup *cg, char *err, size_t err_len) {
+int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
+                        size_t err_len) {
     cg->n_dirs = SB_CG_N;
     for (int i = 0; i < SB_CG_N; i++) {
         int shared = 0; /* co-mounted hierarchies (cpu,cpuacct) share one directory */
@@ -34,6 +34,16 @@ int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name,
             return fail(err, err_len, "mkdir", host->parent[i], rc);
         }
     }
+    const char *acct = cg->dir[SB_CG_CPUACCT][0] ? cg->dir[SB_CG_CPUACCT] : cg->dir[SB_CG_CPU];
+    char path[SB_CG_PATH + 32];
+    snprintf(path, sizeof path, "%s/cpuacct.usage", acct);
+    cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (cg->cpu_fd < 0) return fail(err, err_len, "open cpuacct.usage", acct, -errno);
+    return 0;
+}
+
+int sb_cgroup_v1_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err,
+                            size_t err_len) {
     char v[64];
     const char *mem = cg->dir[SB_CG_MEMORY];
     snprintf(v, sizeof v, "%llu", (unsigned long long)lim->memory_bytes);
@@ -55,11 +65,6 @@ int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name,
              rc = sb_cg_write(cpu, "cpu.cfs_quota_us", v)) < 0)
             return fail(err, err_len, "write cpu.cfs_quota_us", cpu, rc);
     }
-    const char *acct = cg->dir[SB_CG_CPUACCT][0] ? cg->dir[SB_CG_CPUACCT] : cg->dir[SB_CG_CPU];
-    char path[SB_CG_PATH + 32];
-    snprintf(path, sizeof path, "%s/cpuacct.usage", acct);
-    cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (cg->cpu_fd < 0) return fail(err, err_len, "open cpuacct.usage", acct, -errno);
     return 0;
 }
 

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name,
-                        const struct sb_cgroup_limits *lim, struct sb_cgroup *cg, char *err, size_t err_len) {
+int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
+                        size_t err_len) {
     cg->n_dirs = 1;
     snprintf(cg->dir[0], SB_CG_PATH, "%s/%s", host->parent[0], name);
     if (mkdir(cg->dir[0], 0755) < 0) {
@@ -25,6 +25,20 @@ int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name,
         cg->dir[0][0] = 0;
         return rc;
     }
+    char path[SB_CG_PATH + 32];
+    snprintf(path, sizeof path, "%s/cpu.stat", cg->dir[0]);
+    if (sb_cg_fixture_mode) sb_cg_write(cg->dir[0], "cpu.stat", ""); /* cgroupfs makes it by itself */
+    cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (cg->cpu_fd < 0) {
+        int rc = -errno;
+        snprintf(err, err_len, "open cpu.stat in cgroup %s: %s", cg->dir[0], strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
+int sb_cgroup_v2_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err,
+                            size_t err_len) {
     char mem[32], pids[32], cpu[48];
     snprintf(mem, sizeof mem, "%llu", (unsigned long long)lim->memory_bytes);
     snprintf(pids, sizeof pids, "%llu", (unsigned long long)lim->pids);
@@ -48,15 +62,6 @@ int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name,
             snprintf(err, err_len, "write %s in cgroup %s: %s", writes[i].file, cg->dir[0], strerror(-rc));
             return rc;
         }
-    }
-    char path[SB_CG_PATH + 32];
-    snprintf(path, sizeof path, "%s/cpu.stat", cg->dir[0]);
-    if (sb_cg_fixture_mode) sb_cg_write(cg->dir[0], "cpu.stat", ""); /* cgroupfs makes it by itself */
-    cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (cg->cpu_fd < 0) {
-        int rc = -errno;
-        snprintf(err, err_len, "open cpu.stat in cgroup %s: %s", cg->dir[0], strerror(-rc));
-        return rc;
     }
     return 0;
 }

@@ -54,13 +54,19 @@ int sb_cg_keyed(const char *text, const char *key, uint64_t *out) {
     return -ENOENT;
 }
 
-int sb_cgroup_create(const struct sb_cgroup_host *host, const char *name, const struct sb_cgroup_limits *lim,
-                     struct sb_cgroup *cg, char *err, size_t err_len) {
+int sb_cgroup_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
+                     size_t err_len) {
     memset(cg, 0, sizeof *cg);
     cg->cpu_fd = -1;
     cg->version = host->version;
-    return host->version == 2 ? sb_cgroup_v2_create(host, name, lim, cg, err, err_len)
-                              : sb_cgroup_v1_create(host, name, lim, cg, err, err_len);
+    return host->version == 2 ? sb_cgroup_v2_create(host, name, cg, err, err_len)
+                              : sb_cgroup_v1_create(host, name, cg, err, err_len);
+}
+
+int sb_cgroup_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err,
+                         size_t err_len) {
+    return cg->version == 2 ? sb_cgroup_v2_set_limits(cg, lim, err, err_len)
+                            : sb_cgroup_v1_set_limits(cg, lim, err, err_len);
 }
 
 void sb_cgroup_open_existing(int version, const char *dirs[SB_CG_N], struct sb_cgroup *cg) {

@@ -44,9 +44,11 @@ struct sb_cgroup_stats {
     uint64_t pids_max_hits;   /* fork/clone refused at pids.max */
 };
 
-/* Creates <parent>/<name> with the limits. On failure returns -errno and names the step in err. */
-int sb_cgroup_create(const struct sb_cgroup_host *host, const char *name, const struct sb_cgroup_limits *lim,
-                     struct sb_cgroup *cg, char *err, size_t err_len);
+/* Creates <parent>/<name> (no limits yet). On failure returns -errno and names the step in err. */
+int sb_cgroup_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
+                     size_t err_len);
+/* Writes the run's limits; a standby group gets them only when its run starts. */
+int sb_cgroup_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err, size_t err_len);
 /* Moves pid into the group (every controller on v1). */
 int sb_cgroup_attach(struct sb_cgroup *cg, pid_t pid, char *err, size_t err_len);
 /* Total CPU time of the group so far, cheap enough to poll. */
@@ -67,12 +69,12 @@ long sb_cg_read(const char *dir, const char *file, char *buf, size_t len);
 /* Value of "key N" in a flat keyed file's contents (memory.events, cpu.stat, pids.events). */
 int sb_cg_keyed(const char *text, const char *key, uint64_t *out);
 
-int sb_cgroup_v1_create(const struct sb_cgroup_host *, const char *, const struct sb_cgroup_limits *,
-                        struct sb_cgroup *, char *, size_t);
+int sb_cgroup_v1_create(const struct sb_cgroup_host *, const char *, struct sb_cgroup *, char *, size_t);
+int sb_cgroup_v1_set_limits(struct sb_cgroup *, const struct sb_cgroup_limits *, char *, size_t);
 int sb_cgroup_v1_stats(struct sb_cgroup *, struct sb_cgroup_stats *);
 int sb_cgroup_v1_cpu_ns(struct sb_cgroup *, uint64_t *);
-int sb_cgroup_v2_create(const struct sb_cgroup_host *, const char *, const struct sb_cgroup_limits *,
-                        struct sb_cgroup *, char *, size_t);
+int sb_cgroup_v2_create(const struct sb_cgroup_host *, const char *, struct sb_cgroup *, char *, size_t);
+int sb_cgroup_v2_set_limits(struct sb_cgroup *, const struct sb_cgroup_limits *, char *, size_t);
 int sb_cgroup_v2_stats(struct sb_cgroup *, struct sb_cgroup_stats *);
 int sb_cgroup_v2_cpu_ns(struct sb_cgroup *, uint64_t *);
 int sb_cgroup_v2_kill(struct sb_cgroup *);

@@ -284,114 +284,172 @@ static void classify(struct sb_run *run) {
     }
 }
 
-void sb_run(struct sb_run *run) {
-    struct sb_plan *plan = &run->plan;
-    struct sb_cgroup cg;
-    int go[2] = {-1, -1}, ctl[2] = {-1, -1}, in[2] = {-1, -1}, out[2] = {-1, -1}, eo[2] = {-1, -1};
-    int pidfd = -1;
-    char *stacks = MAP_FAILED;
-    run->status = SB_OK;
-    run->stop = SB_STOP_NONE;
-    run->payload_reaped = 0;
-    uint64_t t = now_ns(), t_next;
-    memset(run->phase_ns, 0, sizeof run->phase_ns);
-#define PHASE(p) (t_next = now_ns(), run->phase_ns[(p)] = t_next - t, t = t_next)
+static void standby_close_fds(struct sb_standby *sb) {
+    int *fds[] = {&sb->go_w, &sb->ctl_r, &sb->in_w, &sb->out_r, &sb->err_r, &sb->pidfd};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        close_fd(fds[i]);
+    if (sb->stack != MAP_FAILED && sb->stack) munmap(sb->stack, STACK_SIZE);
+    sb->stack = MAP_FAILED;
+}
 
-    char cgerr[512] = "";
-    int rc = sb_cgroup_create(run->cg_host, run->cg_name, &run->cg_limits, &cg, cgerr, sizeof cgerr);
-    PHASE(SB_PHASE_CGROUP);
-    if (rc < 0) {
-        parent_fail(run, -rc, "create cgroup: %s", cgerr);
-        goto cleanup;
-    }
+static int prepare_fail(struct sb_standby *sb, int err, const char *fmt, const char *arg) {
+    sb->setup_errno = err;
+    snprintf(sb->setup_msg, sizeof sb->setup_msg, fmt, arg);
+    sb_discard(sb);
+    return -err;
+}
+
+int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const char *cg_name,
+               unsigned host_id_base, int seccomp_fd, int init_fd) {
+    int go[2] = {-1, -1}, ctl[2] = {-1, -1}, in[2] = {-1, -1}, out[2] = {-1, -1}, eo[2] = {-1, -1};
+    memset(sb, 0, sizeof *sb);
+    sb->go_w = sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = sb->pidfd = -1;
+    sb->stack = MAP_FAILED;
+    snprintf(sb->cg_name, sizeof sb->cg_name, "%s", cg_name);
+    uint64_t t = now_ns(), t_next;
+#define PREP_PHASE(p) (t_next = now_ns(), sb->phase_ns[(p)] = t_next - t, t = t_next)
+
+    char err[512] = "";
+    int rc = sb_cgroup_create(host, cg_name, &sb->cg, err, sizeof err);
+    sb->cg_created = 1;
+    PREP_PHASE(SB_PHASE_CGROUP);
+    if (rc < 0) return prepare_fail(sb, -rc, "create cgroup: %s", err);
     if ((rc = pipe_pair(go)) < 0 || (rc = pipe_pair(ctl)) < 0 || (rc = pipe_pair(in)) < 0 ||
         (rc = pipe_pair(out)) < 0 || (rc = pipe_pair(eo)) < 0) {
-        parent_fail(run, -rc, "create %s", "pipes");
-        goto cleanup;
+        int fds[] = {go[0], go[1], ctl[0], ctl[1], in[0], in[1], out[0], out[1], eo[0], eo[1]};
+        for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+            if (fds[i] >= 0) close(fds[i]);
+        return prepare_fail(sb, -rc, "create %s", "pipes");
     }
-    /* The job reopens its stdio through /proc/self/fd (/dev/stdin, /dev/stdout): the pipes must
-     * belong to its uid, or that open is refused. They are reachable only through the fds. */
-    {
-        const uid_t job = run->host_id_base + 1000;
-        if (fchown(in[0], job, job) < 0 || fchown(out[1], job, job) < 0 || fchown(eo[1], job, job) < 0) {
-            parent_fail(run, errno, "hand the stdio pipes to the job's uid: %s", strerror(errno));
-            goto cleanup;
-        }
-    }
-    fcntl(ctl[0], F_SETFL, O_NONBLOCK);
-    fcntl(in[1], F_SETFL, O_NONBLOCK);
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(eo[0], F_SETFL, O_NONBLOCK);
+    sb->go_w = go[1];
+    sb->ctl_r = ctl[0];
+    sb->in_w = in[1];
+    sb->out_r = out[0];
+    sb->err_r = eo[0];
+    struct sb_plan *plan = &sb->plan;
     plan->go_r = go[0];
     plan->ctl_w = ctl[1];
     plan->stdin_r = in[0];
     plan->stdout_w = out[1];
     plan->stderr_w = eo[1];
-    {
-        const int fds[4] = {ctl[1], in[0], out[1], eo[1]};
-        const int args[4] = {SB_ARG_CTL_FD, SB_ARG_STDIN_FD, SB_ARG_STDOUT_FD, SB_ARG_STDERR_FD};
-        for (int i = 0; i < 4; i++) {
-            snprintf(run->fd_args[i], sizeof run->fd_args[i], "%d", fds[i]);
-            plan->init_argv[args[i]] = run->fd_args[i];
-        }
-    }
+    plan->seccomp_fd = seccomp_fd;
+    plan->init_fd = init_fd;
+    const int child_fds[4] = {ctl[1], in[0], out[1], eo[1]};
+    for (int i = 0; i < 4; i++)
+        snprintf(sb->fd_args[i], sizeof sb->fd_args[i], "%d", child_fds[i]);
 
-    stacks = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stacks == MAP_FAILED) {
-        parent_fail(run, errno, "allocate %s", "stacks");
-        goto cleanup;
-    }
-
-    {
+    /* The job reopens its stdio through /proc/self/fd (/dev/stdin, /dev/stdout): the pipes must
+     * belong to its uid, or that open is refused. They are reachable only through the fds. */
+    const uid_t job = host_id_base + 1000;
+    int chown_failed =
+        fchown(in[0], job, job) < 0 || fchown(out[1], job, job) < 0 || fchown(eo[1], job, job) < 0;
+    int chown_errno = errno;
+    fcntl(ctl[0], F_SETFL, O_NONBLOCK);
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(eo[0], F_SETFL, O_NONBLOCK);
+    sb->stack =
+        mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    int stack_errno = errno;
+    pid_t pid = -1;
+    int clone_errno = 0;
+    if (!chown_failed && sb->stack != MAP_FAILED) {
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
         const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
                           CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
-        pid_t pid = clone(sb_container_main, stacks + STACK_SIZE, flags, plan, &pidfd);
-        int clone_errno = errno;
-        PHASE(SB_PHASE_CLONE);
+        pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, plan, &sb->pidfd);
+        clone_errno = errno;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        close_fd(&go[0]);
-        close_fd(&ctl[1]);
-        close_fd(&in[0]);
-        close_fd(&out[1]);
-        close_fd(&eo[1]);
-        if (pid < 0) {
-            parent_fail(run, clone_errno, "clone the container init: %s (are user namespaces enabled?)",
-                        strerror(clone_errno));
-            goto cleanup;
-        }
-        char err[512];
-        if ((rc = write_id_map(pid, "uid_map", run->host_id_base)) < 0 ||
-            (rc = write_id_map(pid, "gid_map", run->host_id_base)) < 0) {
-            parent_fail(run, -rc, "write the id maps: %s", strerror(-rc));
-        } else if ((rc = sb_cgroup_attach(&cg, pid, err, sizeof err)) < 0) {
-            parent_fail(run, -rc, "%s", err);
-        } else if (write(go[1], "g", 1) != 1) {
-            parent_fail(run, errno, "release the container init: %s", strerror(errno));
-        }
-        /* On failure closing "go" without the byte makes the init exit by itself. */
-        close_fd(&go[1]);
-        if (run->status == SB_SETUP_ERROR) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     }
+    PREP_PHASE(SB_PHASE_CLONE);
+    /* The child has its own copies now. */
+    int child_ends[] = {go[0], ctl[1], in[0], out[1], eo[1]};
+    for (size_t i = 0; i < sizeof child_ends / sizeof *child_ends; i++)
+        close(child_ends[i]);
+    if (chown_failed)
+        return prepare_fail(sb, chown_errno, "hand the stdio pipes to the job's uid: %s",
+                            strerror(chown_errno));
+    if (sb->stack == MAP_FAILED) return prepare_fail(sb, stack_errno, "allocate the %s", "stack");
+    if (pid < 0)
+        return prepare_fail(sb, clone_errno, "clone the container: %s (are user namespaces enabled?)",
+                            strerror(clone_errno));
+    if ((rc = write_id_map(pid, "uid_map", host_id_base)) < 0 ||
+        (rc = write_id_map(pid, "gid_map", host_id_base)) < 0)
+        return prepare_fail(sb, -rc, "write the id maps: %s", strerror(-rc));
+    if ((rc = sb_cgroup_attach(&sb->cg, pid, err, sizeof err)) < 0) return prepare_fail(sb, -rc, "%s", err);
+    PREP_PHASE(SB_PHASE_ATTACH);
+    sb->ready = 1;
+    return 0;
+}
 
-    PHASE(SB_PHASE_ATTACH); /* id maps, cgroup attach, release */
-    supervise(run, pidfd, ctl[0], in[1], out[0], eo[0], &cg);
-    ctl[0] = in[1] = out[0] = eo[0] = -1; /* closed by supervise() */
-    sb_cgroup_read_stats(&cg, &run->stats);
+void sb_discard(struct sb_standby *sb) {
+    if (sb->pidfd >= 0) {
+        /* Closing "go" without the byte makes a waiting child leave by itself; SIGKILL in case it
+         * is anywhere else. */
+        close_fd(&sb->go_w);
+        syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
+        siginfo_t info;
+        syscall(SYS_waitid, P_PIDFD, sb->pidfd, &info, WEXITED | __WALL, NULL);
+    }
+    standby_close_fds(sb);
+    if (sb->cg_created) sb_cgroup_destroy(&sb->cg);
+    sb->cg_created = 0;
+    sb->ready = 0;
+}
+
+void sb_execute(struct sb_standby *sb, struct sb_run *run) {
+    run->status = SB_OK;
+    run->stop = SB_STOP_NONE;
+    run->payload_reaped = 0;
+    memcpy(run->phase_ns, sb->phase_ns, sizeof run->phase_ns);
+    uint64_t t = now_ns(), t_next;
+#define PHASE(p) (t_next = now_ns(), run->phase_ns[(p)] = t_next - t, t = t_next)
+    if (!sb->ready) {
+        parent_fail(run, sb->setup_errno, "%s", sb->setup_msg);
+        return;
+    }
+    /* What the child reads after "go": the run's plan, with this standby's descriptors. */
+    struct sb_plan *plan = &sb->plan;
+    plan->ops = run->plan.ops;
+    plan->n_ops = run->plan.n_ops;
+    plan->newroot = run->plan.newroot;
+    plan->hostname = run->plan.hostname;
+    plan->init_argv = run->plan.init_argv;
+    plan->init_envp = run->plan.init_envp;
+    const int args[4] = {SB_ARG_CTL_FD, SB_ARG_STDIN_FD, SB_ARG_STDOUT_FD, SB_ARG_STDERR_FD};
+    for (int i = 0; i < 4; i++)
+        plan->init_argv[args[i]] = sb->fd_args[i];
+
+    char err[512];
+    if (sb_cgroup_set_limits(&sb->cg, &run->cg_limits, err, sizeof err) < 0) {
+        parent_fail(run, EIO, "%s", err);
+    } else if (write(sb->go_w, "g", 1) != 1) {
+        parent_fail(run, errno, "release the container: %s", strerror(errno));
+    }
+    close_fd(&sb->go_w);
+    if (run->status == SB_SETUP_ERROR) {
+        sb_discard(sb);
+        return;
+    }
+    PHASE(SB_PHASE_ATTACH); /* limits and release add to the attach phase of a standby */
+    run->phase_ns[SB_PHASE_ATTACH] += sb->phase_ns[SB_PHASE_ATTACH];
+    supervise(run, sb->pidfd, sb->ctl_r, sb->in_w, sb->out_r, sb->err_r, &sb->cg);
+    sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = -1; /* closed by supervise() */
+    sb_cgroup_read_stats(&sb->cg, &run->stats);
     classify(run);
-
-cleanup:
     t = now_ns();
-    if (cg.dir[0][0] || cg.n_dirs) {
-        if (sb_cgroup_destroy(&cg) < 0 && run->status != SB_SETUP_ERROR)
-            parent_fail(run, EBUSY, "remove cgroup %s", run->cg_name);
-    }
+    if (sb_cgroup_destroy(&sb->cg) < 0 && run->status != SB_SETUP_ERROR)
+        parent_fail(run, EBUSY, "remove cgroup %s", sb->cg_name);
+    sb->cg_created = 0;
     PHASE(SB_PHASE_TEARDOWN);
-    close_fd(&pidfd);
-    int *all_fds[] = {&go[0], &go[1], &ctl[0], &ctl[1], &in[0], &in[1], &out[0], &out[1], &eo[0], &eo[1]};
-    for (size_t i = 0; i < sizeof all_fds / sizeof *all_fds; i++)
-        close_fd(all_fds[i]);
-    if (stacks != MAP_FAILED) munmap(stacks, STACK_SIZE);
+    standby_close_fds(sb);
+    sb->ready = 0;
+}
+
+void sb_run(struct sb_run *run, const char *cg_name, int seccomp_fd, int init_fd) {
+    struct sb_standby sb;
+    if (sb_prepare(&sb, run->cg_host, cg_name, run->host_id_base, seccomp_fd, init_fd) < 0) sb.ready = 0;
+    sb_execute(&sb, run);
 }

@@ -43,7 +43,6 @@ struct sb_run {
     /* Inputs. plan.ops/argv/envp/limits are filled by the caller; fds and stacks by sb_run(). */
     struct sb_plan plan;
     const struct sb_cgroup_host *cg_host;
-    char cg_name[96];
     struct sb_cgroup_limits cg_limits;
     uint64_t cpu_limit_ns, wall_limit_ns;
     size_t output_limit;
@@ -52,8 +51,6 @@ struct sb_run {
     unsigned host_id_base; /* ids 0..65535 inside map to host_id_base.. */
     int cancel_fd;         /* readable (eventfd) = cancel the run */
     int ncpus;
-
-    char fd_args[4][16]; /* decimal fd numbers for cellblock-init's argv */
 
     /* Set by the supervisor from the init's EXIT record. */
     int payload_reaped;
@@ -73,8 +70,33 @@ struct sb_run {
     char setup_msg[512];
 };
 
-/* Runs one container from start to cleanup. Blocking: call it on a dedicated thread. */
-void sb_run(struct sb_run *run);
+/* A container created ahead of its run: cgroup (no limits yet), pipes, namespaces, id maps and
+ * cgroup attach done, its setup child blocked on "go". Taking these steps off the critical path
+ * (the cgroup attach alone sometimes waits ~10 ms for an RCU grace period on cgroup v1) is what a
+ * standby is for; it is still used exactly once. */
+struct sb_standby {
+    int ready;
+    int cg_created;
+    struct sb_cgroup cg;
+    char cg_name[96];
+    int go_w, ctl_r, in_w, out_r, err_r, pidfd; /* parent ends */
+    char *stack;
+    struct sb_plan plan; /* read by the child after "go" */
+    char fd_args[4][16]; /* the child's descriptor numbers, for cellblock-init's argv */
+    uint64_t phase_ns[SB_PHASE_N];
+    int setup_errno;
+    char setup_msg[512];
+};
+
+/* Creates a standby container; 0, or -errno with sb->setup_msg naming the failing step. */
+int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const char *cg_name,
+               unsigned host_id_base, int seccomp_fd, int init_fd);
+/* Runs the run in the standby (which is consumed either way). Blocking: a dedicated thread. */
+void sb_execute(struct sb_standby *sb, struct sb_run *run);
+/* Kills and removes an unused standby. */
+void sb_discard(struct sb_standby *sb);
+/* prepare + execute. */
+void sb_run(struct sb_run *run, const char *cg_name, int seccomp_fd, int init_fd);
 
 #ifdef __cplusplus
 }
