@@ -23,7 +23,7 @@
 #include <sys/mount.h>
 
 static void report(const struct sb_plan *p, int step, long err) {
-    struct sb_record rec = {SB_REC_ERROR, step, (int32_t)-err, 0, 0};
+    struct sb_record rec = {SB_REC_ERROR, step, (int32_t)-err, 0, 0, 0};
     SB_SYS3(SYS_write, p->ctl_w, &rec, sizeof rec);
 }
 

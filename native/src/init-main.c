@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 
 /* The compiler may emit calls to these for struct initialisation. */
 void *memset(void *d, int c, size_t n) {
@@ -52,8 +53,14 @@ static int arg_int(char **argv, int i) {
     return (int)parse_long(argv[i], 0);
 }
 
-static void send_record(int ctl, int type, int step, long err, int wait_status, long maxrss) {
-    struct sb_record rec = {type, step, (int32_t)-err, wait_status, maxrss};
+static int64_t now_ns(void) {
+    struct timespec ts = {0, 0};
+    SB_SYS2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void send_record(int ctl, int type, int step, long err, int wait_status, long maxrss, int64_t at_ns) {
+    struct sb_record rec = {type, step, (int32_t)-err, wait_status, maxrss, at_ns};
     SB_SYS3(SYS_write, ctl, &rec, sizeof rec);
 }
 
@@ -168,17 +175,19 @@ static int init_main(int argc, char **argv, char **envp) {
             errp[i] = (int)fd;
         }
     if (r < 0) {
-        send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, r, 0, 0);
+        send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, r, 0, 0, 0);
         return 121;
     }
-    /* A plain fork: this process is a few pages, so copying it is cheap. */
+    /* A plain fork: this process is a few pages, so copying it is cheap. The wall clock starts
+     * here, a little before the exec, so a program's wall time is never under-reported. */
+    const int64_t started = now_ns();
     long pid = SB_SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
         SB_SYS1(SYS_close, errp[0]);
         payload(argv, envp, errp[1]);
     }
     if (pid < 0) {
-        send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, pid, 0, 0);
+        send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, pid, 0, 0, 0);
         return 122;
     }
     SB_SYS1(SYS_close, errp[1]);
@@ -192,9 +201,9 @@ static int init_main(int argc, char **argv, char **envp) {
     while (n == -4);
     SB_SYS1(SYS_close, errp[0]);
     if (n == (long)sizeof e)
-        send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0);
+        send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0, 0);
     else
-        send_record(ctl, SB_REC_EXEC, 0, 0, 0, 0);
+        send_record(ctl, SB_REC_EXEC, 0, 0, 0, 0, started);
 
     /* Reap everything; orphans reparent to us. The payload's end ends the run. */
     for (;;) {
@@ -204,7 +213,7 @@ static int init_main(int argc, char **argv, char **envp) {
         if (r == -4) continue;
         if (r < 0) return 123; /* ECHILD without having seen the payload: cannot happen */
         if (r == pid) {
-            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss);
+            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, now_ns());
             return 0;
         }
     }

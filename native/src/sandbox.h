@@ -75,6 +75,7 @@ struct sb_record {
     int32_t err;         /* SB_REC_ERROR: errno */
     int32_t wait_status; /* SB_REC_EXIT: the payload's wait status */
     int64_t maxrss_kb;   /* SB_REC_EXIT: the payload's ru_maxrss */
+    int64_t at_ns;       /* CLOCK_MONOTONIC: EXEC = just before the payload was forked, EXIT = reaped */
 };
 
 /* What the container's setup (a CLONE_VM child of the supervising thread) needs. */

@@ -132,9 +132,10 @@ static void read_records(struct sb_run *run, int *ctl_r, uint64_t *exec_at, uint
                 run->setup_errno = rec.err;
             }
         } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_EXEC) {
-            *exec_at = now_ns();
+            /* The init's clock reading (same CLOCK_MONOTONIC): not delayed by our wake-up. */
+            *exec_at = rec.at_ns > 0 ? (uint64_t)rec.at_ns : now_ns();
         } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_EXIT) {
-            *exit_at = now_ns();
+            *exit_at = rec.at_ns > 0 ? (uint64_t)rec.at_ns : now_ns();
             run->payload_reaped = 1;
             run->payload_wait_status = rec.wait_status;
         } else {
