@@ -1,16 +1,22 @@
 // The typed front of the addon: host set-up once per process (cgroup layout, our parent groups,
 // stale-group sweep, seccomp compile), then runSandbox() per container.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { delegateV2Controllers } from "./cgroup-v2-delegation.ts";
 import { type CgroupLayout, cgroupParents, detectCgroupLayout } from "./detect-cgroups.ts";
 import type { SandboxReport, SandboxSpec, SandboxStatus, StopReason } from "./types.ts";
 
 export interface SandboxHostConfig {
   /** Name of our parent cgroup in each hierarchy; nothing outside it is touched. Default "cellblock". */
   cgroupParent: string;
+  /**
+   * cgroup v2 only: the group our parent is created in, when the worker is given a delegated
+   * subtree (systemd Delegate=yes, a container's cgroup). Default: the cgroup2 mount point.
+   */
+  cgroupRoot?: string;
   /** First host uid/gid of slot 0; slot N uses [uidBase + N*65536, +65536). Default 200000. */
   uidBase: number;
   /** Mount point of each container's new root (inside its private mount namespace). */
@@ -101,16 +107,8 @@ let host: SandboxHostInfo | undefined;
 const trace = Boolean(process.env.CELLBLOCK_TRACE);
 
 function ensureParents(layout: CgroupLayout, parents: string[]): void {
-  for (const dir of new Set(parents)) mkdirSync(dir, { recursive: true });
-  if (layout.version === 2) {
-    // Delegate the controllers we use down to our runs (the root must enable them for us first).
-    const want = "+memory +pids +cpu";
-    for (const dir of [layout.root, parents[0] as string]) {
-      const enabled = readFileSync(join(dir, "cgroup.subtree_control"), "utf8");
-      if (!["memory", "pids", "cpu"].every((c) => enabled.split(/\s+/).includes(c)))
-        writeFileSync(join(dir, "cgroup.subtree_control"), want);
-    }
-  }
+  if (layout.version === 2) delegateV2Controllers(layout.root, parents[0] as string, process.pid);
+  else for (const dir of new Set(parents)) mkdirSync(dir, { recursive: true });
 }
 
 /** Removes run groups left by a dead worker process (names start with its pid). Only ours. */
@@ -161,7 +159,9 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     prewarm: false,
     ...overrides,
   });
-  const layout = detectCgroupLayout(readFileSync("/proc/self/mountinfo", "utf8"));
+  const detected = detectCgroupLayout(readFileSync("/proc/self/mountinfo", "utf8"));
+  const layout: CgroupLayout =
+    detected.version === 2 && config.cgroupRoot ? { version: 2, root: config.cgroupRoot } : detected;
   const parents = cgroupParents(layout, config.cgroupParent);
   ensureParents(layout, parents);
   sweepStaleGroups(parents);
