@@ -1,24 +1,35 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import { ServiceError } from "../contract/errors.ts";
+import type { Caller, KeyDirectory } from "./api-keys.ts";
 
-// API keys (API_KEYS): `Authorization: Bearer <key>` or `X-API-Key: <key>`. Keys are compared as
-// SHA-256 digests with timingSafeEqual so neither length nor prefix leaks through timing.
-// Health probes stay open so load balancers need no key.
+// Authentication: `Authorization: Bearer <key>` or `X-API-Key: <key>` → res.locals.caller.
+// Probes and /metrics stay open (load balancers and Prometheus carry no key; /metrics holds only
+// counts). /admin has its own guard (admin-auth.ts). Without any key configured every caller is
+// the anonymous one — start-api.ts refuses to listen beyond loopback in that mode.
 
-const openPaths = new Set(["/healthz", "/readyz"]);
-const digest = (key: string) => createHash("sha256").update(key).digest();
+const openPaths = new Set(["/healthz", "/readyz", "/metrics"]);
 
-export function requireApiKey(keys: readonly string[]) {
-  const digests = keys.map(digest);
-  return (req: Request, _res: Response, next: NextFunction) => {
-    if (digests.length === 0 || openPaths.has(req.path)) return next();
-    const bearer = /^Bearer\s+(.+)$/i.exec(req.get("authorization") ?? "")?.[1];
-    const presented = bearer ?? req.get("x-api-key");
-    if (presented) {
-      const candidate = digest(presented);
-      if (digests.some((d) => timingSafeEqual(d, candidate))) return next();
+export function presentedKey(req: Request): string | undefined {
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.get("authorization") ?? "")?.[1];
+  return bearer ?? req.get("x-api-key") ?? undefined;
+}
+
+export function authenticate(directory: KeyDirectory) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    if (openPaths.has(req.path) || req.path.startsWith("/admin/")) return next();
+    const key = presentedKey(req);
+    if (key === undefined) {
+      if (await directory.keysRequired()) throw new ServiceError("E_UNAUTHORIZED");
+      res.locals.caller = directory.anonymous();
+      return next();
     }
-    next(new ServiceError("E_UNAUTHORIZED"));
+    const caller = await directory.resolve(key);
+    if (!caller) throw new ServiceError("E_UNAUTHORIZED");
+    res.locals.caller = caller;
+    next();
   };
+}
+
+export function callerOf(res: Response): Caller {
+  return res.locals.caller as Caller;
 }

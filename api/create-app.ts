@@ -3,67 +3,68 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../app/config.ts";
 import { ServiceError } from "../contract/errors.ts";
-import { requireApiKey } from "./auth.ts";
+import { ADMIN_BASE_PATH, adminRouter, requireAdminKey } from "./admin-view.ts";
+import type { KeyDirectory } from "./api-keys.ts";
+import { authenticate } from "./auth.ts";
+import type { BatchQueue } from "./batch-queue.ts";
 import { errorHandler, notFound, requireJsonBody } from "./http-errors.ts";
 import type { JobQueue } from "./job-queue.ts";
 import type { LanguageCatalog } from "./language-catalog.ts";
+import type { createMetrics } from "./metrics.ts";
+import { rateLimit } from "./rate-limit.ts";
 import { checkReadiness } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
-import { parseIdempotencyKey, parseWaitMs, validateJobRequest } from "./validate-request.ts";
+import { jobRoutes } from "./routes-jobs.ts";
+import type { WebhookAddressPolicy } from "./webhook-address-policy.ts";
+import { liveWorkers } from "./worker-registry.ts";
 
-// The HTTP edge: parse and validate once, hand a JobRequest to the queue, map views to responses.
+// The HTTP edge, in order: request log (with request id) → admin view (own key) → API key →
+// per-key rate limit → JSON body (larger limit for /batches) → routes → errors.
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   redis: Redis;
   jobs: JobQueue;
+  batches: BatchQueue;
   languages: LanguageCatalog;
+  directory: KeyDirectory;
+  policy: WebhookAddressPolicy;
+  metrics: ReturnType<typeof createMetrics>;
 }
 
-export function createApp({ config, logger, redis, jobs, languages }: AppDeps) {
+export function createApp(deps: AppDeps) {
+  const { config, logger, redis, jobs, languages, directory, metrics } = deps;
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
   app.use(requestLog(logger));
-  app.use(requireApiKey(config.apiKeys));
+  app.use(
+    ADMIN_BASE_PATH,
+    requireAdminKey(config.ADMIN_API_KEY),
+    adminRouter([jobs.queue, jobs.completions]),
+  );
+  app.use(authenticate(directory));
+  app.use(rateLimit(redis, config.QUEUE_PREFIX));
   app.use(requireJsonBody);
+  app.use(
+    "/batches",
+    express.json({ limit: config.BATCH_BODY_LIMIT_BYTES, strict: true, type: "application/json" }),
+  );
   app.use(express.json({ limit: config.BODY_LIMIT_BYTES, strict: true, type: "application/json" }));
 
-  const submit = async (req: Request, interactive: boolean) => {
-    const request = validateJobRequest(req.body, config, languages.definitions);
-    const idempotencyKey = parseIdempotencyKey(req.get("idempotency-key"));
-    return jobs.submit(request, { interactive, idempotencyKey });
-  };
-
-  app.post("/run", async (req: Request, res: Response) => {
-    const waitMs = parseWaitMs(req.query.waitMs, config);
-    const id = await submit(req, true);
-    const view = (await jobs.waitForView(id, waitMs)) ?? { id, status: "queued" as const };
-    if (view.status === "completed" && view.result) return res.status(200).json(view.result);
-    if (view.status === "queued" || view.status === "running") {
-      return res.status(202).location(`/jobs/${id}`).json({ id, status: view.status });
-    }
-    res.status(200).json(view);
-  });
-
-  app.post("/jobs", async (req: Request, res: Response) => {
-    const id = await submit(req, false);
-    res.status(202).location(`/jobs/${id}`).json({ id });
-  });
-
-  app.get("/jobs/:id", async (req: Request<{ id: string }>, res: Response) => {
-    const view = await jobs.view(req.params.id);
-    if (!view) throw new ServiceError("E_JOB_NOT_FOUND", req.params.id);
-    res.json(view);
-  });
-
-  app.delete("/jobs/:id", async (req: Request<{ id: string }>, res: Response) => {
-    res.json(await jobs.cancel(req.params.id));
-  });
+  app.use(jobRoutes(deps));
 
   app.get("/languages", async (_req, res) => {
     res.json(await languages.list());
+  });
+
+  app.get("/workers", async (_req, res) => {
+    res.json(await liveWorkers(redis, config));
+  });
+
+  app.get("/metrics", async (_req: Request, res: Response) => {
+    res.set("content-type", metrics.contentType).send(await metrics.render());
   });
 
   app.get("/healthz", (_req, res) => {

@@ -1,27 +1,42 @@
 import { createHash, randomUUID } from "node:crypto";
-import { type Job, Queue } from "bullmq";
+import { FlowProducer, type Job, type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../app/config.ts";
 import { ServiceError } from "../contract/errors.ts";
 import type { JobRequest } from "../contract/job-request.ts";
 import type { JobResult, JobView } from "../contract/job-result.ts";
-import { PRIORITY_BATCH, PRIORITY_INTERACTIVE, QUEUE_NAME, redisKeys } from "../contract/queue.ts";
+import {
+  COMPLETIONS_QUEUE_NAME,
+  type PriorityBand,
+  QUEUE_NAME,
+  type QueuedJob,
+  redisKeys,
+} from "../contract/queue.ts";
+import type { Caller } from "./api-keys.ts";
+import { type CompletionData, callbackView, completionJobOptions } from "./completion-jobs.ts";
 import type { CompletionWaiter } from "./completion-waiter.ts";
+import { releaseReservations, reservePriorities } from "./fair-priority.ts";
 
-// The API's side of the queue: submit (with backpressure and idempotency), look up, cancel, wait.
-// Job states map onto the contract's five statuses; a cancel marker key records cancellations, so a
-// queued job that was removed still answers "cancelled" (until RESULT_TTL_S passes).
+// The API's side of the queue: submit (backpressure, quotas, fair priorities, idempotency), look
+// up, cancel, wait. Job states map onto the contract's five statuses; a cancel marker key records
+// cancellations, so a queued job that was removed still answers "cancelled" (until RESULT_TTL_S).
+// A job with a callbackUrl is the only child of a flow parent in the completions queue, which
+// BullMQ releases when the job finishes (completion-worker.ts delivers the webhook).
 
 export const CANCELLED_REASON = "cancelled";
-const jobIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const jobIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface SubmitOptions {
-  interactive: boolean;
-  idempotencyKey?: string;
+  band: PriorityBand;
+  caller: Caller;
+  idempotencyKey?: string | undefined;
+  callbackUrl?: string | undefined;
 }
 
 export class JobQueue {
-  private readonly queue: Queue;
+  readonly queue: Queue;
+  readonly flows: FlowProducer;
+  readonly completions: Queue;
   private readonly keys: ReturnType<typeof redisKeys>;
 
   constructor(
@@ -31,17 +46,40 @@ export class JobQueue {
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection: redis, prefix: config.QUEUE_PREFIX });
     this.queue.on("error", () => undefined);
+    this.completions = new Queue(COMPLETIONS_QUEUE_NAME, { connection: redis, prefix: config.QUEUE_PREFIX });
+    this.completions.on("error", () => undefined);
+    this.flows = new FlowProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
+    this.flows.on("error", () => undefined);
     this.keys = redisKeys(config.QUEUE_PREFIX);
   }
 
-  /** Enqueues a job and returns its id; a repeated Idempotency-Key returns the first job's id. */
-  async submit(request: JobRequest, options: SubmitOptions): Promise<string> {
+  /** Options of every job in the jobs queue (single or batch). */
+  jobOptions(id: string, priority: number): JobsOptions {
     const ttlS = this.config.RESULT_TTL_S;
+    return {
+      jobId: id,
+      priority,
+      attempts: this.config.JOB_ATTEMPTS,
+      backoff: { type: "exponential", delay: this.config.JOB_BACKOFF_MS },
+      removeOnComplete: { age: ttlS },
+      removeOnFail: { age: ttlS },
+      // A failed job must still release its flow parent (batch or callback), not hold it forever.
+      ignoreDependencyOnFailure: true,
+    };
+  }
+
+  /** Enqueues a job and returns its id; a repeated Idempotency-Key (per API key) returns the first job's id. */
+  async submit(request: JobRequest, options: SubmitOptions): Promise<string> {
+    const { caller, band } = options;
     let id: string = randomUUID();
-    const idemKey = options.idempotencyKey ? this.keys.idempotency(options.idempotencyKey) : null;
+    const idemKey = options.idempotencyKey
+      ? this.keys.idempotency(`${caller.keyId}:${options.idempotencyKey}`)
+      : null;
     if (idemKey && options.idempotencyKey) {
-      const hash = createHash("sha256").update(JSON.stringify(request)).digest("hex");
-      const claimed = await this.redis.set(idemKey, `${id} ${hash}`, "EX", ttlS, "NX");
+      const hash = createHash("sha256")
+        .update(JSON.stringify([request, options.callbackUrl ?? null]))
+        .digest("hex");
+      const claimed = await this.redis.set(idemKey, `${id} ${hash}`, "EX", this.config.RESULT_TTL_S, "NX");
       if (claimed === null) {
         const [firstId, firstHash] = ((await this.redis.get(idemKey)) ?? "").split(" ");
         if (firstHash !== hash) throw new ServiceError("E_IDEMPOTENCY_MISMATCH", options.idempotencyKey);
@@ -49,29 +87,49 @@ export class JobQueue {
         id = randomUUID();
       }
     }
+    let reserved = false;
     try {
-      await this.assertRoom();
-      await this.queue.add("job", request, {
-        jobId: id,
-        priority: options.interactive ? PRIORITY_INTERACTIVE : PRIORITY_BATCH,
-        attempts: this.config.JOB_ATTEMPTS,
-        backoff: { type: "exponential", delay: this.config.JOB_BACKOFF_MS },
-        removeOnComplete: { age: ttlS },
-        removeOnFail: { age: ttlS },
-      });
+      await this.assertRoom(1);
+      const [priority] = await reservePriorities(this.redis, this.config, caller, band, [id]);
+      reserved = true;
+      const data: QueuedJob = {
+        request,
+        keyId: caller.keyId,
+        band,
+        maxRunningJobs: caller.limits.maxRunningJobs,
+      };
+      const opts = this.jobOptions(id, priority as number);
+      if (options.callbackUrl) {
+        const parent: CompletionData = {
+          kind: "job",
+          ownerId: id,
+          keyId: caller.keyId,
+          url: options.callbackUrl,
+        };
+        await this.flows.add({
+          name: "job-callback",
+          queueName: COMPLETIONS_QUEUE_NAME,
+          data: parent,
+          opts: completionJobOptions(this.config, `job-${id}`, true),
+          children: [{ name: "job", queueName: QUEUE_NAME, data, opts }],
+        });
+      } else {
+        await this.queue.add("job", data, opts);
+      }
     } catch (error) {
       // A key whose job was never enqueued must not pin later retries to a missing job.
       if (idemKey) await this.redis.del(idemKey);
+      if (reserved) await releaseReservations(this.redis, this.config, caller.keyId, band, [id]);
       throw error;
     }
     return id;
   }
 
   /** Backpressure: refuse new work while too many jobs wait, instead of growing without bound. */
-  private async assertRoom(): Promise<void> {
+  async assertRoom(adding: number): Promise<void> {
     const counts = await this.queue.getJobCounts("waiting", "prioritized", "delayed");
     const depth = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
-    if (depth >= this.config.MAX_QUEUED_JOBS) {
+    if (depth + adding > this.config.MAX_QUEUED_JOBS) {
       throw new ServiceError(
         "E_QUEUE_FULL",
         String(depth),
@@ -81,31 +139,42 @@ export class JobQueue {
     }
   }
 
-  private async findJob(id: string): Promise<Job | undefined> {
+  async findJob(id: string): Promise<Job<QueuedJob> | undefined> {
     if (!jobIdPattern.test(id)) return undefined;
     return this.queue.getJob(id);
   }
 
-  /** The job's current view, or null when it is unknown (or expired). */
-  async view(id: string): Promise<JobView | null> {
+  /**
+   * The job's current view, or null when it is unknown, expired, or belongs to another API key
+   * (answered as unknown, so ids of other keys' jobs cannot be probed).
+   */
+  async view(id: string, callerKeyId?: string): Promise<JobView | null> {
     const [job, cancelled] = await Promise.all([
       this.findJob(id),
       this.redis.exists(this.keys.cancelled(id)),
     ]);
     if (!job) return cancelled ? { id, status: "cancelled" } : null;
+    if (callerKeyId !== undefined && job.data.keyId !== callerKeyId) return null;
+    const extra: Partial<JobView> = {};
+    if (job.data.batchId) extra.batchId = job.data.batchId;
+    if (job.parentKey?.includes(`:${COMPLETIONS_QUEUE_NAME}:job-`)) {
+      const callback = await callbackView(this.redis, this.config, this.completions, `job-${id}`);
+      if (callback) extra.callback = callback;
+    }
     const state = await job.getState();
-    if (state === "completed") return { id, status: "completed", result: job.returnvalue as JobResult };
+    if (state === "completed")
+      return { id, status: "completed", result: job.returnvalue as JobResult, ...extra };
     if (cancelled || (state === "failed" && job.failedReason === CANCELLED_REASON))
-      return { id, status: "cancelled" };
+      return { id, status: "cancelled", ...extra };
     switch (state) {
       case "failed":
-        return { id, status: "failed", error: { code: "E_JOB_FAILED", message: job.failedReason } };
+        return { id, status: "failed", error: { code: "E_JOB_FAILED", message: job.failedReason }, ...extra };
       case "active":
-        return { id, status: "running" };
+        return { id, status: "running", ...extra };
       case "unknown":
         return null;
       default:
-        return { id, status: "queued" };
+        return { id, status: "queued", ...extra };
     }
   }
 
@@ -125,23 +194,38 @@ export class JobQueue {
   }
 
   /** Cancels: a queued job is removed, a running one has its sandbox killed by its worker. */
-  async cancel(id: string): Promise<JobView> {
-    const view = await this.view(id);
+  async cancel(id: string, callerKeyId?: string): Promise<JobView> {
+    const view = await this.view(id, callerKeyId);
     if (!view) throw new ServiceError("E_JOB_NOT_FOUND", id);
     if (view.status === "cancelled") return view;
     if (view.status === "completed" || view.status === "failed") throw new ServiceError("E_JOB_FINISHED", id);
-    // Marker first, then remove or publish: a worker picking the job up meanwhile sees the marker.
-    await this.redis.set(this.keys.cancelled(id), "1", "EX", this.config.RESULT_TTL_S);
-    const job = await this.findJob(id);
-    if (job && view.status === "queued") {
-      // Fails when the job became active meanwhile; the published cancel then reaches its worker.
-      await job.remove().catch(() => undefined);
-    }
-    await this.redis.publish(this.keys.cancelChannel, id);
+    await this.cancelUnfinished([id]);
     return { id, status: "cancelled" };
   }
 
+  /** Marks, removes (if still queued) and announces the cancellation of jobs that have not finished. */
+  async cancelUnfinished(ids: string[]): Promise<void> {
+    // Marker first, then remove or publish: a worker picking a job up meanwhile sees the marker.
+    const marks = this.redis.pipeline();
+    for (const id of ids) marks.set(this.keys.cancelled(id), "1", "EX", this.config.RESULT_TTL_S);
+    await marks.exec();
+    await Promise.all(
+      ids.map(async (id) => {
+        const job = await this.findJob(id);
+        if (!job || (await job.getState()) === "active") return;
+        // Fails when the job became active meanwhile; the published cancel then reaches its worker.
+        await job.remove().catch(() => undefined);
+        await releaseReservations(this.redis, this.config, job.data.keyId, job.data.band, [id]);
+      }),
+    );
+    const announce = this.redis.pipeline();
+    for (const id of ids) announce.publish(this.keys.cancelChannel, id);
+    await announce.exec();
+  }
+
   async close(): Promise<void> {
+    await this.flows.close();
+    await this.completions.close();
     await this.queue.close();
   }
 }

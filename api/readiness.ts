@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../app/config.ts";
-import { redisKeys, type WorkerHeartbeat } from "../contract/queue.ts";
+import { liveWorkers } from "./worker-registry.ts";
 
 // /readyz: Redis answers, and at least one worker whose sandbox self-check passed has sent a
 // heartbeat within three intervals. The self-check runs in the worker (it refuses to start without
@@ -13,7 +13,6 @@ export interface Readiness {
 }
 
 export async function checkReadiness(redis: Redis, config: Config): Promise<Readiness> {
-  const keys = redisKeys(config.QUEUE_PREFIX);
   try {
     await redis.ping();
   } catch {
@@ -23,11 +22,9 @@ export async function checkReadiness(redis: Redis, config: Config): Promise<Read
       reason: "Redis unreachable",
     };
   }
-  const since = Date.now() - 3 * config.HEARTBEAT_INTERVAL_MS;
-  const ids = await redis.zrangebyscore(keys.workers, since, "+inf");
-  const infos = ids.length > 0 ? await redis.hmget(keys.workerInfo, ...ids) : [];
-  const healthy = infos.filter((raw) => raw && (JSON.parse(raw) as WorkerHeartbeat).selfCheck.ok).length;
-  const checks = { redis: true, workers: ids.length, sandboxSelfCheck: healthy > 0 };
+  const workers = await liveWorkers(redis, config);
+  const healthy = workers.filter((w) => w.selfCheck.ok).length;
+  const checks = { redis: true, workers: workers.length, sandboxSelfCheck: healthy > 0 };
   if (healthy === 0)
     return { ready: false, checks, reason: "no worker with a passing sandbox self-check seen recently" };
   return { ready: true, checks };

@@ -2,12 +2,18 @@ import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type Config, isLoopbackHost } from "../app/config.ts";
+import { KeyDirectory } from "./api-keys.ts";
+import { BatchQueue } from "./batch-queue.ts";
 import { CompletionWaiter } from "./completion-waiter.ts";
+import { startCompletionWorker } from "./completion-worker.ts";
 import { createApp } from "./create-app.ts";
 import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
+import { createMetrics } from "./metrics.ts";
+import { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 
-// Brings up the API: Redis connection, queue, completion events, language catalog, HTTP server.
+// Brings up the API: Redis connection, queues, completion events, language catalog, the
+// completion worker (batch ends, webhooks), HTTP server.
 // Refuses to listen beyond loopback without API keys: an open code-execution endpoint on a network
 // is a free compute service for anyone who finds it.
 
@@ -19,18 +25,25 @@ export interface StartedApi {
 
 export async function startApi(config: Config, logger: Logger): Promise<StartedApi> {
   if (!config.REDIS_URL) throw new Error("start API: REDIS_URL is not set");
-  if (!isLoopbackHost(config.HOST) && config.apiKeys.length === 0) {
+  const policy = new WebhookAddressPolicy(config);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const directory = new KeyDirectory(redis, config);
+  if (!isLoopbackHost(config.HOST) && !(await directory.keysRequired())) {
+    redis.disconnect();
     throw new Error(
       `start API: refusing to listen on non-loopback HOST=${config.HOST} without API keys; ` +
-        "set API_KEYS=key1,key2 (clients send Authorization: Bearer <key>) or use HOST=127.0.0.1",
+        "create one with `npm run keys -- create`, or set API_KEYS=key1,key2 " +
+        "(clients send Authorization: Bearer <key>), or use HOST=127.0.0.1",
     );
   }
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const waiter = new CompletionWaiter(config.REDIS_URL, config.QUEUE_PREFIX);
   await waiter.ready();
   const jobs = new JobQueue(redis, config, waiter);
+  const batches = new BatchQueue(redis, config, jobs);
   const languages = await LanguageCatalog.load(redis, config);
-  const app = createApp({ config, logger, redis, jobs, languages });
+  const metrics = createMetrics(redis, config, [jobs.queue, jobs.completions]);
+  const completions = startCompletionWorker({ redis, config, logger, jobs, batches, directory, policy });
+  const app = createApp({ config, logger, redis, jobs, batches, languages, directory, policy, metrics });
 
   const server = app.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
@@ -51,6 +64,7 @@ export async function startApi(config: Config, logger: Logger): Promise<StartedA
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await completions.close();
       await jobs.close();
       await waiter.close();
       await redis.quit().catch(() => redis.disconnect());

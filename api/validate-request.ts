@@ -1,7 +1,8 @@
 import type { ZodError } from "zod";
 import type { Config } from "../app/config.ts";
+import type { KeyCeilings } from "../contract/api-key.ts";
 import { ServiceError } from "../contract/errors.ts";
-import { type JobRequest, JobRequestSchema, type RequestLimits } from "../contract/job-request.ts";
+import { type JobRequest, JobSubmissionSchema, type RequestLimits } from "../contract/job-request.ts";
 import type { LanguageDefinition } from "../worker/languages.ts";
 
 // Validation happens once, here at the edge: schema, then the checks that need configuration or
@@ -19,27 +20,37 @@ export function fieldProblems(error: ZodError): FieldProblem[] {
   }));
 }
 
-function validationError(problems: FieldProblem[]): ServiceError {
+export function validationError(problems: FieldProblem[]): ServiceError {
   const summary = problems.map((p) => `${p.field}: ${p.message}`).join("; ");
   return new ServiceError("E_VALIDATION", summary, problems);
 }
 
-const ceilings = (config: Config): Required<RequestLimits> => ({
-  cpuTimeMs: config.MAX_CPU_TIME_MS,
-  wallTimeMs: config.MAX_WALL_TIME_MS,
-  memoryBytes: config.MAX_MEMORY_BYTES,
-  pids: config.MAX_PIDS,
-  outputBytes: config.MAX_OUTPUT_BYTES,
-});
+/** The operator's ceilings, lowered by the API key's own where it has them. */
+export function ceilingsFor(config: Config, key: KeyCeilings = {}): Required<RequestLimits> {
+  const lower = (operator: number, own: number | undefined) => Math.min(operator, own ?? operator);
+  return {
+    cpuTimeMs: lower(config.MAX_CPU_TIME_MS, key.cpuTimeMs),
+    wallTimeMs: lower(config.MAX_WALL_TIME_MS, key.wallTimeMs),
+    memoryBytes: lower(config.MAX_MEMORY_BYTES, key.memoryBytes),
+    pids: lower(config.MAX_PIDS, key.pids),
+    outputBytes: lower(config.MAX_OUTPUT_BYTES, key.outputBytes),
+  };
+}
+
+export interface ValidatedSubmission {
+  request: JobRequest;
+  callbackUrl: string | undefined;
+}
 
 export function validateJobRequest(
   body: unknown,
   config: Config,
   languages: ReadonlyMap<string, LanguageDefinition>,
-): JobRequest {
-  const parsed = JobRequestSchema.safeParse(body);
+  max: Required<RequestLimits> = ceilingsFor(config),
+): ValidatedSubmission {
+  const parsed = JobSubmissionSchema.safeParse(body);
   if (!parsed.success) throw validationError(fieldProblems(parsed.error));
-  const request = parsed.data;
+  const { callbackUrl, ...request } = parsed.data;
 
   const language = languages.get(request.language);
   if (!language) throw new ServiceError("E_UNKNOWN_LANGUAGE", request.language, { field: "language" });
@@ -51,7 +62,6 @@ export function validateJobRequest(
     throw new ServiceError("E_MISSING_ENTRY_FILE", language.sourceFile, { field: "files" });
   }
 
-  const max = ceilings(config);
   for (const key of Object.keys(max) as (keyof RequestLimits)[]) {
     const asked = request.limits[key];
     if (asked !== undefined && asked > max[key]) {
@@ -65,7 +75,7 @@ export function validateJobRequest(
       );
     }
   }
-  return request;
+  return { request, callbackUrl };
 }
 
 /** `?waitMs=` of POST /run: a whole number of milliseconds up to RUN_WAIT_MAX_MS. */

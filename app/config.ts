@@ -21,15 +21,31 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default("cellblock"),
-  /** Comma-separated; when set every route but /healthz and /readyz needs one of them. */
+  /**
+   * Comma-separated static keys (each gets the KEY_DEFAULT_* limits). Keys can also be created in
+   * Redis with `npm run keys -- create`; with either kind present, every route but /healthz,
+   * /readyz and /metrics needs a key.
+   */
   API_KEYS: z.string().default(""),
+  /** Guards /admin/queues (bull-board); unset = the admin view answers 403. */
+  ADMIN_API_KEY: z.string().min(16).optional(),
+  // Limits of API_KEYS keys, and the defaults of `npm run keys -- create` (0 = no limit).
+  KEY_DEFAULT_REQUESTS_PER_MINUTE: int(600),
+  KEY_DEFAULT_MAX_RUNNING_JOBS: int(0),
+  KEY_DEFAULT_MAX_QUEUED_JOBS: int(10_000),
+  /** Retry-After (seconds) of 429 E_QUOTA_EXCEEDED for the queued-jobs quota. */
+  QUOTA_RETRY_AFTER_S: positive(5),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
   BODY_LIMIT_BYTES: positive(MiB),
   RUN_WAIT_DEFAULT_MS: int(30_000),
   RUN_WAIT_MAX_MS: int(120_000),
-  /** Jobs waiting (not running) above which submissions get 503 + Retry-After. */
-  MAX_QUEUED_JOBS: positive(1000),
+  /** Jobs waiting (not running), all keys together, above which submissions get 503 + Retry-After. */
+  MAX_QUEUED_JOBS: positive(100_000),
+  /** Job requests per POST /batches. */
+  MAX_BATCH_JOBS: positive(1000),
+  /** Body limit of POST /batches only (a batch of sources is larger than one job). */
+  BATCH_BODY_LIMIT_BYTES: positive(32 * MiB),
   QUEUE_FULL_RETRY_AFTER_S: positive(5),
   /** How long results (and idempotency keys, cancel markers) are kept. */
   RESULT_TTL_S: positive(24 * 3600),
@@ -85,6 +101,26 @@ const EnvSchema = z.object({
   /** On SIGTERM, running jobs get this long to finish; then they are stopped and re-queued. */
   SHUTDOWN_DEADLINE_MS: positive(25_000),
   HEARTBEAT_INTERVAL_MS: positive(5000),
+  /**
+   * A worker that picks a job it must not run yet (language it lacks, or the key at its running-jobs
+   * limit) hands it back delayed by this long, so another worker or a later turn takes it.
+   */
+  DISPATCH_RETRY_DELAY_MS: positive(200),
+
+  // Webhooks (callbackUrl). Delivery attempts back off exponentially from WEBHOOK_BACKOFF_MS.
+  WEBHOOK_ATTEMPTS: positive(5),
+  WEBHOOK_BACKOFF_MS: positive(2000),
+  /** Whole attempt: DNS, connect, request, response. */
+  WEBHOOK_TIMEOUT_MS: positive(5000),
+  /** Bytes of the receiver's answer read before the connection is cut. */
+  WEBHOOK_MAX_RESPONSE_BYTES: positive(64 * 1024),
+  WEBHOOK_CONCURRENCY: positive(8),
+  /** CIDRs allowed even inside the default-denied ranges, e.g. "10.1.2.0/24,127.0.0.1/32". */
+  WEBHOOK_ALLOW_CIDRS: z.string().default(""),
+  /** CIDRs denied on top of the defaults (loopback, private, link-local, CGNAT, multicast, ...). */
+  WEBHOOK_DENY_CIDRS: z.string().default(""),
+  /** Signs webhooks of requests made without an API key (loopback mode); unset = such callbacks are refused. */
+  WEBHOOK_SECRET: z.string().min(16).optional(),
 });
 
 export type Config = Readonly<z.infer<typeof EnvSchema>> & {

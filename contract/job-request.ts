@@ -52,46 +52,71 @@ export const RequestLimitsSchema = z
   .partial()
   .strict();
 
-export const JobRequestSchema = z
-  .object({
-    language: z.string().min(1).max(64),
-    source: z.string().optional(),
-    files: z.array(JobFileSchema).min(1).max(64).optional(),
-    /** Used when there are no tests. */
-    stdin: z.string().default(""),
-    args: z.array(z.string().max(4096)).max(64).default([]),
-    tests: z.array(JobTestSchema).min(1).optional(),
-    compare: CompareModeSchema.default("trim"),
-    limits: RequestLimitsSchema.default({}),
-  })
+const jobRequestFields = {
+  language: z.string().min(1).max(64),
+  source: z.string().optional(),
+  files: z.array(JobFileSchema).min(1).max(64).optional(),
+  /** Used when there are no tests. */
+  stdin: z.string().default(""),
+  args: z.array(z.string().max(4096)).max(64).default([]),
+  tests: z.array(JobTestSchema).min(1).optional(),
+  compare: CompareModeSchema.default("trim"),
+  limits: RequestLimitsSchema.default({}),
+};
+
+function refineJobRequest(
+  req: { source?: string | undefined; files?: JobFile[] | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if ((req.source === undefined) === (req.files === undefined)) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ["source"],
+      message: "exactly one of source or files is required",
+    });
+  }
+  if (req.files) {
+    const seen = new Set<string>();
+    req.files.forEach((file, index) => {
+      if (seen.has(file.path)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["files", index, "path"],
+          message: `duplicates an earlier file path "${file.path}"`,
+        });
+      }
+      seen.add(file.path);
+    });
+  }
+}
+
+/** What runs: the data the worker parses from every queued job. */
+export const JobRequestSchema = z.object(jobRequestFields).strict().superRefine(refineJobRequest);
+
+/**
+ * A callback URL: absolute http(s), no credentials in it (they would end up in logs and in the
+ * queue). Whether its host may be reached is decided later by the SSRF policy, which needs DNS.
+ */
+export const CallbackUrlSchema = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((raw) => {
+    const url = new URL(raw);
+    return (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password;
+  }, "must be an http or https URL without credentials");
+
+/** The body of POST /run and POST /jobs: a job request plus how to hear about its end. */
+export const JobSubmissionSchema = z
+  .object({ ...jobRequestFields, callbackUrl: CallbackUrlSchema.optional() })
   .strict()
-  .superRefine((req, ctx) => {
-    if ((req.source === undefined) === (req.files === undefined)) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ["source"],
-        message: "exactly one of source or files is required",
-      });
-    }
-    if (req.files) {
-      const seen = new Set<string>();
-      req.files.forEach((file, index) => {
-        if (seen.has(file.path)) {
-          ctx.addIssue({
-            code: z.ZodIssueCode.custom,
-            path: ["files", index, "path"],
-            message: `duplicates an earlier file path "${file.path}"`,
-          });
-        }
-        seen.add(file.path);
-      });
-    }
-  });
+  .superRefine(refineJobRequest);
 
 export type JobFile = z.infer<typeof JobFileSchema>;
 export type JobTest = z.infer<typeof JobTestSchema>;
 export type CompareMode = z.infer<typeof CompareModeSchema>;
 export type RequestLimits = z.infer<typeof RequestLimitsSchema>;
 export type JobRequest = z.infer<typeof JobRequestSchema>;
+export type JobSubmission = z.infer<typeof JobSubmissionSchema>;
 /** What a client may send (defaults not yet applied). */
 export type JobRequestInput = z.input<typeof JobRequestSchema>;

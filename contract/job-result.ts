@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CallbackViewSchema } from "./webhook.ts";
 
 // The job result: what the worker returns to the queue and the API hands back unchanged.
 // Verdicts are a closed union; every switch over them is exhaustive (see worker/classify-verdict.ts).
@@ -63,6 +64,10 @@ export const JobViewSchema = z.object({
   result: JobResultSchema.optional(),
   /** For failed jobs: why the queue gave up on them. */
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** The batch the job belongs to, if any. */
+  batchId: z.string().optional(),
+  /** Webhook deliveries, for jobs submitted with a callbackUrl. */
+  callback: CallbackViewSchema.optional(),
 });
 
 export type Verdict = z.infer<typeof VerdictSchema>;

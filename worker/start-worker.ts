@@ -1,19 +1,28 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type Config, sandboxUidBase } from "../app/config.ts";
-import { JobRequestSchema } from "../contract/job-request.ts";
 import type { JobResult } from "../contract/job-result.ts";
-import { QUEUE_NAME, redisKeys, type WorkerHeartbeat } from "../contract/queue.ts";
+import {
+  QUEUE_NAME,
+  type QueuedJob,
+  QueuedJobSchema,
+  redisKeys,
+  type WorkerHeartbeat,
+} from "../contract/queue.ts";
+import { DispatchGate } from "./dispatch-gate.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { type LanguageDefinition, loadLanguages } from "./languages.ts";
-import { JobAbortedError, runJob } from "./run-job.ts";
+import { recordJobResult, recordQueueWait, recordSetupFailure } from "./record-job-metrics.ts";
+import { JobAbortedError, runJob, SandboxSetupError } from "./run-job.ts";
 import { SlotPool } from "./slot-pool.ts";
 import { prepareWorkRoot } from "./work-dir.ts";
 
-// Theory of operation: a BullMQ Worker with concurrency = sandbox slots. Each job takes a slot and
+// Theory of operation: a BullMQ Worker with concurrency = sandbox slots. A job first passes the
+// dispatch gate (language available here, its API key under its running-jobs limit; otherwise it
+// goes back to the queue delayed, see dispatch-gate.ts). Then it takes a slot and
 // an AbortController; a Redis pub/sub channel carries cancellations (DELETE /jobs/:id) to whichever
 // worker holds the job, which aborts the running sandbox. Outcomes:
 //   - a result (any verdict, including internal_error on the last attempt) → job completed;
@@ -58,13 +67,27 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
   );
   await subscriber.subscribe(keys.cancelChannel);
 
-  const processJob = async (job: Job): Promise<JobResult> => {
+  const gate = new DispatchGate(redis, keys, config, languages);
+  const metric = (record: Promise<void>) =>
+    record.catch((error) => log.warn({ err: error }, "record metric failed"));
+
+  const processJob = async (job: Job, token?: string): Promise<JobResult> => {
     const jobId = job.id as string;
-    const parsed = JobRequestSchema.safeParse(job.data);
+    const parsed = QueuedJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message}`);
-    const language = languages.get(parsed.data.language);
-    if (!language)
-      throw new UnrecoverableError(`language ${parsed.data.language} is not available on this worker`);
+    const queued: QueuedJob = parsed.data;
+    const admission = await gate.admit(jobId, queued);
+    if (!admission.admitted) {
+      log.debug({ jobId, reason: admission.reason }, "job handed back");
+      await job.moveToDelayed(Date.now() + config.DISPATCH_RETRY_DELAY_MS, token);
+      throw new DelayedError(admission.reason);
+    }
+    const language = languages.get(queued.request.language) as LanguageDefinition;
+    const startedAt = Date.now();
+    await gate.started(jobId, queued);
+    if (job.attemptsMade === 0 && job.stalledCounter === 0) {
+      void metric(recordQueueWait(redis, config.QUEUE_PREFIX, queued.band, startedAt - job.timestamp));
+    }
 
     // Register before checking the marker: DELETE sets the marker, then publishes, so a cancel is
     // seen either here or by the subscriber.
@@ -75,10 +98,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
       if (await redis.exists(keys.cancelled(jobId))) throw new UnrecoverableError(CANCELLED_REASON);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const ctx = { config, runSandbox, slot, uidBase, signal: controller.signal };
-      const result = await runJob(jobId, parsed.data, language, ctx, { throwOnSetupError: !lastAttempt });
-      log.info({ jobId, verdict: result.verdict, slot }, "job finished");
+      const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
+      log.info(
+        { jobId, keyId: queued.keyId, batchId: queued.batchId, verdict: result.verdict, slot },
+        "job finished",
+      );
+      void metric(recordJobResult(redis, config.QUEUE_PREFIX, result, Date.now() - startedAt));
+      if (result.verdict === "internal_error") void metric(recordSetupFailure(redis, config.QUEUE_PREFIX));
       return result;
     } catch (error) {
+      if (error instanceof SandboxSetupError) void metric(recordSetupFailure(redis, config.QUEUE_PREFIX));
       if (error instanceof JobAbortedError) {
         if (error.reason === CANCELLED_REASON) throw new UnrecoverableError(CANCELLED_REASON);
         throw new Error("worker shut down while the job ran; it will be retried");
@@ -87,6 +116,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
     } finally {
       slots.release(slot);
       controllers.delete(jobId);
+      await gate.finished(jobId, queued).catch((error) => log.warn({ err: error }, "release running place"));
     }
   };
 
@@ -102,14 +132,21 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
   worker.on("failed", (job, error) => log.warn({ jobId: job?.id, reason: error.message }, "job failed"));
   await worker.waitUntilReady();
 
-  const info: WorkerHeartbeat = {
+  const startedAt = new Date().toISOString();
+  const images = [
+    ...new Set([...languages.values()].map((l) => (l.rootfs.kind === "host" ? "host" : l.rootfs.path))),
+  ];
+  const info = (): WorkerHeartbeat => ({
     id,
     pid: process.pid,
     host: os.hostname(),
     slots: config.WORKER_SLOTS,
+    busySlots: controllers.size,
+    languages: [...languages.keys()],
+    images,
     selfCheck: check,
-    startedAt: new Date().toISOString(),
-  };
+    startedAt,
+  });
   const heartbeat = startHeartbeat(redis, keys, info, config.HEARTBEAT_INTERVAL_MS, log);
   log.info({ slots: config.WORKER_SLOTS, uidBase, languages: [...languages.keys()] }, "worker started");
 

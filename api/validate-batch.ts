@@ -1,0 +1,71 @@
+import type { Config } from "../app/config.ts";
+import { type BatchSubmission, BatchSubmissionSchema } from "../contract/batch.ts";
+import { ServiceError } from "../contract/errors.ts";
+import type { JobRequest, RequestLimits } from "../contract/job-request.ts";
+import type { LanguageDefinition } from "../worker/languages.ts";
+import { type FieldProblem, fieldProblems, validateJobRequest, validationError } from "./validate-request.ts";
+
+// POST /batches: the envelope, then every job with the same checks as POST /jobs. Problems of all
+// jobs are collected (up to a cap) and named by index, `jobs[17].language`, so a grader fixes its
+// whole batch in one round trip. Jobs inside a batch take no callbackUrl: the batch has one.
+
+const MAX_PROBLEMS_LISTED = 50;
+
+export interface ValidatedBatch {
+  requests: JobRequest[];
+  callbackUrl: string | undefined;
+}
+
+export function validateBatch(
+  body: unknown,
+  config: Config,
+  languages: ReadonlyMap<string, LanguageDefinition>,
+  max: Required<RequestLimits>,
+): ValidatedBatch {
+  if (
+    typeof body === "object" &&
+    body !== null &&
+    Array.isArray((body as { jobs?: unknown }).jobs) &&
+    (body as { jobs: unknown[] }).jobs.length > config.MAX_BATCH_JOBS
+  ) {
+    throw new ServiceError("E_BATCH_TOO_LARGE", String(config.MAX_BATCH_JOBS), { field: "jobs" });
+  }
+  const parsed = BatchSubmissionSchema.safeParse(body);
+  if (!parsed.success) throw validationError(fieldProblems(parsed.error));
+  const batch: BatchSubmission = parsed.data;
+
+  const problems: FieldProblem[] = [];
+  const requests: JobRequest[] = [];
+  batch.jobs.forEach((job, index) => {
+    if (problems.length >= MAX_PROBLEMS_LISTED) return;
+    const prefix = `jobs[${index}]`;
+    try {
+      const { request, callbackUrl } = validateJobRequest(job, config, languages, max);
+      if (callbackUrl !== undefined) {
+        problems.push({
+          field: `${prefix}.callbackUrl`,
+          message: "set callbackUrl on the batch, not its jobs",
+        });
+      }
+      requests.push(request);
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      problems.push(...problemsOf(error, prefix));
+    }
+  });
+  if (problems.length > 0) throw validationError(problems);
+  return { requests, callbackUrl: batch.callbackUrl };
+}
+
+/** A single job's error as field problems under `jobs[i]`. */
+function problemsOf(error: ServiceError, prefix: string): FieldProblem[] {
+  const details = error.details;
+  if (Array.isArray(details)) {
+    return (details as FieldProblem[]).map((p) => ({
+      field: p.field === "(body)" ? prefix : `${prefix}.${p.field}`,
+      message: p.message,
+    }));
+  }
+  const field = (details as { field?: string } | undefined)?.field;
+  return [{ field: field ? `${prefix}.${field}` : prefix, message: `${error.code}: ${error.message}` }];
+}
