@@ -10,6 +10,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export interface WorkerProcess {
   pid: number;
   child: ChildProcess;
+  /** Job ids this worker logged as finished ("job finished" lines), in order. */
+  finishedJobIds(): string[];
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -39,6 +41,12 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<Worker
   return {
     pid: child.pid as number,
     child,
+    finishedJobIds: () =>
+      output
+        .join("")
+        .split("\n")
+        .filter((line) => line.includes('"msg":"job finished"'))
+        .map((line) => (JSON.parse(line) as { jobId: string }).jobId),
     async kill(signal: NodeJS.Signals = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
