@@ -19,8 +19,8 @@ export interface TestService {
   /** Env for a worker child process joining this service. */
   env: NodeJS.ProcessEnv;
   post(pathname: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
-  get(pathname: string): Promise<Response>;
-  del(pathname: string): Promise<Response>;
+  get(pathname: string, headers?: Record<string, string>): Promise<Response>;
+  del(pathname: string, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -68,8 +68,8 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     worker,
     env,
     post: (pathname, body, headers) => call("POST", pathname, body, headers),
-    get: (pathname) => call("GET", pathname),
-    del: (pathname) => call("DELETE", pathname),
+    get: (pathname, headers) => call("GET", pathname, undefined, headers),
+    del: (pathname, headers) => call("DELETE", pathname, undefined, headers),
     async close() {
       await api.close();
       await worker?.close();
