@@ -27,7 +27,7 @@ export interface CompletionWorkerDeps {
   policy: WebhookAddressPolicy;
 }
 
-export function startCompletionWorker(deps: CompletionWorkerDeps): Worker {
+export function startCompletionWorker(deps: CompletionWorkerDeps): { close(): Promise<void> } {
   const { redis, config, logger, jobs, batches, directory, policy } = deps;
   const keys = redisKeys(config.QUEUE_PREFIX);
 
@@ -79,11 +79,18 @@ export function startCompletionWorker(deps: CompletionWorkerDeps): Worker {
     throw new Error(`deliver webhook: ${outcome.error}`);
   };
 
+  const connection = redis.duplicate({ maxRetriesPerRequest: null });
   const worker = new Worker(COMPLETIONS_QUEUE_NAME, process, {
-    connection: redis.duplicate({ maxRetriesPerRequest: null }),
+    connection,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WEBHOOK_CONCURRENCY,
   });
   worker.on("error", (error) => logger.error({ err: error }, "completion worker error"));
-  return worker;
+  return {
+    async close() {
+      await worker.close();
+      // BullMQ does not close a connection it was handed.
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
 }
