@@ -14,7 +14,8 @@ import {
 } from "../contract/queue.ts";
 import { DispatchGate } from "./dispatch-gate.ts";
 import { startHeartbeat } from "./heartbeat.ts";
-import { type LanguageDefinition, loadLanguages } from "./languages.ts";
+import { LanguageImages } from "./language-images.ts";
+import type { LanguageDefinition, ResolvedLanguage } from "./languages.ts";
 import { recordJobResult, recordQueueWait, recordSetupFailure } from "./record-job-metrics.ts";
 import { JobAbortedError, runJob, SandboxSetupError } from "./run-job.ts";
 import { SlotPool } from "./slot-pool.ts";
@@ -41,20 +42,34 @@ export interface StartedWorker {
 
 export async function startWorker(config: Config, logger: Logger): Promise<StartedWorker> {
   if (!config.REDIS_URL) throw new Error("start worker: REDIS_URL is not set");
-  const { configureSandbox, runSandbox, selfCheck } = await import("../native/index.ts");
+  const { configureSandbox, releaseStandbys, runSandbox, selfCheck } = await import("../native/index.ts");
   const uidBase = sandboxUidBase(config);
-  configureSandbox(
-    config.SANDBOX_CGROUP_PARENT ? { uidBase, cgroupParent: config.SANDBOX_CGROUP_PARENT } : { uidBase },
-  );
+  // Prewarm: each slot prepares its next container while idle (see native/src/slot-runner.h).
+  configureSandbox({
+    uidBase,
+    prewarm: true,
+    ...(config.SANDBOX_CGROUP_PARENT ? { cgroupParent: config.SANDBOX_CGROUP_PARENT } : {}),
+    ...(process.env.CELLBLOCK_CGROUP_ROOT ? { cgroupRoot: process.env.CELLBLOCK_CGROUP_ROOT } : {}),
+  });
   const check = await selfCheck();
   if (!check.ok) throw new Error(`start worker: sandbox self-check failed: ${check.detail}`);
 
   await prepareWorkRoot(config.WORK_ROOT);
-  const resolved = await loadLanguages(config, 0);
-  const languages = new Map<string, LanguageDefinition>(resolved.map((l) => [l.definition.id, l.definition]));
   const keys = redisKeys(config.QUEUE_PREFIX);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  await redis.set(keys.languages, JSON.stringify(resolved.map((l) => l.info)));
+  // The map is updated in place when the images root changes (a build, an import, a gc).
+  const languages = new Map<string, LanguageDefinition>();
+  const images = new LanguageImages(config, (message) => logger.warn(message));
+  const publish = (resolved: ResolvedLanguage[]) => {
+    languages.clear();
+    for (const l of resolved) languages.set(l.definition.id, l.definition);
+    return redis.set(keys.languages, JSON.stringify(resolved.map((l) => l.info)));
+  };
+  await publish(await images.resolve());
+  await images.watch(async (resolved) => {
+    await publish(resolved);
+    logger.info({ languages: [...languages.keys()] }, "languages re-resolved after an image change");
+  });
 
   const id = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = logger.child({ worker: id });
@@ -133,7 +148,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
   await worker.waitUntilReady();
 
   const startedAt = new Date().toISOString();
-  const images = [
+  const imageNames = () => [
     ...new Set([...languages.values()].map((l) => (l.rootfs.kind === "host" ? "host" : l.rootfs.path))),
   ];
   const info = (): WorkerHeartbeat => ({
@@ -143,7 +158,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
     slots: config.WORKER_SLOTS,
     busySlots: controllers.size,
     languages: [...languages.keys()],
-    images,
+    images: imageNames(),
     selfCheck: check,
     startedAt,
   });
@@ -162,6 +177,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
       await worker.close();
     } finally {
       clearTimeout(deadline);
+      await images.close();
+      await releaseStandbys();
       subscriber.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     }

@@ -144,8 +144,8 @@ Napi::Object report(Napi::Env env, RunState &s) {
     return o;
 }
 
-SlotConfig slotConfig(unsigned hostIdBase) {
-    return SlotConfig{&g_host.cgroups, hostIdBase, g_host.seccomp.fd, g_host.initFd, g_host.prewarm};
+SlotConfig slotConfig() {
+    return SlotConfig{&g_host.cgroups, g_host.seccomp.fd, g_host.initFd, g_host.prewarm};
 }
 
 // On the slot's thread: run, then hand the report to JS.
@@ -221,7 +221,7 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     }
     h.configured = true;
     g_host = h;
-    forEachSlotRunner([](SlotRunner &runner) { runner.configure(slotConfig(0)); });
+    forEachSlotRunner([](SlotRunner &runner) { runner.configure(slotConfig()); });
     return Napi::Number::New(env, h.seccomp.refine_len + h.seccomp.main_len);
 }
 
@@ -341,10 +341,8 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     }
     s->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
                                             "cellblock-run", 0, 1);
-    const unsigned hostIdBase = r.host_id_base;
-    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig(hostIdBase)).post([s](sb_standby &standby) {
-        execute(s, standby);
-    });
+    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig())
+        .post(r.host_id_base, [s](sb_standby &standby) { execute(s, standby); });
     return handle;
 }
 

@@ -36,26 +36,28 @@ std::string SlotRunner::nextName() {
     return std::to_string(getpid()) + "-s" + std::to_string(slot_) + "-" + std::to_string(g_seq.fetch_add(1));
 }
 
-void SlotRunner::prepare() {
+void SlotRunner::prepare(unsigned hostIdBase) {
+    if (standby_.ready && standbyBase_ != hostIdBase) sb_discard(&standby_);
     if (standby_.ready || g_exiting) return;
-    sb_prepare(&standby_, config_.cgroups, nextName().c_str(), config_.hostIdBase, config_.seccompFd,
-               config_.initFd);
+    sb_prepare(&standby_, config_.cgroups, nextName().c_str(), hostIdBase, config_.seccompFd, config_.initFd);
+    standbyBase_ = hostIdBase;
 }
 
-void SlotRunner::post(Task task) {
+void SlotRunner::post(unsigned hostIdBase, Task task) {
     {
         std::lock_guard<std::mutex> lock(queueMu_);
-        queue_.push_back([this, task] {
+        queue_.push_back([this, hostIdBase, task] {
             std::lock_guard<std::mutex> busy(busyMu_);
-            bool prewarmed = standby_.ready;
-            prepare(); // inline when nothing was prepared ahead
+            bool prewarmed = standby_.ready && standbyBase_ == hostIdBase;
+            prepare(hostIdBase); // inline when nothing (suitable) was prepared ahead
+            lastBase_ = hostIdBase;
             if (prewarmed) {
                 // Created while the slot was idle: not this run's time.
                 for (auto &ns : standby_.phase_ns)
                     ns = 0;
             }
             task(standby_);
-            if (config_.prewarm) prepare();
+            if (config_.prewarm) prepare(lastBase_);
         });
     }
     queueCv_.notify_one();

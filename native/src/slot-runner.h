@@ -17,7 +17,6 @@ namespace cellblock {
 
 struct SlotConfig {
     const sb_cgroup_host *cgroups;
-    unsigned hostIdBase;
     int seccompFd;
     int initFd;
     bool prewarm;
@@ -29,7 +28,9 @@ class SlotRunner {
     using Task = std::function<void(sb_standby &)>;
 
     SlotRunner(int slot, const SlotConfig &config);
-    void post(Task task);
+    // Runs task with a container whose ids map to hostIdBase (a standby made for another base,
+    // e.g. after configureSandbox changed uidBase, is discarded first).
+    void post(unsigned hostIdBase, Task task);
     // Discards the idle standby (if any) on the slot's thread, then calls done there.
     void release(std::function<void()> done);
     // At process exit: discard an idle standby from the calling thread, if the slot is not busy.
@@ -38,7 +39,7 @@ class SlotRunner {
 
   private:
     void loop();
-    void prepare();
+    void prepare(unsigned hostIdBase);
     std::string nextName();
 
     const int slot_;
@@ -48,6 +49,8 @@ class SlotRunner {
     std::deque<std::function<void()>> queue_;
     std::mutex busyMu_; // held while the slot thread touches standby_
     sb_standby standby_{};
+    unsigned standbyBase_ = 0; // hostIdBase the standby was made for
+    unsigned lastBase_ = 0;    // of the last run: the next standby is made for it
 };
 
 // The runner for a slot, created (with its thread) on first use.
