@@ -68,7 +68,9 @@ describe.skipIf(unavailable !== null)(`fairness and metrics ${unavailable ? `(${
 
     const workers = await (await fetch(`${service.api.url}/workers`, { headers: as(key) })).json();
     expect(workers).toHaveLength(1);
-    expect(workers[0]).toMatchObject({ pid: process.pid, slots: 1, images: ["host"] });
+    expect(workers[0]).toMatchObject({ pid: process.pid, slots: 1 });
+    // The host layout always; built images too when this machine has verified ones.
+    expect(workers[0].images).toContain("host");
     expect(workers[0].languages).toContain("bash");
   });
 
