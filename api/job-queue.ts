@@ -149,6 +149,10 @@ export class JobQueue {
    * (answered as unknown, so ids of other keys' jobs cannot be probed).
    */
   async view(id: string, callerKeyId?: string): Promise<JobView | null> {
+    if (!jobIdPattern.test(id)) return null;
+    // State first, then the job: read the other way round, a job finishing in between would show
+    // as completed with the return value of the moment before (null).
+    const state = await this.queue.getJobState(id);
     const [job, cancelled] = await Promise.all([
       this.findJob(id),
       this.redis.exists(this.keys.cancelled(id)),
@@ -161,7 +165,6 @@ export class JobQueue {
       const callback = await callbackView(this.redis, this.config, this.completions, `job-${id}`);
       if (callback) extra.callback = callback;
     }
-    const state = await job.getState();
     if (state === "completed")
       return { id, status: "completed", result: job.returnvalue as JobResult, ...extra };
     if (cancelled || (state === "failed" && job.failedReason === CANCELLED_REASON))
