@@ -72,7 +72,7 @@ describe("API keys", () => {
     expect(reset).toBeLessThanOrEqual(60);
     expect(last?.headers.get("retry-after")).toBe(String(reset));
     expect(last?.headers.get("ratelimit-remaining")).toBe("0");
-    expect((await last?.json()).error.code).toBe("E_RATE_LIMITED");
+    expect((await (last as Response).json()).error.code).toBe("E_RATE_LIMITED");
   });
 
   it("the queued-jobs quota answers 429 with Retry-After, for jobs and for batches", async () => {
