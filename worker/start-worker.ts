@@ -99,7 +99,6 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
     }
     const language = languages.get(queued.request.language) as LanguageDefinition;
     const startedAt = Date.now();
-    await gate.started(jobId, queued);
     if (job.attemptsMade === 0 && job.stalledCounter === 0) {
       void metric(recordQueueWait(redis, config.QUEUE_PREFIX, queued.band, startedAt - job.timestamp));
     }
@@ -110,7 +109,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
     controllers.set(jobId, controller);
     const slot = slots.acquire();
     try {
-      if (await redis.exists(keys.cancelled(jobId))) throw new UnrecoverableError(CANCELLED_REASON);
+      // One round trip for both (ioredis sends them back to back): this is every job's critical path.
+      const [, cancelled] = await Promise.all([
+        gate.started(jobId, queued),
+        redis.exists(keys.cancelled(jobId)),
+      ]);
+      if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const ctx = { config, runSandbox, slot, uidBase, signal: controller.signal };
       const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
