@@ -7,7 +7,11 @@ import { QUEUE_NAME } from "../contract/queue.ts";
 // BullMQ writes the event in the same Lua script that stores the result, so a waiter that then reads
 // the job always sees the final state.
 
-type Wake = () => void;
+/** What woke a waiter: a completion carries the job's return value (BullMQ puts it in the event). */
+export type Wakeup =
+  | { event: "completed"; returnvalue: unknown } // already parsed by QueueEvents
+  | { event: "failed" | "removed" | "timeout" | "done" };
+type Wake = (wakeup: Wakeup) => void;
 
 export class CompletionWaiter {
   private readonly waiters = new Map<string, Set<Wake>>();
@@ -17,12 +21,12 @@ export class CompletionWaiter {
   constructor(redisUrl: string, prefix: string) {
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.events = new QueueEvents(QUEUE_NAME, { connection: this.connection, prefix });
-    const wake = ({ jobId }: { jobId: string }) => {
-      for (const fn of this.waiters.get(jobId) ?? []) fn();
+    const wake = (jobId: string, wakeup: Wakeup) => {
+      for (const fn of this.waiters.get(jobId) ?? []) fn(wakeup);
     };
-    this.events.on("completed", wake);
-    this.events.on("failed", wake);
-    this.events.on("removed", wake);
+    this.events.on("completed", ({ jobId, returnvalue }) => wake(jobId, { event: "completed", returnvalue }));
+    this.events.on("failed", ({ jobId }) => wake(jobId, { event: "failed" }));
+    this.events.on("removed", ({ jobId }) => wake(jobId, { event: "removed" }));
     this.events.on("error", () => undefined);
   }
 
@@ -34,18 +38,18 @@ export class CompletionWaiter {
    * Resolves when the job's state may have become final, or after timeoutMs. Register first, then
    * check the current state (`isDone`), so a job finishing in between is never missed.
    */
-  async wait(jobId: string, timeoutMs: number, isDone: () => Promise<boolean>): Promise<void> {
+  async wait(jobId: string, timeoutMs: number, isDone: () => Promise<boolean>): Promise<Wakeup> {
     let wake: Wake = () => undefined;
-    const woken = new Promise<void>((resolve) => {
+    const woken = new Promise<Wakeup>((resolve) => {
       wake = resolve;
     });
     const set = this.waiters.get(jobId) ?? new Set<Wake>();
     set.add(wake);
     this.waiters.set(jobId, set);
-    const timer = setTimeout(wake, timeoutMs);
+    const timer = setTimeout(() => wake({ event: "timeout" }), timeoutMs);
     try {
-      if (await isDone()) return;
-      await woken;
+      if (await isDone()) return { event: "done" };
+      return await woken;
     } finally {
       clearTimeout(timer);
       set.delete(wake);

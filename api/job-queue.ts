@@ -190,8 +190,12 @@ export class JobQueue {
       return latest === null || isFinal(latest);
     };
     do {
-      await this.waiter.wait(id, Math.max(0, deadline - Date.now()), isDone);
-      if (await isDone()) break;
+      const wakeup = await this.waiter.wait(id, Math.max(0, deadline - Date.now()), isDone);
+      // The completion event carries the result: answer from it without reading the job back
+      // (two round trips on every POST /run's critical path).
+      if (wakeup.event === "completed")
+        return { id, status: "completed", result: wakeup.returnvalue as JobResult };
+      if (wakeup.event === "done" || (await isDone())) break;
     } while (Date.now() < deadline);
     return latest;
   }
