@@ -1,20 +1,12 @@
 import { z } from "zod";
+import { StepLimitsSchema } from "./limits.ts";
 
 // An API key as stored in Redis (hash `<prefix>:api-keys`, field = sha256(key) hex). The key itself
 // is never stored: it is 32 random bytes, so a plain SHA-256 is as good as a slow hash here (there
 // is nothing to brute-force). The webhook secret must be stored in clear: the service signs with it.
 
 /** Per-key resource ceilings: each caps the request's `limits` below the operator's ceiling. */
-export const KeyCeilingsSchema = z
-  .object({
-    cpuTimeMs: z.number().int().positive(),
-    wallTimeMs: z.number().int().positive(),
-    memoryBytes: z.number().int().positive(),
-    pids: z.number().int().positive(),
-    outputBytes: z.number().int().positive(),
-  })
-  .partial()
-  .strict();
+export const KeyCeilingsSchema = StepLimitsSchema;
 
 export const KeyLimitsSchema = z
   .object({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { StepLimitsSchema } from "./limits.ts";
 
 // The job request: the body of POST /run and POST /jobs, and the data of every queued job.
 // The API parses it once at the edge; the worker parses job.data with the same schema, because the
@@ -36,21 +37,7 @@ export const JobTestSchema = z
   .strict();
 
 /** Per-run limits a request may set; each is checked against the operator's ceiling by the API. */
-export const RequestLimitsSchema = z
-  .object({
-    /** CPU time, user + system, all processes of one run. */
-    cpuTimeMs: z.number().int().positive(),
-    /** Wall-clock time of one run. */
-    wallTimeMs: z.number().int().positive(),
-    /** RAM of one run (no swap); files written to the work dir and /tmp count too. */
-    memoryBytes: z.number().int().positive(),
-    /** Tasks (processes + threads) alive at once. */
-    pids: z.number().int().positive(),
-    /** Captured bytes per stream (stdout, stderr). */
-    outputBytes: z.number().int().positive(),
-  })
-  .partial()
-  .strict();
+export const RequestLimitsSchema = StepLimitsSchema;
 
 const jobRequestFields = {
   language: z.string().min(1).max(64),

@@ -1,20 +1,12 @@
 import { z } from "zod";
+import { StepLimitsSchema } from "./limits.ts";
 
 // A language is data, not a code path: the worker turns one of these plus a job into sandbox runs.
 // Recipes in rootfs-recipes/<image>/recipe.json list the languages their image provides; the
 // built-in "host" image (read-only binds of the host's /usr, /bin, /lib*) needs no build.
 
 /** Per-step limits a language may default; every field is optional and falls back to the service defaults. */
-export const LanguageLimitsSchema = z
-  .object({
-    cpuTimeMs: z.number().int().positive(),
-    wallTimeMs: z.number().int().positive(),
-    memoryBytes: z.number().int().positive(),
-    pids: z.number().int().positive(),
-    outputBytes: z.number().int().positive(),
-  })
-  .partial()
-  .strict();
+export const LanguageLimitsSchema = StepLimitsSchema;
 
 export const LanguageSchema = z
   .object({
