@@ -267,6 +267,7 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
                     "",
                     "",
                     "",
+                    "",
                     std::to_string(g_host.seccomp.fd),
                     std::to_string(g_host.seccomp.refine_len),
                     std::to_string(g_host.seccomp.main_len),

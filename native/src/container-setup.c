@@ -137,8 +137,8 @@ static long close_foreign_fds(const struct sb_plan *p) {
 
 /* The descriptors cellblock-init needs must survive its exec. */
 static long keep_across_exec(const struct sb_plan *p) {
-    int fds[5] = {p->ctl_w, p->stdin_r, p->stdout_w, p->stderr_w, p->seccomp_fd};
-    for (int i = 0; i < 5; i++) {
+    int fds[6] = {p->go_r, p->ctl_w, p->stdin_r, p->stdout_w, p->stderr_w, p->seccomp_fd};
+    for (int i = 0; i < 6; i++) {
         long r = SB_SYS3(SYS_fcntl, fds[i], F_SETFD, 0);
         if (r < 0) return r;
     }
@@ -174,7 +174,6 @@ int sb_container_main(void *arg) {
         n = SB_SYS3(SYS_read, p->go_r, &go, 1);
     while (n == -4);
     if (n != 1) sb_exit(126);
-    SB_SYS1(SYS_close, p->go_r);
 
     /* Until now this task carried host uid 0, unmapped here; become the namespace's root. */
     CHECK(p, SB_STEP_IDS_ROOT, SB_SYS3(SYS_setresgid, 0, 0, 0));

@@ -160,9 +160,21 @@ static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_
 
 static int init_main(int argc, char **argv, char **envp) {
     if (argc <= SB_ARG_PAYLOAD) return 120;
-    const int ctl = arg_int(argv, SB_ARG_CTL_FD);
+    const int ctl = arg_int(argv, SB_ARG_CTL_FD), go = arg_int(argv, SB_ARG_GO_FD);
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
+
+    /* Now that no task of the job shares the worker's memory, the supervisor may arm the memory
+     * limit: until here an OOM kill in the job's cgroup could have picked the setup task, and with
+     * it every process sharing its mm, the worker included. Wait for it to say so. */
+    send_record(ctl, SB_REC_READY, 0, 0, 0, 0, 0);
+    char byte = 0;
+    long n;
+    do
+        n = SB_SYS3(SYS_read, go, &byte, 1);
+    while (n == -4);
+    if (n != 1) return 126; /* the supervisor gave up */
+    SB_SYS1(SYS_close, go);
 
     int errp[2];
     long r = SB_SYS2(SYS_pipe2, errp, O_CLOEXEC);
@@ -195,7 +207,6 @@ static int init_main(int argc, char **argv, char **envp) {
         SB_SYS1(SYS_close, arg_int(argv, i));
 
     struct payload_error e;
-    long n;
     do
         n = SB_SYS3(SYS_read, errp[0], &e, sizeof e);
     while (n == -4);

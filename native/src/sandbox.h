@@ -67,7 +67,9 @@ enum sb_step {
 };
 
 /* Records on the control pipe, container -> supervisor. One write each (< PIPE_BUF: atomic). */
-enum sb_record_type { SB_REC_ERROR = 1, SB_REC_EXEC = 2, SB_REC_EXIT = 3 };
+/* READY: cellblock-init runs in its own address space and waits for the second "go" byte; only
+ * then does the supervisor arm the job's limits (see supervise.c). */
+enum sb_record_type { SB_REC_ERROR = 1, SB_REC_EXEC = 2, SB_REC_EXIT = 3, SB_REC_READY = 4 };
 
 struct sb_record {
     int32_t type;
@@ -85,8 +87,8 @@ struct sb_plan {
     const char *newroot; /* mount point of the new root in the host mount namespace */
     const char *hostname;
 
-    /* Descriptors as numbered in the parent (the child's fd table is a copy); all but go_r are
-     * kept across the exec of cellblock-init. */
+    /* Descriptors as numbered in the parent (the child's fd table is a copy); all are kept across
+     * the exec of cellblock-init (go_r carries a second byte for it). */
     int go_r, ctl_w, stdin_r, stdout_w, stderr_w, seccomp_fd, init_fd;
 
     /* argv and envp of cellblock-init (layout: enum sb_init_arg). sb_run() fills in the entries
@@ -99,6 +101,7 @@ struct sb_plan {
 enum sb_init_arg {
     SB_ARG_NAME,
     SB_ARG_CTL_FD,
+    SB_ARG_GO_FD,
     SB_ARG_STDIN_FD,
     SB_ARG_STDOUT_FD,
     SB_ARG_STDERR_FD,

@@ -120,8 +120,10 @@ static void close_fd(int *fd) {
     *fd = -1;
 }
 
-/* Reads every record waiting on the control pipe (EXEC and EXIT often arrive together). */
-static void read_records(struct sb_run *run, int *ctl_r, uint64_t *exec_at, uint64_t *exit_at) {
+/* Reads every record waiting on the control pipe (EXEC and EXIT often arrive together); returns
+ * whether a READY record was among them. */
+static int read_records(struct sb_run *run, int *ctl_r, uint64_t *exec_at, uint64_t *exit_at) {
+    int ready = 0;
     for (;;) {
         struct sb_record rec;
         ssize_t r = read(*ctl_r, &rec, sizeof rec); /* records are written whole: atomic */
@@ -138,15 +140,17 @@ static void read_records(struct sb_run *run, int *ctl_r, uint64_t *exec_at, uint
             *exit_at = rec.at_ns > 0 ? (uint64_t)rec.at_ns : now_ns();
             run->payload_reaped = 1;
             run->payload_wait_status = rec.wait_status;
+        } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_READY) {
+            ready = 1;
         } else {
             if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) close_fd(ctl_r);
-            return;
+            return ready;
         }
     }
 }
 
 /* The loop between release and the init's exit. */
-static void supervise(struct sb_run *run, int pidfd, int ctl_r, int in_w, int out_r, int errout_r,
+static void supervise(struct sb_run *run, int pidfd, int ctl_r, int *go_w, int in_w, int out_r, int errout_r,
                       struct sb_cgroup *cg) {
     const uint64_t started = now_ns();
     uint64_t exec_at = 0, exit_at = 0;
@@ -192,7 +196,23 @@ static void supervise(struct sb_run *run, int pidfd, int ctl_r, int in_w, int ou
         if (ready < 0 && errno != EINTR) break;
         if (ready <= 0) continue;
 
-        if (i_err >= 0 && pf[i_err].revents) read_records(run, &ctl_r, &exec_at, &exit_at);
+        if (i_err >= 0 && pf[i_err].revents && read_records(run, &ctl_r, &exec_at, &exit_at)) {
+            /* PID 1 has its own address space: arm the job's limits, then let it start the job. */
+            char err[512];
+            int rc = sb_cgroup_set_limits(cg, &run->cg_limits, err, sizeof err);
+            if (rc == -EBUSY) {
+                /* The kernel refuses a memory limit below what the container already uses: the
+                 * job's limit is too small to start anything in. */
+                kill_container(pidfd, run, SB_STOP_MEMORY);
+            } else if (rc < 0) {
+                parent_fail(run, -rc, "%s", err);
+                kill_container(pidfd, run, SB_STOP_NONE);
+            } else if (write(*go_w, "g", 1) != 1) {
+                parent_fail(run, errno, "start the job: %s", strerror(errno));
+                kill_container(pidfd, run, SB_STOP_NONE);
+            }
+            close_fd(go_w);
+        }
         if (i_in >= 0 && pf[i_in].revents) {
             ssize_t w = write(in_w, run->stdin_data + stdin_off, run->stdin_len - stdin_off);
             if (w > 0) stdin_off += (size_t)w;
@@ -217,6 +237,7 @@ static void supervise(struct sb_run *run, int pidfd, int ctl_r, int in_w, int ou
     }
     uint64_t ended = now_ns();
     if (ctl_r >= 0) read_records(run, &ctl_r, &exec_at, &exit_at); /* written before PID 1 exited */
+    close_fd(go_w);
     run->wall_ns = exec_at ? (exit_at ? exit_at : ended) - exec_at : 0;
     run->phase_ns[SB_PHASE_SETUP] = exec_at ? exec_at - started : ended - started;
     run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
@@ -258,7 +279,7 @@ static void classify(struct sb_run *run) {
     }
     if (run->status == SB_SETUP_ERROR) return;
     int failed = !(run->exit_code == 0 && run->signal == 0);
-    if (st->oom_kills > 0) {
+    if (st->oom_kills > 0 || run->stop == SB_STOP_MEMORY) {
         run->status = SB_MEMORY_LIMIT;
         if (run->stop == SB_STOP_NONE) run->stop = SB_STOP_MEMORY;
     } else if (run->stop == SB_STOP_CPU || run->stop == SB_STOP_WALL || st->cpu_ns >= run->cpu_limit_ns ||
@@ -335,8 +356,8 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
     plan->stderr_w = eo[1];
     plan->seccomp_fd = seccomp_fd;
     plan->init_fd = init_fd;
-    const int child_fds[4] = {ctl[1], in[0], out[1], eo[1]};
-    for (int i = 0; i < 4; i++)
+    const int child_fds[SB_FD_ARGS] = {ctl[1], go[0], in[0], out[1], eo[1]};
+    for (int i = 0; i < SB_FD_ARGS; i++)
         snprintf(sb->fd_args[i], sizeof sb->fd_args[i], "%d", child_fds[i]);
 
     /* The job reopens its stdio through /proc/self/fd (/dev/stdin, /dev/stdout): the pipes must
@@ -419,24 +440,20 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
     plan->hostname = run->plan.hostname;
     plan->init_argv = run->plan.init_argv;
     plan->init_envp = run->plan.init_envp;
-    const int args[4] = {SB_ARG_CTL_FD, SB_ARG_STDIN_FD, SB_ARG_STDOUT_FD, SB_ARG_STDERR_FD};
-    for (int i = 0; i < 4; i++)
+    const int args[SB_FD_ARGS] = {SB_ARG_CTL_FD, SB_ARG_GO_FD, SB_ARG_STDIN_FD, SB_ARG_STDOUT_FD,
+                                  SB_ARG_STDERR_FD};
+    for (int i = 0; i < SB_FD_ARGS; i++)
         plan->init_argv[args[i]] = sb->fd_args[i];
 
-    char err[512];
-    if (sb_cgroup_set_limits(&sb->cg, &run->cg_limits, err, sizeof err) < 0) {
-        parent_fail(run, EIO, "%s", err);
-    } else if (write(sb->go_w, "g", 1) != 1) {
+    /* The limits are armed later, when cellblock-init reports READY (see supervise()). */
+    if (write(sb->go_w, "g", 1) != 1) {
         parent_fail(run, errno, "release the container: %s", strerror(errno));
-    }
-    close_fd(&sb->go_w);
-    if (run->status == SB_SETUP_ERROR) {
         sb_discard(sb);
         return;
     }
     PHASE(SB_PHASE_ATTACH); /* limits and release add to the attach phase of a standby */
     run->phase_ns[SB_PHASE_ATTACH] += sb->phase_ns[SB_PHASE_ATTACH];
-    supervise(run, sb->pidfd, sb->ctl_r, sb->in_w, sb->out_r, sb->err_r, &sb->cg);
+    supervise(run, sb->pidfd, sb->ctl_r, &sb->go_w, sb->in_w, sb->out_r, sb->err_r, &sb->cg);
     sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = -1; /* closed by supervise() */
     sb_cgroup_read_stats(&sb->cg, &run->stats);
     classify(run);

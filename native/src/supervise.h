@@ -74,6 +74,8 @@ struct sb_run {
  * cgroup attach done, its setup child blocked on "go". Taking these steps off the critical path
  * (the cgroup attach alone sometimes waits ~10 ms for an RCU grace period on cgroup v1) is what a
  * standby is for; it is still used exactly once. */
+enum { SB_FD_ARGS = 5 }; /* ctl, go, stdin, stdout, stderr */
+
 struct sb_standby {
     int ready;
     int cg_created;
@@ -81,8 +83,8 @@ struct sb_standby {
     char cg_name[96];
     int go_w, ctl_r, in_w, out_r, err_r, pidfd; /* parent ends */
     char *stack;
-    struct sb_plan plan; /* read by the child after "go" */
-    char fd_args[4][16]; /* the child's descriptor numbers, for cellblock-init's argv */
+    struct sb_plan plan;          /* read by the child after "go" */
+    char fd_args[SB_FD_ARGS][16]; /* the child's descriptor numbers, for cellblock-init's argv */
     uint64_t phase_ns[SB_PHASE_N];
     int setup_errno;
     char setup_msg[512];
