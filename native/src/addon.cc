@@ -303,7 +303,8 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
 
     r.cg_host = &g_host.cgroups;
     r.cg_limits.memory_bytes = static_cast<uint64_t>(num(spec, "memoryBytes"));
-    r.cg_limits.pids = static_cast<uint64_t>(num(spec, "pids"));
+    // PID 1 (cellblock-init) is one of the group's tasks: the job gets the whole count it asked for.
+    r.cg_limits.pids = static_cast<uint64_t>(num(spec, "pids")) + 1;
     r.cg_limits.cpu_quota_percent = static_cast<unsigned>(num(spec, "cpuQuotaPercent"));
     r.cpu_limit_ns = static_cast<uint64_t>(cpuMs * 1e6);
     r.wall_limit_ns = static_cast<uint64_t>(num(spec, "wallTimeMs") * 1e6);
