@@ -3,7 +3,6 @@
 #include <atomic>
 #include <csignal>
 #include <map>
-#include <memory>
 #include <thread>
 #include <unistd.h>
 
@@ -20,78 +19,138 @@ void discardAllAtExit() {
     g_exiting = true;
     forEachSlotRunner([](SlotRunner &r) { r.discardAtExit(); });
 }
+
+void blockSignals() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, nullptr); // signals belong to Node's threads, not ours
+}
 } // namespace
 
 SlotRunner::SlotRunner(int slot, const SlotConfig &config) : slot_(slot), config_(config) {
-    std::thread([this] { loop(); }).detach(); // lives as long as the process
-}
-
-void SlotRunner::configure(const SlotConfig &config) {
-    std::lock_guard<std::mutex> lock(busyMu_);
-    if (standby_.ready) sb_discard(&standby_); // made with the old configuration
-    config_ = config;
+    // Both live as long as the process; the preparer is also the parent PR_SET_PDEATHSIG watches
+    // for the containers it makes.
+    std::thread([this] { runLoop(); }).detach();
+    std::thread([this] { prepareLoop(); }).detach();
 }
 
 std::string SlotRunner::nextName() {
     return std::to_string(getpid()) + "-s" + std::to_string(slot_) + "-" + std::to_string(g_seq.fetch_add(1));
 }
 
-void SlotRunner::prepare(unsigned hostIdBase) {
-    if (standby_.ready && standbyBase_ != hostIdBase) sb_discard(&standby_);
-    if (standby_.ready || g_exiting) return;
-    sb_prepare(&standby_, config_.cgroups, nextName().c_str(), hostIdBase, config_.seccompFd, config_.initFd);
-    standbyBase_ = hostIdBase;
+SlotRunner::Standby SlotRunner::make(unsigned hostIdBase, const SlotConfig &config) {
+    Standby standby(new sb_standby());
+    sb_prepare(standby.get(), config.cgroups, nextName().c_str(), hostIdBase, config.seccompFd,
+               config.initFd);
+    return standby;
+}
+
+void SlotRunner::discard(Standby &standby) {
+    if (standby && standby->ready) sb_discard(standby.get());
+    standby.reset();
+}
+
+void SlotRunner::configure(const SlotConfig &config) {
+    Standby old;
+    {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return !preparing_; });
+        old = std::move(stock_); // made with the old configuration
+        config_ = config;
+    }
+    discard(old);
+}
+
+void SlotRunner::prepareLoop() {
+    blockSignals();
+    for (;;) {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return wanted_ && !stock_ && !g_exiting; });
+        const unsigned base = wantedBase_;
+        const SlotConfig config = config_;
+        wanted_ = false;
+        preparing_ = true;
+        lock.unlock();
+        Standby made = make(base, config);
+        lock.lock();
+        preparing_ = false;
+        if (made->ready && !stock_ && !g_exiting) {
+            stock_ = std::move(made);
+            stockBase_ = base;
+        }
+        cv_.notify_all();
+        lock.unlock();
+        discard(made); // failed or not needed any more (a no-op when moved into stock_)
+    }
 }
 
 void SlotRunner::post(unsigned hostIdBase, Task task) {
-    {
-        std::lock_guard<std::mutex> lock(queueMu_);
-        queue_.push_back([this, hostIdBase, task] {
-            std::lock_guard<std::mutex> busy(busyMu_);
-            bool prewarmed = standby_.ready && standbyBase_ == hostIdBase;
-            prepare(hostIdBase); // inline when nothing (suitable) was prepared ahead
-            lastBase_ = hostIdBase;
-            if (prewarmed) {
-                // Created while the slot was idle: not this run's time.
-                for (auto &ns : standby_.phase_ns)
-                    ns = 0;
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back([this, hostIdBase, task] {
+        Standby standby, stale;
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            // One being made is the quickest to get: a second attach would wait for the same
+            // grace period.
+            cv_.wait(lock, [this] { return !preparing_; });
+            if (stock_ && stockBase_ == hostIdBase)
+                standby = std::move(stock_);
+            else
+                stale = std::move(stock_); // made for another uid base (configureSandbox changed it)
+            if (config_.prewarm && !g_exiting) {
+                wanted_ = true; // the next one is made while this one runs
+                wantedBase_ = hostIdBase;
+                cv_.notify_all();
             }
-            task(standby_);
-            if (config_.prewarm) prepare(lastBase_);
-        });
-    }
-    queueCv_.notify_one();
+        }
+        discard(stale);
+        if (standby) {
+            for (auto &ns : standby->phase_ns)
+                ns = 0; // made ahead: not this run's time
+        } else {
+            SlotConfig config;
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                config = config_;
+            }
+            standby = make(hostIdBase, config);
+        }
+        task(*standby);
+    });
+    cv_.notify_all();
 }
 
 void SlotRunner::release(std::function<void()> done) {
-    {
-        std::lock_guard<std::mutex> lock(queueMu_);
-        queue_.push_back([this, done] {
-            {
-                std::lock_guard<std::mutex> busy(busyMu_);
-                if (standby_.ready) sb_discard(&standby_);
-            }
-            done();
-        });
-    }
-    queueCv_.notify_one();
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back([this, done] {
+        Standby old;
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            wanted_ = false;
+            cv_.wait(lock, [this] { return !preparing_; });
+            old = std::move(stock_);
+        }
+        discard(old);
+        done();
+    });
+    cv_.notify_all();
 }
 
 void SlotRunner::discardAtExit() {
-    if (!busyMu_.try_lock()) return; // mid-run: PDEATHSIG and the next start-up's sweep clean up
-    if (standby_.ready) sb_discard(&standby_);
-    busyMu_.unlock();
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock() || preparing_) return; // busy: PDEATHSIG and the next start-up's sweep clean up
+    Standby old = std::move(stock_);
+    lock.unlock();
+    discard(old);
 }
 
-void SlotRunner::loop() {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, nullptr); // signals belong to Node's threads, not ours
+void SlotRunner::runLoop() {
+    blockSignals();
     for (;;) {
         std::function<void()> next;
         {
-            std::unique_lock<std::mutex> lock(queueMu_);
-            queueCv_.wait(lock, [this] { return !queue_.empty(); });
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait(lock, [this] { return !queue_.empty(); });
             next = std::move(queue_.front());
             queue_.pop_front();
         }

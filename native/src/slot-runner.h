@@ -1,7 +1,8 @@
 // One long-lived thread per worker slot runs that slot's containers one after another. With
-// prewarm on, after each run it creates the next run's container (cgroup, namespaces, id maps,
-// cgroup attach) while the slot is idle, so a run's critical path starts at "go". Each container
-// is still used exactly once.
+// prewarm on, a second thread per slot creates the slot's next container (cgroup, namespaces, id
+// maps, cgroup attach) while the current one runs or the slot is idle, so a run's critical path
+// starts at "go": the attach is a cgroup migration, which on cgroup v1 waits for an RCU grace
+// period (~10 ms here) whenever migrations are not frequent. Each container runs exactly one job.
 #ifndef CELLBLOCK_SLOT_RUNNER_H
 #define CELLBLOCK_SLOT_RUNNER_H
 
@@ -10,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -24,38 +26,40 @@ struct SlotConfig {
 
 class SlotRunner {
   public:
-    // Runs on the slot's thread with a standby container (ready, or failed with its message).
+    // Runs on the slot's thread with a container (ready, or failed with its message).
     using Task = std::function<void(sb_standby &)>;
 
     SlotRunner(int slot, const SlotConfig &config);
-    // Runs task with a container whose ids map to hostIdBase (a standby made for another base,
-    // e.g. after configureSandbox changed uidBase, is discarded first).
+    // Runs task with a container whose ids map to hostIdBase.
     void post(unsigned hostIdBase, Task task);
-    // Discards the idle standby (if any) on the slot's thread, then calls done there.
+    // Discards the idle standby (waiting for one being made), then calls done on the slot thread.
     void release(std::function<void()> done);
-    // At process exit: discard an idle standby from the calling thread, if the slot is not busy.
+    // At process exit: discard an idle standby from the calling thread, if it can do so at once.
     void discardAtExit();
     void configure(const SlotConfig &config);
 
   private:
-    void loop();
-    void prepare(unsigned hostIdBase);
+    using Standby = std::unique_ptr<sb_standby>; // heap: the waiting child reads its plan in place
+    void runLoop();
+    void prepareLoop();
+    Standby make(unsigned hostIdBase, const SlotConfig &config);
+    static void discard(Standby &standby);
     std::string nextName();
 
     const int slot_;
+    std::mutex mu_; // guards everything below
+    std::condition_variable cv_;
     SlotConfig config_;
-    std::mutex queueMu_;
-    std::condition_variable queueCv_;
     std::deque<std::function<void()>> queue_;
-    std::mutex busyMu_; // held while the slot thread touches standby_
-    sb_standby standby_{};
-    unsigned standbyBase_ = 0; // hostIdBase the standby was made for
-    unsigned lastBase_ = 0;    // of the last run: the next standby is made for it
+    Standby stock_;          // a ready container nobody has used
+    unsigned stockBase_ = 0; // the hostIdBase it was made for
+    bool preparing_ = false; // the preparer thread is making one
+    bool wanted_ = false;    // the preparer should make one, for wantedBase_
+    unsigned wantedBase_ = 0;
 };
 
-// The runner for a slot, created (with its thread) on first use.
+// The runner for a slot, created (with its threads) on first use.
 SlotRunner &slotRunner(int slot, const SlotConfig &config);
-// Reconfigure every runner (configureSandbox called again) and discard their standbys at exit.
 void forEachSlotRunner(const std::function<void(SlotRunner &)> &fn);
 
 } // namespace cellblock
