@@ -50,6 +50,18 @@ struct RunState {
     Napi::Promise::Deferred deferred;
     Napi::ThreadSafeFunction tsfn;
     explicit RunState(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+
+    // Once the report is out, only the cancel() closure still holds this state, until V8 collects
+    // it; V8 does not see native memory, so let go of the bulk (mount plan, argv, env, stdin) now
+    // rather than let RSS grow between collections.
+    void trim() {
+        plan = MountPlan();
+        std::vector<std::string>().swap(argvStore);
+        std::vector<std::string>().swap(envStore);
+        std::vector<char *>().swap(argv);
+        std::vector<char *>().swap(envp);
+        std::string().swap(stdinData);
+    }
 };
 
 std::string str(const Napi::Object &o, const char *key) {
@@ -164,6 +176,8 @@ void execute(const std::shared_ptr<RunState> &s, sb_standby &standby) {
         st->deferred.Resolve(report(env, *st));
         free(st->run.out.data);
         free(st->run.err.data);
+        st->run.out.data = st->run.err.data = nullptr;
+        st->trim();
     });
     s->tsfn.Release();
 }
