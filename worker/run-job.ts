@@ -6,7 +6,7 @@ import { buildSandboxSpec, compileLimits, runLimits } from "./build-sandbox-spec
 import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
 import type { LanguageDefinition } from "./languages.ts";
 import { stepFromReport } from "./step-from-report.ts";
-import { createWorkDir, jobFiles, removeWorkDir, slotHostUid } from "./work-dir.ts";
+import { createWorkDir, jobFiles, removeWorkDirLater, slotHostUid } from "./work-dir.ts";
 
 // Theory of operation: one job = one work dir + one sandbox per step. The work dir gets the job's
 // files; the compile step (compiled languages only) runs with the dir writable and the language's
@@ -110,6 +110,6 @@ export async function runJob(
     const verdict = classifyJob(compile, runs, request.tests !== undefined);
     return { id, status: "completed", verdict, language: language.id, compile, runs };
   } finally {
-    await removeWorkDir(workDir);
+    removeWorkDirLater(workDir);
   }
 }

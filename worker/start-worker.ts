@@ -19,7 +19,7 @@ import type { LanguageDefinition, ResolvedLanguage } from "./languages.ts";
 import { recordJobResult, recordQueueWait, recordSetupFailure } from "./record-job-metrics.ts";
 import { JobAbortedError, runJob, SandboxSetupError } from "./run-job.ts";
 import { SlotPool } from "./slot-pool.ts";
-import { prepareWorkRoot } from "./work-dir.ts";
+import { prepareWorkRoot, workDirRemovalsSettled } from "./work-dir.ts";
 
 // Theory of operation: a BullMQ Worker with concurrency = sandbox slots. A job first passes the
 // dispatch gate (language available here, its API key under its running-jobs limit; otherwise it
@@ -183,6 +183,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Start
       clearTimeout(deadline);
       await images.close();
       await releaseStandbys();
+      await workDirRemovalsSettled();
       subscriber.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     }

@@ -59,6 +59,25 @@ export async function removeWorkDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
+const pendingRemovals = new Set<Promise<void>>();
+
+/**
+ * Removes a finished job's dir off its critical path (the result goes back first); the worker's
+ * close() waits for every pending removal, so nothing is left behind on shutdown either.
+ */
+export function removeWorkDirLater(dir: string): void {
+  const removal: Promise<void> = removeWorkDir(dir)
+    .catch((error: Error) => {
+      process.stderr.write(`${JSON.stringify({ msg: "remove work dir failed", dir, err: error.message })}\n`);
+    })
+    .finally(() => pendingRemovals.delete(removal));
+  pendingRemovals.add(removal);
+}
+
+export async function workDirRemovalsSettled(): Promise<void> {
+  await Promise.all([...pendingRemovals]);
+}
+
 /** The files of a request as bytes: `source` becomes the language's entry file. */
 export function jobFiles(source: string | undefined, files: JobFile[] | undefined, sourceFile: string) {
   if (files) {
