@@ -19,7 +19,6 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <thread>
 #include <unistd.h>
 
 namespace cellblock {
@@ -148,8 +147,7 @@ Napi::Object report(Napi::Env env, RunState &s) {
     o.Set("oomKills", static_cast<double>(r.stats.oom_kills));
     o.Set("pidsMaxHits", static_cast<double>(r.stats.pids_max_hits));
     if (r.status == SB_SETUP_ERROR) {
-        o.Set("setupStep",
-              r.setup_step >= 0 || r.setup_step >= SB_STEP_WAIT_GO ? stepName(s) : std::string(r.setup_msg));
+        o.Set("setupStep", r.setup_step >= 0 ? stepName(s) : std::string(r.setup_msg));
         o.Set("setupErrno", r.setup_errno);
         o.Set("setupMessage", std::string(r.setup_msg));
     }
