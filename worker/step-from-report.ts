@@ -21,8 +21,8 @@ export function stepFromReport(report: SandboxReport, verdict: Verdict): Step {
     },
   };
   if (report.setupError) {
-    const e = report.setupError;
-    step.error = `${e.step}: ${e.code} (${e.message})`;
+    // The message names the failing step and the errno ("mount proc on /proc: EPERM (…hint)").
+    step.error = report.setupError.message;
   }
   return step;
 }
