@@ -57,6 +57,32 @@ export class CompletionWaiter {
     }
   }
 
+  /**
+   * Registers for a job's end before the job exists (POST /run knows its id before enqueueing),
+   * so no completion can be missed and no read of the job's state is needed to find out.
+   */
+  watch(jobId: string): { wakeup: (timeoutMs: number) => Promise<Wakeup>; dispose: () => void } {
+    let wake: Wake = () => undefined;
+    const woken = new Promise<Wakeup>((resolve) => {
+      wake = resolve;
+    });
+    const set = this.waiters.get(jobId) ?? new Set<Wake>();
+    set.add(wake);
+    this.waiters.set(jobId, set);
+    let timer: NodeJS.Timeout | undefined;
+    return {
+      wakeup: (timeoutMs) => {
+        timer = setTimeout(() => wake({ event: "timeout" }), timeoutMs);
+        return woken;
+      },
+      dispose: () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0) this.waiters.delete(jobId);
+      },
+    };
+  }
+
   async close(): Promise<void> {
     await this.events.close();
     this.connection.disconnect();

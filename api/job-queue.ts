@@ -31,6 +31,8 @@ export interface SubmitOptions {
   caller: Caller;
   idempotencyKey?: string | undefined;
   callbackUrl?: string | undefined;
+  /** Use this id (the caller is already watching for its completion); default: a new one. */
+  id?: string;
 }
 
 export class JobQueue {
@@ -71,7 +73,7 @@ export class JobQueue {
   /** Enqueues a job and returns its id; a repeated Idempotency-Key (per API key) returns the first job's id. */
   async submit(request: JobRequest, options: SubmitOptions): Promise<string> {
     const { caller, band } = options;
-    let id: string = randomUUID();
+    let id: string = options.id ?? randomUUID();
     const idemKey = options.idempotencyKey
       ? this.keys.idempotency(`${caller.keyId}:${options.idempotencyKey}`)
       : null;
@@ -178,6 +180,27 @@ export class JobQueue {
         return null;
       default:
         return { id, status: "queued", ...extra };
+    }
+  }
+
+  /**
+   * POST /run's path: enqueue under an id whose completion is watched from before it exists, then
+   * wait up to timeoutMs. A completion answers from its event; anything else reads the job once.
+   * An Idempotency-Key replay returns an older job, which is waited for the general way.
+   */
+  async submitAndWait(request: JobRequest, options: SubmitOptions, timeoutMs: number): Promise<JobView> {
+    const id = randomUUID();
+    const watch = this.waiter.watch(id);
+    try {
+      const submitted = await this.submit(request, { ...options, id });
+      if (submitted !== id)
+        return (await this.waitForView(submitted, timeoutMs)) ?? { id: submitted, status: "queued" };
+      const wakeup = await watch.wakeup(timeoutMs);
+      if (wakeup.event === "completed")
+        return { id, status: "completed", result: wakeup.returnvalue as JobResult };
+      return (await this.view(id)) ?? { id, status: "queued" };
+    } finally {
+      watch.dispose();
     }
   }
 

@@ -43,7 +43,8 @@ export function jobRoutes({ config, jobs, batches, languages, directory, policy 
     }
   };
 
-  const submit = async (req: Request, res: Response, band: "interactive" | "batch") => {
+  /** Validates a submission and what it may ask for; the caller enqueues it. */
+  const accept = async (req: Request, res: Response, band: "interactive" | "batch") => {
     const caller = callerOf(res);
     const { request, callbackUrl } = validateJobRequest(
       req.body,
@@ -53,15 +54,17 @@ export function jobRoutes({ config, jobs, batches, languages, directory, policy 
     );
     await checkCallback(callbackUrl, caller.keyId, "callbackUrl");
     const idempotencyKey = parseIdempotencyKey(req.get("idempotency-key"));
-    const id = await jobs.submit(request, { band, caller, idempotencyKey, callbackUrl });
-    (res.locals.log as Logger).info({ jobId: id, band, language: request.language }, "job submitted");
-    return id;
+    return { request, options: { band, caller, idempotencyKey, callbackUrl } };
   };
+  const logSubmitted = (res: Response, id: string, band: string, language: string) =>
+    (res.locals.log as Logger).info({ jobId: id, band, language }, "job submitted");
 
   router.post("/run", async (req: Request, res: Response) => {
     const waitMs = parseWaitMs(req.query.waitMs, config);
-    const id = await submit(req, res, "interactive");
-    const view = (await jobs.waitForView(id, waitMs)) ?? { id, status: "queued" as const };
+    const { request, options } = await accept(req, res, "interactive");
+    const view = await jobs.submitAndWait(request, options, waitMs);
+    const id = view.id;
+    logSubmitted(res, id, "interactive", request.language);
     if (view.status === "completed" && view.result) return res.status(200).json(view.result);
     if (view.status === "queued" || view.status === "running") {
       return res.status(202).location(`/jobs/${id}`).json({ id, status: view.status });
@@ -70,7 +73,9 @@ export function jobRoutes({ config, jobs, batches, languages, directory, policy 
   });
 
   router.post("/jobs", async (req: Request, res: Response) => {
-    const id = await submit(req, res, "batch");
+    const { request, options } = await accept(req, res, "batch");
+    const id = await jobs.submit(request, options);
+    logSubmitted(res, id, "batch", request.language);
     res.status(202).location(`/jobs/${id}`).json({ id });
   });
 
