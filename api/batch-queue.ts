@@ -86,6 +86,7 @@ export class BatchQueue {
           };
         }),
       });
+      this.jobs.noteEnqueued(ids.length);
     } catch (error) {
       await releaseReservations(this.redis, this.config, caller.keyId, "batch", ids);
       await this.redis.del(this.keys.batch(batchId), this.keys.batchJobs(batchId));

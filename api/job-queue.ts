@@ -26,6 +26,9 @@ import { releaseReservations, reservePriorities } from "./fair-priority.ts";
 export const CANCELLED_REASON = "cancelled";
 export const jobIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** How old a waiting-jobs count may be when the queue is far from full (see assertRoom). */
+const DEPTH_REFRESH_MS = 100;
+
 export interface SubmitOptions {
   band: PriorityBand;
   caller: Caller;
@@ -118,6 +121,7 @@ export class JobQueue {
       } else {
         await this.queue.add("job", data, opts);
       }
+      this.noteEnqueued(1);
     } catch (error) {
       // A key whose job was never enqueued must not pin later retries to a missing job.
       if (idemKey) await this.redis.del(idemKey);
@@ -127,10 +131,32 @@ export class JobQueue {
     return id;
   }
 
-  /** Backpressure: refuse new work while too many jobs wait, instead of growing without bound. */
+  /** The waiting-jobs count as last read, plus what this process enqueued since. */
+  private depth = { value: 0, readAt: 0, addedSince: 0 };
+
+  /** Counts jobs this process enqueued towards the cached waiting-jobs count. */
+  noteEnqueued(count: number): void {
+    this.depth.addedSince += count;
+  }
+
+  /**
+   * Backpressure: refuse new work while too many jobs wait, instead of growing without bound.
+   * Counting costs a Redis script on every submission's critical path, so far from the limit a
+   * count at most DEPTH_REFRESH_MS old (plus this process's own additions since) is used; within
+   * 10 % of the limit every submission counts afresh, so the limit itself stays exact.
+   */
   async assertRoom(adding: number): Promise<void> {
-    const counts = await this.queue.getJobCounts("waiting", "prioritized", "delayed");
-    const depth = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+    const estimate = this.depth.value + this.depth.addedSince + adding;
+    const fresh = Date.now() - this.depth.readAt < DEPTH_REFRESH_MS;
+    if (!fresh || estimate > this.config.MAX_QUEUED_JOBS * 0.9) {
+      const counts = await this.queue.getJobCounts("waiting", "prioritized", "delayed");
+      this.depth = {
+        value: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+        readAt: Date.now(),
+        addedSince: 0,
+      };
+    }
+    const depth = this.depth.value + this.depth.addedSince;
     if (depth + adding > this.config.MAX_QUEUED_JOBS) {
       throw new ServiceError(
         "E_QUEUE_FULL",
