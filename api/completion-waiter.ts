@@ -39,21 +39,13 @@ export class CompletionWaiter {
    * check the current state (`isDone`), so a job finishing in between is never missed.
    */
   async wait(jobId: string, timeoutMs: number, isDone: () => Promise<boolean>): Promise<Wakeup> {
-    let wake: Wake = () => undefined;
-    const woken = new Promise<Wakeup>((resolve) => {
-      wake = resolve;
-    });
-    const set = this.waiters.get(jobId) ?? new Set<Wake>();
-    set.add(wake);
-    this.waiters.set(jobId, set);
-    const timer = setTimeout(() => wake({ event: "timeout" }), timeoutMs);
+    const watch = this.watch(jobId);
     try {
+      const woken = watch.wakeup(timeoutMs);
       if (await isDone()) return { event: "done" };
       return await woken;
     } finally {
-      clearTimeout(timer);
-      set.delete(wake);
-      if (set.size === 0) this.waiters.delete(jobId);
+      watch.dispose();
     }
   }
 

@@ -91,7 +91,7 @@ struct sb_plan {
      * the exec of cellblock-init (go_r carries a second byte for it). */
     int go_r, ctl_w, stdin_r, stdout_w, stderr_w, seccomp_fd, init_fd;
 
-    /* argv and envp of cellblock-init (layout: enum sb_init_arg). sb_run() fills in the entries
+    /* argv and envp of cellblock-init (layout: enum sb_init_arg). sb_execute() fills in the entries
      * for the descriptors it creates. */
     char **init_argv;
     char *const *init_envp;

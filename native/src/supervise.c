@@ -465,9 +465,3 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
     standby_close_fds(sb);
     sb->ready = 0;
 }
-
-void sb_run(struct sb_run *run, const char *cg_name, int seccomp_fd, int init_fd) {
-    struct sb_standby sb;
-    if (sb_prepare(&sb, run->cg_host, cg_name, run->host_id_base, seccomp_fd, init_fd) < 0) sb.ready = 0;
-    sb_execute(&sb, run);
-}

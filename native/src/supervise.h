@@ -40,7 +40,7 @@ struct sb_buf {
 };
 
 struct sb_run {
-    /* Inputs. plan.ops/argv/envp/limits are filled by the caller; fds and stacks by sb_run(). */
+    /* Inputs. plan.ops/argv/envp/limits are filled by the caller; the standby supplies the rest. */
     struct sb_plan plan;
     const struct sb_cgroup_host *cg_host;
     struct sb_cgroup_limits cg_limits;
@@ -97,8 +97,6 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
 void sb_execute(struct sb_standby *sb, struct sb_run *run);
 /* Kills and removes an unused standby. */
 void sb_discard(struct sb_standby *sb);
-/* prepare + execute. */
-void sb_run(struct sb_run *run, const char *cg_name, int seccomp_fd, int init_fd);
 
 #ifdef __cplusplus
 }
