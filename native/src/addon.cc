@@ -69,6 +69,13 @@ std::string str(const Napi::Object &o, const char *key) {
 double num(const Napi::Object &o, const char *key) {
     return o.Get(key).As<Napi::Number>().DoubleValue();
 }
+std::vector<std::string> strings(const Napi::Object &o, const char *key) {
+    Napi::Array a = o.Get(key).As<Napi::Array>();
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < a.Length(); i++)
+        out.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    return out;
+}
 
 std::string stepName(const RunState &s) {
     int step = s.run.setup_step;
@@ -206,7 +213,11 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     Napi::Object cfg = info[0].As<Napi::Object>();
     Host h;
-    h.cgroups.version = static_cast<int>(num(cfg, "cgroupVersion"));
+    if (sb_cgroup_host_init(&h.cgroups, static_cast<int>(num(cfg, "cgroupVersion"))) < 0) {
+        Napi::Error::New(env, "cellblock sandbox: cgroup version must be 1 or 2")
+            .ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
     Napi::Array parents = cfg.Get("cgroupParents").As<Napi::Array>();
     for (uint32_t i = 0; i < parents.Length() && i < SB_CG_N; i++)
         snprintf(h.cgroups.parent[i], SB_CG_PATH, "%s",
@@ -390,31 +401,36 @@ Napi::Value ReleaseStandbys(const Napi::CallbackInfo &info) {
     return deferred->Promise();
 }
 
+// Tests only: run the real cgroup code against fixture directories (no cgroupfs needed).
+// {op: "create" | "stats", version, parent | parents (one per v1 controller), name, limits,
+//  attachPid?}
 Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
-    // Tests only: run the real cgroup code against a fixture directory (no cgroupfs needed).
     Napi::Env env = info.Env();
     Napi::Object a = info[0].As<Napi::Object>();
-    sb_cg_fixture_mode = 1;
     sb_cgroup_host host{};
-    host.version = static_cast<int>(num(a, "version"));
-    std::string parent = str(a, "parent");
-    for (int i = 0; i < SB_CG_N; i++)
-        snprintf(host.parent[i], SB_CG_PATH, "%s", parent.c_str());
+    if (sb_cgroup_host_init(&host, static_cast<int>(num(a, "version"))) < 0)
+        throw Napi::TypeError::New(env, "cgroupFixture: version must be 1 or 2");
+    const std::vector<std::string> parents =
+        a.Has("parents") ? strings(a, "parents") : std::vector<std::string>{str(a, "parent")};
+    for (size_t i = 0; i < SB_CG_N; i++)
+        snprintf(host.parent[i], SB_CG_PATH, "%s", parents[std::min(i, parents.size() - 1)].c_str());
+    sb_cg_fixture_mode = 1;
     Napi::Object out = Napi::Object::New(env);
     sb_cgroup cg{};
     char err[256] = "";
-    sb_cgroup_limits lim{static_cast<uint64_t>(num(a, "memoryBytes")), static_cast<uint64_t>(num(a, "pids")),
-                         static_cast<unsigned>(num(a, "cpuQuotaPercent"))};
     if (str(a, "op") == "create") {
+        sb_cgroup_limits lim{static_cast<uint64_t>(num(a, "memoryBytes")),
+                             static_cast<uint64_t>(num(a, "pids")),
+                             static_cast<unsigned>(num(a, "cpuQuotaPercent"))};
         int rc = sb_cgroup_create(&host, str(a, "name").c_str(), &cg, err, sizeof err);
         if (rc == 0) rc = sb_cgroup_set_limits(&cg, &lim, err, sizeof err);
+        if (rc == 0 && a.Has("attachPid"))
+            rc = sb_cgroup_attach(&cg, static_cast<pid_t>(num(a, "attachPid")), err, sizeof err);
         out.Set("rc", rc);
         out.Set("error", std::string(err));
         if (cg.cpu_fd >= 0) close(cg.cpu_fd);
     } else {
-        std::string dir = parent + "/" + str(a, "name");
-        const char *dirs[SB_CG_N] = {dir.c_str(), dir.c_str(), dir.c_str(), dir.c_str()};
-        sb_cgroup_open_existing(host.version, dirs, &cg);
+        sb_cgroup_open_existing(&host, str(a, "name").c_str(), &cg);
         sb_cgroup_stats st{};
         sb_cgroup_read_stats(&cg, &st);
         out.Set("cpuNs", static_cast<double>(st.cpu_ns));

@@ -4,7 +4,7 @@
  * max_usage_in_bytes, OOM kills come from memory.oom_control, limit hits from memory.failcnt.
  */
 #define _GNU_SOURCE
-#include "cgroup.h"
+#include "cgroup-ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,9 +19,8 @@ static int fail(char *err, size_t err_len, const char *what, const char *dir, in
     return rc;
 }
 
-int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
-                        size_t err_len) {
-    cg->n_dirs = SB_CG_N;
+static int create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
+                  size_t err_len) {
     for (int i = 0; i < SB_CG_N; i++) {
         int shared = 0; /* co-mounted hierarchies (cpu,cpuacct) share one directory */
         for (int j = 0; j < i; j++)
@@ -37,13 +36,13 @@ int sb_cgroup_v1_create(const struct sb_cgroup_host *host, const char *name, str
     const char *acct = cg->dir[SB_CG_CPUACCT][0] ? cg->dir[SB_CG_CPUACCT] : cg->dir[SB_CG_CPU];
     char path[SB_CG_PATH + 32];
     snprintf(path, sizeof path, "%s/cpuacct.usage", acct);
+    if (sb_cg_fixture_mode) sb_cg_write(acct, "cpuacct.usage", ""); /* cgroupfs makes it by itself */
     cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (cg->cpu_fd < 0) return fail(err, err_len, "open cpuacct.usage", acct, -errno);
     return 0;
 }
 
-int sb_cgroup_v1_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err,
-                            size_t err_len) {
+static int set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err, size_t err_len) {
     char v[64];
     const char *mem = cg->dir[SB_CG_MEMORY];
     snprintf(v, sizeof v, "%llu", (unsigned long long)lim->memory_bytes);
@@ -54,7 +53,9 @@ int sb_cgroup_v1_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits 
         rc = sb_cg_write(mem, "memory.memsw.limit_in_bytes", v);
         if (rc < 0) return fail(err, err_len, "write memory.memsw.limit_in_bytes", mem, rc);
     }
-    sb_cg_write(mem, "memory.swappiness", "0");
+    /* Best effort: with memsw limited (or no swap) it changes nothing; without swap accounting it
+     * only discourages swapping the job's pages out, so a refusal is no reason to fail the run. */
+    (void)sb_cg_write(mem, "memory.swappiness", "0");
     snprintf(v, sizeof v, "%llu", (unsigned long long)lim->pids);
     if ((rc = sb_cg_write(cg->dir[SB_CG_PIDS], "pids.max", v)) < 0)
         return fail(err, err_len, "write pids.max", cg->dir[SB_CG_PIDS], rc);
@@ -68,7 +69,7 @@ int sb_cgroup_v1_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits 
     return 0;
 }
 
-int sb_cgroup_v1_cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
+static int cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
     char buf[64];
     ssize_t n = pread(cg->cpu_fd, buf, sizeof buf - 1, 0);
     if (n <= 0) return n < 0 ? -errno : -EIO;
@@ -82,7 +83,7 @@ static uint64_t read_u64(const char *dir, const char *file) {
     return sb_cg_read(dir, file, buf, sizeof buf) > 0 ? strtoull(buf, NULL, 10) : 0;
 }
 
-int sb_cgroup_v1_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
+static int read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
     const char *acct = cg->dir[SB_CG_CPUACCT][0] ? cg->dir[SB_CG_CPUACCT] : cg->dir[SB_CG_CPU];
     const char *mem = cg->dir[SB_CG_MEMORY];
     char buf[1024];
@@ -102,3 +103,12 @@ int sb_cgroup_v1_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
         sb_cg_keyed(buf, "max", &st->pids_max_hits);
     return 0;
 }
+
+const struct sb_cgroup_ops sb_cgroup_v1_ops = {
+    .n_dirs = SB_CG_N,
+    .create = create,
+    .set_limits = set_limits,
+    .cpu_ns = cpu_ns,
+    .read_stats = read_stats,
+    .kill_all = NULL, /* no cgroup.kill on v1 */
+};

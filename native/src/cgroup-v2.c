@@ -5,7 +5,7 @@
  * (5.14+) ends every process at once.
  */
 #define _GNU_SOURCE
-#include "cgroup.h"
+#include "cgroup-ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
-                        size_t err_len) {
-    cg->n_dirs = 1;
+static int create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
+                  size_t err_len) {
     snprintf(cg->dir[0], SB_CG_PATH, "%s/%s", host->parent[0], name);
     if (mkdir(cg->dir[0], 0755) < 0) {
         int rc = -errno;
@@ -37,8 +36,7 @@ int sb_cgroup_v2_create(const struct sb_cgroup_host *host, const char *name, str
     return 0;
 }
 
-int sb_cgroup_v2_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err,
-                            size_t err_len) {
+static int set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err, size_t err_len) {
     char mem[32], pids[32], cpu[48];
     snprintf(mem, sizeof mem, "%llu", (unsigned long long)lim->memory_bytes);
     snprintf(pids, sizeof pids, "%llu", (unsigned long long)lim->pids);
@@ -66,18 +64,18 @@ int sb_cgroup_v2_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits 
     return 0;
 }
 
-int sb_cgroup_v2_cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
+static int cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
     char buf[512];
     ssize_t n = pread(cg->cpu_fd, buf, sizeof buf - 1, 0);
     if (n <= 0) return n < 0 ? -errno : -EIO;
     buf[n] = 0;
     uint64_t usec = 0;
     int rc = sb_cg_keyed(buf, "usage_usec", &usec);
-    *ns = usec * 1000;
+    if (rc == 0) *ns = usec * 1000;
     return rc;
 }
 
-int sb_cgroup_v2_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
+static int read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
     const char *dir = cg->dir[0];
     char buf[2048];
     uint64_t v = 0;
@@ -95,6 +93,15 @@ int sb_cgroup_v2_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
     return 0;
 }
 
-int sb_cgroup_v2_kill(struct sb_cgroup *cg) {
+static int kill_all(struct sb_cgroup *cg) {
     return cg->dir[0][0] ? sb_cg_write(cg->dir[0], "cgroup.kill", "1") : 0;
 }
+
+const struct sb_cgroup_ops sb_cgroup_v2_ops = {
+    .n_dirs = 1,
+    .create = create,
+    .set_limits = set_limits,
+    .cpu_ns = cpu_ns,
+    .read_stats = read_stats,
+    .kill_all = kill_all,
+};

@@ -1,9 +1,10 @@
 /*
- * Version-independent cgroup lifecycle: dispatch to cgroup-v1.c / cgroup-v2.c, attach, kill,
- * remove, and the small-file helpers both use. Runs in the supervising thread, never in a child.
+ * Version-independent cgroup lifecycle: the host's table of operations (cgroup-v1.c or
+ * cgroup-v2.c, chosen once), attach, kill, remove, and the small-file helpers both versions use.
+ * Runs in the supervising thread, never in a child.
  */
 #define _GNU_SOURCE
-#include "cgroup.h"
+#include "cgroup-ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 int sb_cg_fixture_mode = 0;
 
 int sb_cg_write(const char *dir, const char *file, const char *value) {
+    if (!dir[0]) return -EINVAL; /* a controller without a directory of its own: never "/file" */
     char path[SB_CG_PATH + 64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     int fd = open(path, O_WRONLY | O_CLOEXEC | (sb_cg_fixture_mode ? O_CREAT : 0), 0644);
@@ -31,6 +33,7 @@ int sb_cg_write(const char *dir, const char *file, const char *value) {
 }
 
 long sb_cg_read(const char *dir, const char *file, char *buf, size_t len) {
+    if (!dir[0]) return -EINVAL;
     char path[SB_CG_PATH + 64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -54,34 +57,40 @@ int sb_cg_keyed(const char *text, const char *key, uint64_t *out) {
     return -ENOENT;
 }
 
+int sb_cgroup_host_init(struct sb_cgroup_host *host, int version) {
+    host->ops = version == 2 ? &sb_cgroup_v2_ops : version == 1 ? &sb_cgroup_v1_ops : NULL;
+    return host->ops ? 0 : -EINVAL;
+}
+
+static void init_group(const struct sb_cgroup_host *host, struct sb_cgroup *cg) {
+    memset(cg, 0, sizeof *cg);
+    cg->ops = host->ops;
+    cg->n_dirs = host->ops->n_dirs;
+    cg->cpu_fd = -1;
+}
+
 int sb_cgroup_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
                      size_t err_len) {
-    memset(cg, 0, sizeof *cg);
-    cg->cpu_fd = -1;
-    cg->version = host->version;
-    return host->version == 2 ? sb_cgroup_v2_create(host, name, cg, err, err_len)
-                              : sb_cgroup_v1_create(host, name, cg, err, err_len);
+    init_group(host, cg);
+    return cg->ops->create(host, name, cg, err, err_len);
 }
 
 int sb_cgroup_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err,
                          size_t err_len) {
-    return cg->version == 2 ? sb_cgroup_v2_set_limits(cg, lim, err, err_len)
-                            : sb_cgroup_v1_set_limits(cg, lim, err, err_len);
+    return cg->ops->set_limits(cg, lim, err, err_len);
 }
 
-void sb_cgroup_open_existing(int version, const char *dirs[SB_CG_N], struct sb_cgroup *cg) {
-    memset(cg, 0, sizeof *cg);
-    cg->version = version;
-    cg->cpu_fd = -1;
-    for (int i = 0; i < (version == 2 ? 1 : SB_CG_N); i++)
-        snprintf(cg->dir[i], SB_CG_PATH, "%s", dirs[i] ? dirs[i] : "");
-    cg->n_dirs = version == 2 ? 1 : SB_CG_N;
+void sb_cgroup_open_existing(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg) {
+    init_group(host, cg);
+    for (int i = 0; i < cg->n_dirs; i++)
+        snprintf(cg->dir[i], SB_CG_PATH, "%s/%s", host->parent[i], name);
 }
 
 int sb_cgroup_attach(struct sb_cgroup *cg, pid_t pid, char *err, size_t err_len) {
     char value[32];
     snprintf(value, sizeof value, "%d", (int)pid);
     for (int i = 0; i < cg->n_dirs; i++) {
+        if (!cg->dir[i][0]) continue; /* v1: a hierarchy shared with an earlier controller */
         int rc = sb_cg_write(cg->dir[i], "cgroup.procs", value);
         if (rc < 0) {
             snprintf(err, err_len, "attach to cgroup %s: %s", cg->dir[i], strerror(-rc));
@@ -92,12 +101,12 @@ int sb_cgroup_attach(struct sb_cgroup *cg, pid_t pid, char *err, size_t err_len)
 }
 
 int sb_cgroup_cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
-    return cg->version == 2 ? sb_cgroup_v2_cpu_ns(cg, ns) : sb_cgroup_v1_cpu_ns(cg, ns);
+    return cg->ops->cpu_ns(cg, ns);
 }
 
 int sb_cgroup_read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
     memset(st, 0, sizeof *st);
-    return cg->version == 2 ? sb_cgroup_v2_stats(cg, st) : sb_cgroup_v1_stats(cg, st);
+    return cg->ops->read_stats(cg, st);
 }
 
 /* SIGKILL every pid listed in dir/cgroup.procs; returns how many were listed. */
@@ -123,7 +132,8 @@ static int kill_listed(const char *dir) {
 int sb_cgroup_destroy(struct sb_cgroup *cg) {
     if (cg->cpu_fd >= 0) close(cg->cpu_fd);
     cg->cpu_fd = -1;
-    if (cg->version == 2) sb_cgroup_v2_kill(cg);
+    /* Failure here is not final: the loop below kills by pid and reports what it cannot remove. */
+    if (cg->ops->kill_all) cg->ops->kill_all(cg);
     int rc = 0;
     for (int i = 0; i < cg->n_dirs; i++) {
         if (!cg->dir[i][0]) continue;

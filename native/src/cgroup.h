@@ -1,7 +1,9 @@
 /*
  * One cgroup per run, under our own parent group, on cgroup v1 (one directory per controller) or
  * v2 (one directory). The host layout (version and the parent directories) is detected in
- * TypeScript at start-up and handed in; nothing here looks at groups we did not create.
+ * TypeScript at start-up and handed in; the version picks one table of operations
+ * (cgroup-v1.c or cgroup-v2.c) once, in sb_cgroup_host_init(). Nothing here looks at groups we
+ * did not create.
  */
 #ifndef CELLBLOCK_CGROUP_H
 #define CELLBLOCK_CGROUP_H
@@ -17,8 +19,10 @@ extern "C" {
 enum { SB_CG_MEMORY, SB_CG_PIDS, SB_CG_CPU, SB_CG_CPUACCT, SB_CG_N };
 enum { SB_CG_PATH = 384 };
 
+struct sb_cgroup_ops; /* the version's operations: cgroup-ops.h */
+
 struct sb_cgroup_host {
-    int version; /* 1 or 2 */
+    const struct sb_cgroup_ops *ops;
     /* v1: our parent group in each controller's hierarchy; v2: parent[0] only. */
     char parent[SB_CG_N][SB_CG_PATH];
 };
@@ -30,8 +34,8 @@ struct sb_cgroup_limits {
 };
 
 struct sb_cgroup {
-    int version;
-    int n_dirs;                    /* distinct directories (v1 controllers may share a hierarchy) */
+    const struct sb_cgroup_ops *ops;
+    int n_dirs;                    /* v1: SB_CG_N (controllers sharing a hierarchy leave theirs empty) */
     char dir[SB_CG_N][SB_CG_PATH]; /* v1: indexed by controller; v2: dir[0] */
     int cpu_fd;                    /* v1 cpuacct.usage / v2 cpu.stat, kept open for polling */
 };
@@ -44,6 +48,9 @@ struct sb_cgroup_stats {
     uint64_t pids_max_hits;   /* fork/clone refused at pids.max */
 };
 
+/* Selects the operations for cgroup version 1 or 2; -EINVAL for any other version. The parent
+ * directories are the caller's to fill. */
+int sb_cgroup_host_init(struct sb_cgroup_host *host, int version);
 /* Creates <parent>/<name> (no limits yet). On failure returns -errno and names the step in err. */
 int sb_cgroup_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
                      size_t err_len);
@@ -56,28 +63,11 @@ int sb_cgroup_cpu_ns(struct sb_cgroup *cg, uint64_t *ns);
 int sb_cgroup_read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st);
 /* Kills every process in the group and removes it; retries while the kernel is still releasing. */
 int sb_cgroup_destroy(struct sb_cgroup *cg);
-/* Opens a group that already exists (tests read fixture directories through this). */
-void sb_cgroup_open_existing(int version, const char *dirs[SB_CG_N], struct sb_cgroup *cg);
+/* Opens <parent>/<name>, a group that already exists (tests read fixture directories through this). */
+void sb_cgroup_open_existing(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg);
 
 /* Tests only: create control files on write (fixture directories are not cgroupfs). */
 extern int sb_cg_fixture_mode;
-
-/* Shared helpers for cgroup-v1.c / cgroup-v2.c. */
-int sb_cg_write(const char *dir, const char *file, const char *value);
-/* Reads a whole small file into buf (NUL-terminated); returns length or -errno. */
-long sb_cg_read(const char *dir, const char *file, char *buf, size_t len);
-/* Value of "key N" in a flat keyed file's contents (memory.events, cpu.stat, pids.events). */
-int sb_cg_keyed(const char *text, const char *key, uint64_t *out);
-
-int sb_cgroup_v1_create(const struct sb_cgroup_host *, const char *, struct sb_cgroup *, char *, size_t);
-int sb_cgroup_v1_set_limits(struct sb_cgroup *, const struct sb_cgroup_limits *, char *, size_t);
-int sb_cgroup_v1_stats(struct sb_cgroup *, struct sb_cgroup_stats *);
-int sb_cgroup_v1_cpu_ns(struct sb_cgroup *, uint64_t *);
-int sb_cgroup_v2_create(const struct sb_cgroup_host *, const char *, struct sb_cgroup *, char *, size_t);
-int sb_cgroup_v2_set_limits(struct sb_cgroup *, const struct sb_cgroup_limits *, char *, size_t);
-int sb_cgroup_v2_stats(struct sb_cgroup *, struct sb_cgroup_stats *);
-int sb_cgroup_v2_cpu_ns(struct sb_cgroup *, uint64_t *);
-int sb_cgroup_v2_kill(struct sb_cgroup *);
 
 #ifdef __cplusplus
 }

@@ -78,6 +78,28 @@ describe("cgroup v2 files", () => {
 });
 
 describe("cgroup v1 files", () => {
+  it("on a host whose cpu and cpuacct share one hierarchy, creates, limits and joins the run group once per hierarchy", () => {
+    // Regression: attach wrote cgroup.procs in the empty directory name of the shared hierarchy
+    // ("/cgroup.procs"), so every run failed on hosts that mount cpu,cpuacct together.
+    const [memory, pids, cpu] = ["memory", "pids", "cpu,cpuacct"].map((d) => join(parent, d));
+    for (const dir of [memory, pids, cpu]) mkdirSync(dir as string);
+    const r = fixture({
+      op: "create",
+      version: 1,
+      parents: [memory, pids, cpu, cpu],
+      memoryBytes: 67108864,
+      pids: 9,
+      cpuQuotaPercent: 50,
+      attachPid: 4242,
+    });
+    expect(r, String(r.error)).toMatchObject({ rc: 0, error: "" });
+    const read = (dir: string | undefined, f: string) => readFileSync(join(dir as string, "run", f), "utf8");
+    expect(read(memory, "memory.limit_in_bytes")).toBe("67108864");
+    expect(read(pids, "pids.max")).toBe("9");
+    expect(read(cpu, "cpu.cfs_quota_us")).toBe("50000");
+    for (const dir of [memory, pids, cpu]) expect(read(dir, "cgroup.procs")).toBe("4242");
+  });
+
   it("reads cpuacct, max_usage_in_bytes, oom_control and pids.events, splitting CPU time in the user/sys proportion", () => {
     writeGroup({
       "cpuacct.usage": "2000000000\n",
