@@ -1,10 +1,11 @@
 // The typed front of the addon: host set-up once per process (cgroup layout, our parent groups,
 // stale-group sweep, seccomp compile), then runSandbox() per container.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { availableParallelism, constants } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { DEFAULT_UID_BASE, jobHostId as slotJobHostId } from "../contract/sandbox-identity.ts";
+import { initPath, loadAddon, type NativeResult } from "./addon.ts";
+import { buildNativeSpec } from "./build-native-spec.ts";
 import { delegateV2Controllers } from "./cgroup-v2-delegation.ts";
 import { type CgroupLayout, cgroupParents, detectCgroupLayout } from "./detect-cgroups.ts";
 import type { SandboxReport, SandboxSpec, SandboxStatus, StopReason } from "./types.ts";
@@ -17,7 +18,10 @@ export interface SandboxHostConfig {
    * subtree (systemd Delegate=yes, a container's cgroup). Default: the cgroup2 mount point.
    */
   cgroupRoot?: string;
-  /** First host uid/gid of slot 0; slot N uses [uidBase + N*65536, +65536). Default 200000. */
+  /**
+   * First host uid/gid of slot 0; slot N owns IDS_PER_SLOT ids from slotIdBase(uidBase, N)
+   * (contract/sandbox-identity.ts). Default DEFAULT_UID_BASE.
+   */
   uidBase: number;
   /** Mount point of each container's new root (inside its private mount namespace). */
   newRoot: string;
@@ -42,61 +46,6 @@ export interface SelfCheckResult {
   detail: string;
 }
 
-interface NativeResult {
-  status: number;
-  stop?: number;
-  exitCode?: number;
-  signal?: number;
-  stdout?: Buffer;
-  stderr?: Buffer;
-  stdoutTruncated?: boolean;
-  stderrTruncated?: boolean;
-  wallNs?: number;
-  cpuNs?: number;
-  userNs?: number;
-  systemNs?: number;
-  peakBytes?: number;
-  oomKills?: number;
-  pidsMaxHits?: number;
-  setupStep?: string;
-  setupErrno?: number;
-  setupMessage?: string;
-  phasesMs?: Record<string, number>;
-}
-
-interface Addon {
-  configure(cfg: object): number;
-  run(spec: object): { promise: Promise<NativeResult>; cancel(): void };
-  cgroupFixture(args: object): Record<string, number | string>;
-  releaseStandbys(): Promise<void>;
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-const addonPath = join(here, "build", "Release", "cellblock.node");
-const initPath = join(here, "build", "Release", "cellblock-init");
-let addon: Addon | undefined;
-
-export function loadAddon(): Addon {
-  if (!addon) {
-    if (!existsSync(addonPath))
-      throw new Error(
-        `sandbox addon not built: ${addonPath} is missing (run \`npm run build\` or scripts/setup.sh)`,
-      );
-    addon = createRequire(import.meta.url)(addonPath) as Addon;
-  }
-  return addon;
-}
-
-// Order must match enum sb_status / sb_stop in native/src/supervise.h.
-const STATUSES: SandboxStatus[] = [
-  "ok",
-  "runtime_error",
-  "time_limit",
-  "memory_limit",
-  "output_limit",
-  "setup_error",
-];
-const STOPS: StopReason[] = [null, "cpu_time", "wall_time", "memory", "output", "file_size", "cancelled"];
 // Several names share a number (SIGABRT/SIGIOT, SIGIO/SIGPOLL): keep the first, canonical one.
 const SIGNAL_NAMES = new Map<number, string>();
 for (const [name, n] of Object.entries(constants.signals))
@@ -125,8 +74,13 @@ function sweepStaleGroups(parents: string[]): void {
       }
       try {
         rmdirSync(dir);
-      } catch {
-        // still draining: the next start-up retries
+      } catch (e) {
+        // EBUSY: its processes were just killed and the kernel has not released them yet; the
+        // next start-up retries, and a busy leftover group costs nothing meanwhile. ENOENT:
+        // removed concurrently. Anything else means our own parent group is not ours to manage.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== "EBUSY" && code !== "ENOENT")
+          throw new Error(`remove the dead worker's cgroup ${dir}: ${(e as Error).message}`);
       }
     }
   }
@@ -153,7 +107,7 @@ function killQuietly(pid: number): void {
 export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): SandboxHostInfo {
   const config: SandboxHostConfig = Object.freeze({
     cgroupParent: "cellblock",
-    uidBase: 200000,
+    uidBase: DEFAULT_UID_BASE,
     newRoot: "/run/cellblock/newroot",
     hostname: "cellblock",
     prewarm: false,
@@ -189,15 +143,16 @@ export function sandboxHostInfo(): SandboxHostInfo {
   return host ?? configureSandbox();
 }
 
+// The names are the addon's, which loadAddon() held equal to the unions in types.ts.
 function toReport(r: NativeResult): SandboxReport {
-  const status = STATUSES[r.status] ?? "setup_error";
+  const status = r.status as SandboxStatus;
   const ms = (ns: number | undefined) => Math.round((ns ?? 0) / 1e4) / 100;
   const errno = r.setupErrno ?? 0;
   return {
     status,
     exitCode: r.exitCode === undefined || r.exitCode < 0 ? null : r.exitCode,
     signal: r.signal ? (SIGNAL_NAMES.get(r.signal) ?? `SIG${r.signal}`) : null,
-    stopReason: STOPS[r.stop ?? 0] ?? null,
+    stopReason: r.stop === undefined || r.stop === "none" ? null : (r.stop as StopReason),
     stdout: r.stdout ?? Buffer.alloc(0),
     stderr: r.stderr ?? Buffer.alloc(0),
     stdoutTruncated: r.stdoutTruncated ?? false,
@@ -237,28 +192,7 @@ export async function runSandbox(
   opts: { signal?: AbortSignal } = {},
 ): Promise<SandboxReport> {
   const { config } = sandboxHostInfo();
-  const l = spec.limits;
-  const handle = loadAddon().run({
-    rootfsKind: spec.rootfs.kind,
-    rootfsPath: spec.rootfs.kind === "image" ? spec.rootfs.path : "",
-    binds: spec.binds,
-    argv: spec.argv,
-    env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-    cwd: spec.cwd,
-    stdin: spec.stdin,
-    cpuTimeMs: l.cpuTimeMs,
-    wallTimeMs: l.wallTimeMs,
-    memoryBytes: l.memoryBytes,
-    pids: l.pids,
-    outputBytes: l.outputBytes,
-    fileSizeBytes: l.fileSizeBytes,
-    openFiles: l.openFiles,
-    stackBytes: l.stackBytes,
-    tmpfsBytes: l.tmpfsBytes,
-    cpuQuotaPercent: l.cpuQuotaPercent,
-    slot: spec.slot,
-    hostIdBase: config.uidBase + spec.slot * 65536,
-  });
+  const handle = loadAddon().run(buildNativeSpec(spec, config.uidBase));
   const onAbort = () => handle.cancel();
   if (opts.signal?.aborted) handle.cancel();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -278,12 +212,12 @@ export async function runSandbox(
 
 /** Kills and removes every slot's idle standby container (worker shutdown, tests' leak checks). */
 export async function releaseStandbys(): Promise<void> {
-  if (addon) await addon.releaseStandbys();
+  if (host) await loadAddon().releaseStandbys(); // no host, no runs, no standbys
 }
 
-/** Host uid (and gid) that uid 1000 inside the container maps to, for chown'ing writable binds. */
+/** Host uid (and gid) that the job's JOB_UID inside the container maps to, for chown'ing writable binds. */
 export function jobHostId(slot: number): number {
-  return sandboxHostInfo().config.uidBase + slot * 65536 + 1000;
+  return slotJobHostId(sandboxHostInfo().config.uidBase, slot);
 }
 
 /** Runs a trivial container; the readiness probe and worker start-up refuse work when it fails. */

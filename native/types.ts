@@ -52,20 +52,31 @@ export interface SandboxSpec {
   cwd: string;
   stdin: Buffer;
   limits: SandboxLimits;
-  /** Worker slot: selects the host uid/gid range and the cgroup name. */
+  /** Worker slot: selects the host uid/gid range (contract/sandbox-identity.ts) and the cgroup name. */
   slot: number;
 }
 
-export type SandboxStatus =
-  | "ok"
-  | "runtime_error"
-  | "time_limit"
-  | "memory_limit"
-  | "output_limit"
-  | "setup_error";
+/**
+ * How a run ended. The addon's own list (SB_STATUSES in native/src/supervise.h) must equal this
+ * one: the addon is refused at load otherwise, and test/native/addon.test.ts says where.
+ */
+export const SANDBOX_STATUSES = [
+  "ok",
+  "runtime_error",
+  "time_limit",
+  "memory_limit",
+  "output_limit",
+  "setup_error",
+] as const;
+export type SandboxStatus = (typeof SANDBOX_STATUSES)[number];
 
-/** Why the supervisor stopped the run, when it did. */
-export type StopReason = "cpu_time" | "wall_time" | "memory" | "output" | "file_size" | "cancelled" | null;
+/** Why the supervisor stopped a run, when it did (SB_STOPS, whose "none" is null here). */
+export const STOP_REASONS = ["cpu_time", "wall_time", "memory", "output", "file_size", "cancelled"] as const;
+export type StopReason = (typeof STOP_REASONS)[number] | null;
+
+/** Phases of a run, in order (SB_PHASES): where the supervisor's time went. */
+export const SANDBOX_PHASES = ["cgroup", "clone", "attach", "setup", "run", "collect", "teardown"] as const;
+export type SandboxPhase = (typeof SANDBOX_PHASES)[number];
 
 export interface SetupError {
   /** Name of the setup step that failed, e.g. "mount proc on /proc". */
@@ -95,6 +106,6 @@ export interface SandboxReport {
   oomKilled: boolean;
   pidsLimitHit: boolean;
   setupError: SetupError | null;
-  /** Where the supervisor's time went (cgroup, clone, attach, setup, run, collect, teardown), in ms. */
-  phasesMs?: Record<string, number>;
+  /** Where the supervisor's time went, in ms per phase. */
+  phasesMs?: Record<SandboxPhase, number>;
 }

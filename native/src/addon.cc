@@ -1,7 +1,8 @@
 // N-API glue, kept thin: configure() once per process (seccomp compiled, cgroup layout recorded),
-// run(spec) per container. Each run gets a dedicated native thread (never the libuv pool: a run
+// run(spec) per container. A run goes to its slot's native thread (never the libuv pool: a run
 // blocks for its whole wall time) and resolves a promise through a thread-safe function. The spec
-// arrives already validated and normalized by native/run-sandbox.ts.
+// arrives already validated and normalized by native/build-native-spec.ts, policy included (ids,
+// rlimits, the cgroup's pids.max): here it is only unpacked.
 #include "mount-plan.h"
 #include "slot-runner.h"
 #include "seccomp-policy.h"
@@ -77,51 +78,14 @@ std::vector<std::string> strings(const Napi::Object &o, const char *key) {
     return out;
 }
 
+// The failing step's name: a mount op names its own; the later steps are named in SB_STEPS.
 std::string stepName(const RunState &s) {
-    int step = s.run.setup_step;
+    const int step = s.run.setup_step;
     if (step >= 0 && step < static_cast<int>(s.plan.ops().size())) return s.plan.ops()[step].step;
-    switch (step) {
-    case SB_STEP_WAIT_GO:
-        return "wait for the parent";
-    case SB_STEP_FDS:
-        return "close inherited descriptors";
-    case SB_STEP_IDS_ROOT:
-        return "become root of the user namespace";
-    case SB_STEP_UNSHARE_CGROUP:
-        return "unshare the cgroup namespace";
-    case SB_STEP_MAKE_PRIVATE:
-        return "make mounts private";
-    case SB_STEP_PIVOT:
-        return "pivot_root into the new root";
-    case SB_STEP_DETACH_OLD_ROOT:
-        return "detach the old root";
-    case SB_STEP_CHDIR_ROOT:
-        return "make the root read-only";
-    case SB_STEP_HOSTNAME:
-        return "set the hostname";
-    case SB_STEP_SPAWN_PAYLOAD:
-        return "spawn the payload";
-    case SB_STEP_SETSID:
-        return "setsid";
-    case SB_STEP_STDIO:
-        return "set up stdio";
-    case SB_STEP_RLIMITS:
-        return "set rlimits";
-    case SB_STEP_CAPS:
-        return "drop capabilities";
-    case SB_STEP_IDS_JOB:
-        return "switch to the job's uid/gid";
-    case SB_STEP_CWD:
-        return "chdir to the working directory";
-    case SB_STEP_NO_NEW_PRIVS:
-        return "set no_new_privs";
-    case SB_STEP_SECCOMP:
-        return "install the seccomp filter";
-    case SB_STEP_EXEC:
-        return "execve " + s.argvStore[0];
-    default:
-        return "prepare the container";
-    }
+    if (step < SB_STEP_FIRST || step >= SB_STEP_END) return "prepare the container";
+    std::string name = sb_step_names[step - SB_STEP_FIRST];
+    const bool hasProgram = s.argvStore.size() > SB_ARG_PAYLOAD;
+    return step == SB_STEP_EXEC && hasProgram ? name + " " + s.argvStore[SB_ARG_PAYLOAD] : name;
 }
 
 Napi::Value buffer(Napi::Env env, sb_buf &b) {
@@ -134,8 +98,8 @@ Napi::Value buffer(Napi::Env env, sb_buf &b) {
 Napi::Object report(Napi::Env env, RunState &s) {
     const struct sb_run &r = s.run;
     Napi::Object o = Napi::Object::New(env);
-    o.Set("status", static_cast<int>(r.status));
-    o.Set("stop", static_cast<int>(r.stop));
+    o.Set("status", sb_status_names[r.status]);
+    o.Set("stop", sb_stop_names[r.stop]);
     o.Set("exitCode", r.exit_code);
     o.Set("signal", r.signal);
     o.Set("stdout", buffer(env, s.run.out));
@@ -248,98 +212,117 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     return Napi::Number::New(env, h.seccomp.refine_len + h.seccomp.main_len);
 }
 
-Napi::Value Run(const Napi::CallbackInfo &info) {
-    Napi::Env env = info.Env();
-    if (!g_host.configured) {
-        Napi::Error::New(env, "cellblock sandbox: configure() was not called").ThrowAsJavaScriptException();
-        return env.Undefined();
-    }
-    Napi::Object spec = info[0].As<Napi::Object>();
-    auto s = std::make_shared<RunState>(env);
-    struct sb_run &r = s->run;
+// RLIMIT_* by the names the TS front uses (RLIMIT_RESOURCES in native/addon.ts): the numbers
+// differ between architectures, the names do not.
+const struct {
+    const char *name;
+    int resource;
+} kRlimits[] = {
+    {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+    {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},
+};
 
-    MountRequest mreq;
-    mreq.hostLayout = str(spec, "rootfsKind") == "host";
-    mreq.imagePath = str(spec, "rootfsPath");
-    mreq.tmpfsBytes = static_cast<unsigned long long>(num(spec, "tmpfsBytes"));
-    mreq.newRoot = g_host.newRoot;
-    mreq.hostname = g_host.hostname;
+int rlimitResource(const std::string &name) {
+    for (const auto &r : kRlimits)
+        if (name == r.name) return r.resource;
+    return -1;
+}
+
+// spec.rlimits ([{resource, soft, hard}]) as cellblock-init's "res:soft:hard,..." argument.
+std::string rlimitArg(const Napi::Env &env, const Napi::Object &spec) {
+    Napi::Array list = spec.Get("rlimits").As<Napi::Array>();
+    std::string arg;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Object l = list.Get(i).As<Napi::Object>();
+        const std::string name = str(l, "resource");
+        const int resource = rlimitResource(name);
+        if (resource < 0) throw Napi::TypeError::New(env, "cellblock sandbox: unknown rlimit " + name);
+        const auto value = [&](const char *key) {
+            return std::to_string(static_cast<uint64_t>(num(l, key)));
+        };
+        arg += (i ? "," : "") + std::to_string(resource) + ":" + value("soft") + ":" + value("hard");
+    }
+    return arg;
+}
+
+MountRequest unpackMounts(const Napi::Object &spec) {
+    MountRequest m;
+    m.hostLayout = str(spec, "rootfsKind") == "host";
+    m.imagePath = str(spec, "rootfsPath");
+    m.tmpfsBytes = static_cast<unsigned long long>(num(spec, "tmpfsBytes"));
+    m.newRoot = g_host.newRoot;
+    m.hostname = g_host.hostname;
     Napi::Array binds = spec.Get("binds").As<Napi::Array>();
     for (uint32_t i = 0; i < binds.Length(); i++) {
         Napi::Object b = binds.Get(i).As<Napi::Object>();
-        mreq.binds.push_back(
+        m.binds.push_back(
             {str(b, "source"), str(b, "target"), b.Get("writable").As<Napi::Boolean>().Value()});
     }
-    std::string planErr = s->plan.build(mreq);
+    return m;
+}
 
-    // cellblock-init's argv (enum sb_init_arg), then the payload's; fd entries are filled by sb_run.
-    const double cpuMs = num(spec, "cpuTimeMs");
-    const auto lim = [&](const char *key) {
-        return std::to_string(static_cast<unsigned long long>(num(spec, key)));
-    };
-    // RLIMIT_CPU is a backstop only: the cgroup watch acts first.
-    const std::string cpuSoft = std::to_string(static_cast<unsigned long long>(cpuMs / 1000.0) + 2);
-    const std::string rlimits =
-        std::to_string(RLIMIT_CORE) + ":0:0," + std::to_string(RLIMIT_FSIZE) + ":" + lim("fileSizeBytes") +
-        ":" + lim("fileSizeBytes") + "," + std::to_string(RLIMIT_NOFILE) + ":" + lim("openFiles") + ":" +
-        lim("openFiles") + "," + std::to_string(RLIMIT_STACK) + ":" + lim("stackBytes") + ":" +
-        lim("stackBytes") + "," + std::to_string(RLIMIT_CPU) + ":" + cpuSoft + ":" + cpuSoft + "," +
-        std::to_string(RLIMIT_MSGQUEUE) + ":65536:65536";
-    s->argvStore = {"cellblock-init",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    std::to_string(g_host.seccomp.fd),
-                    std::to_string(g_host.seccomp.refine_len),
-                    std::to_string(g_host.seccomp.main_len),
-                    "1000",
-                    "1000",
-                    std::to_string(g_host.capLastCap),
-                    str(spec, "cwd"),
-                    rlimits};
-    Napi::Array argv = spec.Get("argv").As<Napi::Array>();
-    for (uint32_t i = 0; i < argv.Length(); i++)
-        s->argvStore.push_back(argv.Get(i).As<Napi::String>().Utf8Value());
-    Napi::Array envv = spec.Get("env").As<Napi::Array>();
-    for (uint32_t i = 0; i < envv.Length(); i++)
-        s->envStore.push_back(envv.Get(i).As<Napi::String>().Utf8Value());
-    for (auto &a : s->argvStore)
-        s->argv.push_back(a.data());
-    s->argv.push_back(nullptr);
-    for (auto &e : s->envStore)
-        s->envp.push_back(e.data());
-    s->envp.push_back(nullptr);
+// cellblock-init's argv (enum sb_init_arg; the standby fills in the descriptor entries), then the
+// payload's, and the job's environment.
+void unpackProgram(const Napi::Env &env, const Napi::Object &spec, RunState &s) {
+    s.argvStore.assign(SB_ARG_PAYLOAD, "");
+    s.argvStore[SB_ARG_NAME] = "cellblock-init";
+    s.argvStore[SB_ARG_SECCOMP_FD] = std::to_string(g_host.seccomp.fd);
+    s.argvStore[SB_ARG_SECCOMP_REFINE_LEN] = std::to_string(g_host.seccomp.refine_len);
+    s.argvStore[SB_ARG_SECCOMP_MAIN_LEN] = std::to_string(g_host.seccomp.main_len);
+    s.argvStore[SB_ARG_UID] = std::to_string(s.run.ids.job_uid);
+    s.argvStore[SB_ARG_GID] = std::to_string(s.run.ids.job_gid);
+    s.argvStore[SB_ARG_CAP_LAST] = std::to_string(g_host.capLastCap);
+    s.argvStore[SB_ARG_CWD] = str(spec, "cwd");
+    s.argvStore[SB_ARG_RLIMITS] = rlimitArg(env, spec);
+    for (auto &a : strings(spec, "argv"))
+        s.argvStore.push_back(std::move(a));
+    s.envStore = strings(spec, "env");
+    for (auto &a : s.argvStore)
+        s.argv.push_back(a.data());
+    s.argv.push_back(nullptr);
+    for (auto &e : s.envStore)
+        s.envp.push_back(e.data());
+    s.envp.push_back(nullptr);
     Napi::Buffer<char> in = spec.Get("stdin").As<Napi::Buffer<char>>();
-    s->stdinData.assign(in.Data(), in.Length());
+    s.stdinData.assign(in.Data(), in.Length());
+}
 
-    sb_plan &p = r.plan;
-    p.ops = s->plan.ops().data();
-    p.n_ops = static_cast<int>(s->plan.ops().size());
+sb_ids unpackIds(const Napi::Object &spec) {
+    const auto u = [&](const char *key) { return static_cast<unsigned>(num(spec, key)); };
+    return sb_ids{u("hostIdBase"), u("idCount"), u("jobUid"), u("jobGid")};
+}
+
+void unpackLimits(const Napi::Object &spec, sb_run &r) {
+    r.cg_limits.memory_bytes = static_cast<uint64_t>(num(spec, "memoryBytes"));
+    r.cg_limits.pids = static_cast<uint64_t>(num(spec, "pidsMax"));
+    r.cg_limits.cpu_quota_percent = static_cast<unsigned>(num(spec, "cpuQuotaPercent"));
+    r.cpu_limit_ns = static_cast<uint64_t>(num(spec, "cpuTimeMs") * 1e6);
+    r.wall_limit_ns = static_cast<uint64_t>(num(spec, "wallTimeMs") * 1e6);
+    r.output_limit = static_cast<size_t>(num(spec, "outputBytes"));
+    r.ncpus = g_host.ncpus;
+}
+
+// Points the run's plan at what RunState holds (stable from here on: nothing is added to it).
+void fillPlan(RunState &s) {
+    sb_plan &p = s.run.plan;
+    p.ops = s.plan.ops().data();
+    p.n_ops = static_cast<int>(s.plan.ops().size());
     p.newroot = g_host.newRoot.c_str();
     p.hostname = g_host.hostname.c_str();
     p.seccomp_fd = g_host.seccomp.fd;
     p.init_fd = g_host.initFd;
-    p.init_argv = s->argv.data();
-    p.init_envp = s->envp.data();
+    p.init_argv = s.argv.data();
+    p.init_envp = s.envp.data();
+    s.run.stdin_data = s.stdinData.data();
+    s.run.stdin_len = s.stdinData.size();
+}
 
-    r.cg_host = &g_host.cgroups;
-    r.cg_limits.memory_bytes = static_cast<uint64_t>(num(spec, "memoryBytes"));
-    // PID 1 (cellblock-init) is one of the group's tasks: the job gets the whole count it asked for.
-    r.cg_limits.pids = static_cast<uint64_t>(num(spec, "pids")) + 1;
-    r.cg_limits.cpu_quota_percent = static_cast<unsigned>(num(spec, "cpuQuotaPercent"));
-    r.cpu_limit_ns = static_cast<uint64_t>(cpuMs * 1e6);
-    r.wall_limit_ns = static_cast<uint64_t>(num(spec, "wallTimeMs") * 1e6);
-    r.output_limit = static_cast<size_t>(num(spec, "outputBytes"));
-    r.stdin_data = s->stdinData.data();
-    r.stdin_len = s->stdinData.size();
-    r.host_id_base = static_cast<unsigned>(num(spec, "hostIdBase"));
-    r.ncpus = g_host.ncpus;
-    s->cancelFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    r.cancel_fd = s->cancelFd;
-
-    Napi::Promise promise = s->deferred.Promise();
+// {promise, cancel}: cancel() makes the run's cancel eventfd readable, once the run has one.
+Napi::Object runHandle(Napi::Env env, const std::shared_ptr<RunState> &s) {
     Napi::Function cancel = Napi::Function::New(env, [s](const Napi::CallbackInfo &ci) -> Napi::Value {
         std::lock_guard<std::mutex> lock(s->mu);
         if (!s->done && s->cancelFd >= 0) {
@@ -350,24 +333,53 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
         return ci.Env().Undefined();
     });
     Napi::Object handle = Napi::Object::New(env);
-    handle.Set("promise", promise);
+    handle.Set("promise", s->deferred.Promise());
     handle.Set("cancel", cancel);
+    return handle;
+}
 
-    if (!planErr.empty() || s->cancelFd < 0) {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("status", static_cast<int>(SB_SETUP_ERROR));
-        o.Set("setupStep", planErr.empty() ? "create the cancel eventfd" : "plan the mounts");
-        o.Set("setupErrno", planErr.empty() ? errno : ENOENT);
-        o.Set("setupMessage", planErr.empty() ? std::string(strerror(errno)) : planErr);
-        if (s->cancelFd >= 0) close(s->cancelFd);
-        s->done = true;
-        s->deferred.Resolve(o);
+// A run that fails before it reaches its slot resolves at once, as a setup_error naming the step.
+void resolveEarly(Napi::Env env, RunState &s, const char *step, int err, const std::string &message) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("status", sb_status_names[SB_SETUP_ERROR]);
+    o.Set("setupStep", step);
+    o.Set("setupErrno", err);
+    o.Set("setupMessage", message);
+    s.done = true;
+    s.deferred.Resolve(o);
+}
+
+// run(spec): unpacks the spec (built by native/build-native-spec.ts) and queues the run on its slot.
+Napi::Value Run(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!g_host.configured) {
+        Napi::Error::New(env, "cellblock sandbox: configure() was not called").ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
+    Napi::Object spec = info[0].As<Napi::Object>();
+    auto s = std::make_shared<RunState>(env);
+    s->run.ids = unpackIds(spec);
+    const std::string planErr = s->plan.build(unpackMounts(spec));
+    unpackProgram(env, spec, *s);
+    unpackLimits(spec, s->run);
+    fillPlan(*s);
+    Napi::Object handle = runHandle(env, s);
+    if (!planErr.empty()) {
+        resolveEarly(env, *s, "plan the mounts", ENOENT, planErr);
         return handle;
     }
+    s->cancelFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->cancelFd < 0) {
+        const int err = errno;
+        resolveEarly(env, *s, "create the cancel eventfd", err, strerror(err));
+        return handle;
+    }
+    s->run.cancel_fd = s->cancelFd;
     s->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
                                             "cellblock-run", 0, 1);
-    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig())
-        .post(r.host_id_base, [s](sb_standby &standby) { execute(s, standby); });
+    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig()).post(s->run.ids, [s](sb_standby &standby) {
+        execute(s, standby);
+    });
     return handle;
 }
 
@@ -445,6 +457,20 @@ Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
     return out;
 }
 
+template <size_t N> Napi::Array nameList(Napi::Env env, const char *const (&names)[N]) {
+    Napi::Array list = Napi::Array::New(env, N);
+    for (size_t i = 0; i < N; i++)
+        list.Set(static_cast<uint32_t>(i), names[i]);
+    return list;
+}
+
+Napi::Array rlimitNames(Napi::Env env) {
+    Napi::Array list = Napi::Array::New(env);
+    for (const auto &r : kRlimits)
+        list.Set(list.Length(), r.name);
+    return list;
+}
+
 } // namespace
 } // namespace cellblock
 
@@ -453,6 +479,13 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
     exports.Set("run", Napi::Function::New(env, cellblock::Run));
     exports.Set("cgroupFixture", Napi::Function::New(env, cellblock::CgroupFixture));
     exports.Set("releaseStandbys", Napi::Function::New(env, cellblock::ReleaseStandbys));
+    // The addon's own tables, so the TS front maps its reports by them (and a test holds the TS
+    // unions to them).
+    exports.Set("statusNames", cellblock::nameList(env, sb_status_names));
+    exports.Set("stopNames", cellblock::nameList(env, sb_stop_names));
+    exports.Set("phaseNames", cellblock::nameList(env, sb_phase_names));
+    exports.Set("stepNames", cellblock::nameList(env, sb_step_names));
+    exports.Set("rlimitNames", cellblock::rlimitNames(env));
     return exports;
 }
 

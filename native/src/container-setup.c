@@ -190,9 +190,9 @@ int sb_container_main(void *arg) {
     CHECK(p, SB_STEP_PIVOT, SB_SYS1(SYS_chdir, p->newroot));
     CHECK(p, SB_STEP_PIVOT, SB_SYS2(SYS_pivot_root, ".", "."));
     CHECK(p, SB_STEP_DETACH_OLD_ROOT, SB_SYS2(SYS_umount2, ".", MNT_DETACH));
-    CHECK(p, SB_STEP_CHDIR_ROOT, SB_SYS1(SYS_chdir, "/"));
+    CHECK(p, SB_STEP_ENTER_ROOT, SB_SYS1(SYS_chdir, "/"));
     /* The root itself (tmpfs or image bind) becomes read-only after everything is mounted in it. */
-    CHECK(p, SB_STEP_CHDIR_ROOT,
+    CHECK(p, SB_STEP_ROOT_READ_ONLY,
           do_mount(0, "/", 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, 0));
     CHECK(p, SB_STEP_HOSTNAME, SB_SYS2(SYS_sethostname, p->hostname, sb_strlen(p->hostname)));
     CHECK(p, SB_STEP_HOSTNAME, SB_SYS2(SYS_setdomainname, "none", 4));

@@ -158,27 +158,25 @@ static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_
     payload_fail(err_fd, SB_STEP_EXEC, SB_SYS3(SYS_execve, prog[0], prog, envp));
 }
 
-static int init_main(int argc, char **argv, char **envp) {
-    if (argc <= SB_ARG_PAYLOAD) return 120;
-    const int ctl = arg_int(argv, SB_ARG_CTL_FD), go = arg_int(argv, SB_ARG_GO_FD);
-    SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
-
-    /* Now that no task of the job shares the worker's memory, the supervisor may arm the memory
-     * limit: until here an OOM kill in the job's cgroup could have picked the setup task, and with
-     * it every process sharing its mm, the worker included. Wait for it to say so. */
+/* Says READY, then waits for the supervisor's byte on go. Now that no task of the job shares the
+ * worker's memory, the supervisor may arm the memory limit: until here an OOM kill in the job's
+ * cgroup could have picked the setup task, and with it every process sharing its mm, the worker
+ * included. Returns 0, or -1 when the supervisor gave up (EOF). */
+static int wait_for_go(int ctl, int go) {
     send_record(ctl, SB_REC_READY, 0, 0, 0, 0, 0);
     char byte = 0;
     long n;
     do
         n = SB_SYS3(SYS_read, go, &byte, 1);
     while (n == -4);
-    if (n != 1) return 126; /* the supervisor gave up */
     SB_SYS1(SYS_close, go);
+    return n == 1 ? 0 : -1;
+}
 
-    int errp[2];
+/* The payload's error pipe (CLOEXEC: EOF means its exec happened), kept off 0..2, which the
+ * payload overwrites with its stdio. Returns 0 or -errno. */
+static long open_error_pipe(int errp[2]) {
     long r = SB_SYS2(SYS_pipe2, errp, O_CLOEXEC);
-    /* Keep the error pipe off 0..2, which the payload overwrites with its stdio. */
     for (int i = 0; r >= 0 && i < 2; i++)
         if (errp[i] < 3) {
             long fd = SB_SYS3(SYS_fcntl, errp[i], F_DUPFD_CLOEXEC, 3);
@@ -186,6 +184,47 @@ static int init_main(int argc, char **argv, char **envp) {
             if (fd < 0) r = fd;
             errp[i] = (int)fd;
         }
+    return r < 0 ? r : 0;
+}
+
+/* Waits for the payload's exec (EOF on the error pipe) or its failure, and tells the supervisor. */
+static void report_exec(int ctl, int err_r, int64_t started) {
+    struct payload_error e;
+    long n;
+    do
+        n = SB_SYS3(SYS_read, err_r, &e, sizeof e);
+    while (n == -4);
+    SB_SYS1(SYS_close, err_r);
+    if (n == (long)sizeof e)
+        send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0, 0);
+    else
+        send_record(ctl, SB_REC_EXEC, 0, 0, 0, 0, started);
+}
+
+/* Reaps everything (orphans reparent to us) until the payload ends, which ends the run. */
+static int reap_until_payload_exits(int ctl, long payload) {
+    for (;;) {
+        int status = 0;
+        struct rusage ru;
+        long r = SB_SYS4(SYS_wait4, -1, &status, __WALL, &ru);
+        if (r == -4) continue;
+        if (r < 0) return 123; /* ECHILD without having seen the payload: cannot happen */
+        if (r == payload) {
+            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, now_ns());
+            return 0;
+        }
+    }
+}
+
+static int init_main(int argc, char **argv, char **envp) {
+    if (argc <= SB_ARG_PAYLOAD) return 120;
+    const int ctl = arg_int(argv, SB_ARG_CTL_FD);
+    SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
+    if (wait_for_go(ctl, arg_int(argv, SB_ARG_GO_FD)) < 0) return 126;
+
+    int errp[2];
+    long r = open_error_pipe(errp);
     if (r < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, r, 0, 0, 0);
         return 121;
@@ -205,29 +244,8 @@ static int init_main(int argc, char **argv, char **envp) {
     SB_SYS1(SYS_close, errp[1]);
     for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
         SB_SYS1(SYS_close, arg_int(argv, i));
-
-    struct payload_error e;
-    do
-        n = SB_SYS3(SYS_read, errp[0], &e, sizeof e);
-    while (n == -4);
-    SB_SYS1(SYS_close, errp[0]);
-    if (n == (long)sizeof e)
-        send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0, 0);
-    else
-        send_record(ctl, SB_REC_EXEC, 0, 0, 0, 0, started);
-
-    /* Reap everything; orphans reparent to us. The payload's end ends the run. */
-    for (;;) {
-        int status = 0;
-        struct rusage ru;
-        r = SB_SYS4(SYS_wait4, -1, &status, __WALL, &ru);
-        if (r == -4) continue;
-        if (r < 0) return 123; /* ECHILD without having seen the payload: cannot happen */
-        if (r == pid) {
-            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, now_ns());
-            return 0;
-        }
-    }
+    report_exec(ctl, errp[0], started);
+    return reap_until_payload_exits(ctl, pid);
 }
 
 __attribute__((used)) void sb_start_c(long *sp) {

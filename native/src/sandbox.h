@@ -1,7 +1,7 @@
 /*
  * The plan of one sandbox run: plain data built by the parent before clone(), read (never
- * allocated) by the container's init and payload after it. See supervise.c for the theory of
- * operation.
+ * allocated) by the container's setup child, and the argv layout and records that cellblock-init
+ * shares with the supervisor. See supervise.c for the theory of operation.
  */
 #ifndef CELLBLOCK_SANDBOX_H
 #define CELLBLOCK_SANDBOX_H
@@ -42,29 +42,38 @@ struct sb_op {
     unsigned long flags;
 };
 
-/* Steps after the mount plan; an error record carries either an op index or one of these. */
-enum sb_step {
-    SB_STEP_WAIT_GO = 10000,
-    SB_STEP_FDS,
-    SB_STEP_IDS_ROOT,
-    SB_STEP_UNSHARE_CGROUP,
-    SB_STEP_MAKE_PRIVATE,
-    SB_STEP_PIVOT,
-    SB_STEP_DETACH_OLD_ROOT,
-    SB_STEP_CHDIR_ROOT,
-    SB_STEP_HOSTNAME,
-    SB_STEP_EXEC_INIT,
-    SB_STEP_SPAWN_PAYLOAD,
-    SB_STEP_SETSID,
-    SB_STEP_STDIO,
-    SB_STEP_RLIMITS,
-    SB_STEP_CAPS,
-    SB_STEP_IDS_JOB,
-    SB_STEP_CWD,
-    SB_STEP_NO_NEW_PRIVS,
-    SB_STEP_SECCOMP,
-    SB_STEP_EXEC
-};
+/* The setup steps after the mount plan, in the order they run, with the names a setup_error
+ * reports. An error record carries either a mount-op index (each op names its own step) or one of
+ * these, numbered from SB_STEP_FIRST so the two never meet. */
+#define SB_STEPS(X)                                                                                          \
+    /* container-setup.c, still in Node's address space */                                                   \
+    X(SB_STEP_FDS, "close inherited descriptors")                                                            \
+    X(SB_STEP_IDS_ROOT, "become root of the user namespace")                                                 \
+    X(SB_STEP_UNSHARE_CGROUP, "unshare the cgroup namespace")                                                \
+    X(SB_STEP_MAKE_PRIVATE, "make mounts private")                                                           \
+    X(SB_STEP_PIVOT, "pivot_root into the new root")                                                         \
+    X(SB_STEP_DETACH_OLD_ROOT, "detach the old root")                                                        \
+    X(SB_STEP_ENTER_ROOT, "chdir into the new root")                                                         \
+    X(SB_STEP_ROOT_READ_ONLY, "make the root read-only")                                                     \
+    X(SB_STEP_HOSTNAME, "set the hostname")                                                                  \
+    X(SB_STEP_EXEC_INIT, "exec cellblock-init")                                                              \
+    /* init-main.c: PID 1, then the payload it forks */                                                      \
+    X(SB_STEP_SPAWN_PAYLOAD, "spawn the payload")                                                            \
+    X(SB_STEP_SETSID, "setsid")                                                                              \
+    X(SB_STEP_STDIO, "set up stdio")                                                                         \
+    X(SB_STEP_RLIMITS, "set rlimits")                                                                        \
+    X(SB_STEP_CAPS, "drop capabilities")                                                                     \
+    X(SB_STEP_IDS_JOB, "switch to the job's uid/gid")                                                        \
+    X(SB_STEP_CWD, "chdir to the working directory")                                                         \
+    X(SB_STEP_NO_NEW_PRIVS, "set no_new_privs")                                                              \
+    X(SB_STEP_SECCOMP, "install the seccomp filter")                                                         \
+    X(SB_STEP_EXEC, "execve") /* reported with the program's path appended */
+
+enum { SB_STEP_FIRST = 10000 }; /* above any mount plan's length */
+#define SB_STEP_ENUM(id, name) id,
+enum sb_step { SB_STEP_BEFORE_FIRST = SB_STEP_FIRST - 1, SB_STEPS(SB_STEP_ENUM) SB_STEP_END };
+/* Indexed by step - SB_STEP_FIRST. */
+extern const char *const sb_step_names[SB_STEP_END - SB_STEP_FIRST];
 
 /* Records on the control pipe, container -> supervisor. One write each (< PIPE_BUF: atomic). */
 /* READY: cellblock-init runs in its own address space and waits for the second "go" byte; only
@@ -91,8 +100,8 @@ struct sb_plan {
      * the exec of cellblock-init (go_r carries a second byte for it). */
     int go_r, ctl_w, stdin_r, stdout_w, stderr_w, seccomp_fd, init_fd;
 
-    /* argv and envp of cellblock-init (layout: enum sb_init_arg). sb_execute() fills in the entries
-     * for the descriptors it creates. */
+    /* argv and envp of cellblock-init (layout: enum sb_init_arg). The standby the run is executed
+     * in fills in the entries for its own descriptors (sb_execute()). */
     char **init_argv;
     char *const *init_envp;
 };
@@ -108,11 +117,11 @@ enum sb_init_arg {
     SB_ARG_SECCOMP_FD,
     SB_ARG_SECCOMP_REFINE_LEN, /* instructions of the errno-refinement filter (first in the memfd) */
     SB_ARG_SECCOMP_MAIN_LEN,   /* instructions of the allowlist (right after it) */
-    SB_ARG_UID,
+    SB_ARG_UID,                /* the job's uid and gid inside the container */
     SB_ARG_GID,
     SB_ARG_CAP_LAST,
     SB_ARG_CWD,
-    SB_ARG_RLIMITS, /* "res:soft:hard,res:soft:hard,..." */
+    SB_ARG_RLIMITS, /* "res:soft:hard,res:soft:hard,...", RLIMIT_* numbers (chosen by the TS front) */
     SB_ARG_PAYLOAD
 };
 

@@ -25,6 +25,7 @@ void blockSignals() {
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, nullptr); // signals belong to Node's threads, not ours
 }
+
 } // namespace
 
 SlotRunner::SlotRunner(int slot, const SlotConfig &config) : slot_(slot), config_(config) {
@@ -38,10 +39,11 @@ std::string SlotRunner::nextName() {
     return std::to_string(getpid()) + "-s" + std::to_string(slot_) + "-" + std::to_string(g_seq.fetch_add(1));
 }
 
-SlotRunner::Standby SlotRunner::make(unsigned hostIdBase, const SlotConfig &config) {
+// A failure is not returned: the standby carries it (ready = 0, setup_msg) to the run that gets it.
+SlotRunner::Standby SlotRunner::make(const sb_ids &ids, const SlotConfig &config) {
     Standby standby(new sb_standby());
-    sb_prepare(standby.get(), config.cgroups, nextName().c_str(), hostIdBase, config.seccompFd,
-               config.initFd);
+    (void)sb_prepare(standby.get(), config.cgroups, nextName().c_str(), &ids, config.seccompFd,
+                     config.initFd);
     return standby;
 }
 
@@ -66,40 +68,37 @@ void SlotRunner::prepareLoop() {
     for (;;) {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return wanted_ && !stock_ && !g_exiting; });
-        const unsigned base = wantedBase_;
+        const sb_ids ids = wantedIds_;
         const SlotConfig config = config_;
         wanted_ = false;
         preparing_ = true;
         lock.unlock();
-        Standby made = make(base, config);
+        Standby made = make(ids, config);
         lock.lock();
         preparing_ = false;
-        if (made->ready && !stock_ && !g_exiting) {
-            stock_ = std::move(made);
-            stockBase_ = base;
-        }
+        if (made->ready && !stock_ && !g_exiting) stock_ = std::move(made);
         cv_.notify_all();
         lock.unlock();
         discard(made); // failed or not needed any more (a no-op when moved into stock_)
     }
 }
 
-void SlotRunner::post(unsigned hostIdBase, Task task) {
+void SlotRunner::post(const sb_ids &ids, Task task) {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back([this, hostIdBase, task] {
+    queue_.push_back([this, ids, task] {
         Standby standby, stale;
         {
             std::unique_lock<std::mutex> lock(mu_);
             // One being made is the quickest to get: a second attach would wait for the same
             // grace period.
             cv_.wait(lock, [this] { return !preparing_; });
-            if (stock_ && stockBase_ == hostIdBase)
+            if (stock_ && sb_ids_equal(&stock_->ids, &ids))
                 standby = std::move(stock_);
             else
-                stale = std::move(stock_); // made for another uid base (configureSandbox changed it)
+                stale = std::move(stock_); // made for other ids (configureSandbox changed the uid base)
             if (config_.prewarm && !g_exiting) {
                 wanted_ = true; // the next one is made while this one runs
-                wantedBase_ = hostIdBase;
+                wantedIds_ = ids;
                 cv_.notify_all();
             }
         }
@@ -113,7 +112,7 @@ void SlotRunner::post(unsigned hostIdBase, Task task) {
                 std::lock_guard<std::mutex> lock(mu_);
                 config = config_;
             }
-            standby = make(hostIdBase, config);
+            standby = make(ids, config);
         }
         task(*standby);
     });

@@ -1,8 +1,9 @@
 // One long-lived thread per worker slot runs that slot's containers one after another. With
-// prewarm on, a second thread per slot creates the slot's next container (cgroup, namespaces, id
-// maps, cgroup attach) while the current one runs or the slot is idle, so a run's critical path
-// starts at "go": the attach is a cgroup migration, which on cgroup v1 waits for an RCU grace
-// period (~10 ms here) whenever migrations are not frequent. Each container runs exactly one job.
+// prewarm on, a second thread per slot creates the slot's next container (a standby: cgroup,
+// namespaces, id maps, cgroup attach) while the current one runs or the slot is idle, for the ids
+// of the slot's last run, so a run's critical path starts at "go": the attach is a cgroup
+// migration, which on cgroup v1 waits for an RCU grace period (~10 ms here) whenever migrations
+// are not frequent. Each container runs exactly one job.
 #ifndef CELLBLOCK_SLOT_RUNNER_H
 #define CELLBLOCK_SLOT_RUNNER_H
 
@@ -30,8 +31,8 @@ class SlotRunner {
     using Task = std::function<void(sb_standby &)>;
 
     SlotRunner(int slot, const SlotConfig &config);
-    // Runs task with a container whose ids map to hostIdBase.
-    void post(unsigned hostIdBase, Task task);
+    // Runs task with a container prepared for ids (a standby made for other ids is discarded).
+    void post(const sb_ids &ids, Task task);
     // Discards the idle standby (waiting for one being made), then calls done on the slot thread.
     void release(std::function<void()> done);
     // At process exit: discard an idle standby from the calling thread, if it can do so at once.
@@ -42,7 +43,7 @@ class SlotRunner {
     using Standby = std::unique_ptr<sb_standby>; // heap: the waiting child reads its plan in place
     void runLoop();
     void prepareLoop();
-    Standby make(unsigned hostIdBase, const SlotConfig &config);
+    Standby make(const sb_ids &ids, const SlotConfig &config);
     static void discard(Standby &standby);
     std::string nextName();
 
@@ -51,11 +52,10 @@ class SlotRunner {
     std::condition_variable cv_;
     SlotConfig config_;
     std::deque<std::function<void()>> queue_;
-    Standby stock_;          // a ready container nobody has used
-    unsigned stockBase_ = 0; // the hostIdBase it was made for
+    Standby stock_;          // a ready container nobody has used (made for stock_->ids)
     bool preparing_ = false; // the preparer thread is making one
-    bool wanted_ = false;    // the preparer should make one, for wantedBase_
-    unsigned wantedBase_ = 0;
+    bool wanted_ = false;    // the preparer should make one, for wantedIds_
+    sb_ids wantedIds_{};
 };
 
 // The runner for a slot, created (with its threads) on first use.

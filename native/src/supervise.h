@@ -1,3 +1,8 @@
+/*
+ * One run's lifecycle as the supervising thread sees it: a standby container prepared ahead
+ * (standby.c), the run executed in it (supervise.c), the verdict (classify-run.c). The enums'
+ * names are what the addon reports; each list below is the one definition of both.
+ */
 #ifndef CELLBLOCK_SUPERVISE_H
 #define CELLBLOCK_SUPERVISE_H
 
@@ -8,29 +13,52 @@
 extern "C" {
 #endif
 
-enum sb_status { SB_OK, SB_RUNTIME_ERROR, SB_TIME_LIMIT, SB_MEMORY_LIMIT, SB_OUTPUT_LIMIT, SB_SETUP_ERROR };
-enum sb_stop {
-    SB_STOP_NONE,
-    SB_STOP_CPU,
-    SB_STOP_WALL,
-    SB_STOP_MEMORY,
-    SB_STOP_OUTPUT,
-    SB_STOP_FSIZE,
-    SB_STOP_CANCEL
+/* How a run ended (SandboxStatus in native/types.ts). */
+#define SB_STATUSES(X)                                                                                       \
+    X(SB_OK, "ok")                                                                                           \
+    X(SB_RUNTIME_ERROR, "runtime_error")                                                                     \
+    X(SB_TIME_LIMIT, "time_limit")                                                                           \
+    X(SB_MEMORY_LIMIT, "memory_limit")                                                                       \
+    X(SB_OUTPUT_LIMIT, "output_limit")                                                                       \
+    X(SB_SETUP_ERROR, "setup_error")
+
+/* Why the supervisor stopped the run, if it did (StopReason in native/types.ts; "none" is null). */
+#define SB_STOPS(X)                                                                                          \
+    X(SB_STOP_NONE, "none")                                                                                  \
+    X(SB_STOP_CPU, "cpu_time")                                                                               \
+    X(SB_STOP_WALL, "wall_time")                                                                             \
+    X(SB_STOP_MEMORY, "memory")                                                                              \
+    X(SB_STOP_OUTPUT, "output")                                                                              \
+    X(SB_STOP_FSIZE, "file_size")                                                                            \
+    X(SB_STOP_CANCEL, "cancelled")
+
+/* Phases of a run, in order: where the supervisor's time went (SandboxPhase in native/types.ts). */
+#define SB_PHASES(X)                                                                                         \
+    X(SB_PHASE_CGROUP, "cgroup")                                                                             \
+    X(SB_PHASE_CLONE, "clone")                                                                               \
+    X(SB_PHASE_ATTACH, "attach")                                                                             \
+    X(SB_PHASE_SETUP, "setup")                                                                               \
+    X(SB_PHASE_RUN, "run")                                                                                   \
+    X(SB_PHASE_COLLECT, "collect")                                                                           \
+    X(SB_PHASE_TEARDOWN, "teardown")
+
+#define SB_ENUM_ID(id, name) id,
+enum sb_status { SB_STATUSES(SB_ENUM_ID) SB_STATUS_N };
+enum sb_stop { SB_STOPS(SB_ENUM_ID) SB_STOP_N };
+enum sb_phase { SB_PHASES(SB_ENUM_ID) SB_PHASE_N };
+extern const char *const sb_status_names[SB_STATUS_N];
+extern const char *const sb_stop_names[SB_STOP_N];
+extern const char *const sb_phase_names[SB_PHASE_N];
+
+/* The container's ids (contract/sandbox-identity.ts, passed in by the TS front): ids
+ * 0..count-1 inside, uid and gid alike, are host ids host_base..host_base+count-1. */
+struct sb_ids {
+    unsigned host_base;
+    unsigned count;
+    unsigned job_uid, job_gid; /* the job's ids inside */
 };
 
-/* Phases of a run, in order; names in sb_phase_names. */
-enum sb_phase {
-    SB_PHASE_CGROUP,
-    SB_PHASE_CLONE,
-    SB_PHASE_ATTACH,
-    SB_PHASE_SETUP,
-    SB_PHASE_RUN,
-    SB_PHASE_COLLECT,
-    SB_PHASE_TEARDOWN,
-    SB_PHASE_N
-};
-extern const char *const sb_phase_names[SB_PHASE_N];
+int sb_ids_equal(const struct sb_ids *a, const struct sb_ids *b);
 
 struct sb_buf {
     char *data; /* malloc'ed; the caller frees */
@@ -40,16 +68,16 @@ struct sb_buf {
 };
 
 struct sb_run {
-    /* Inputs. plan.ops/argv/envp/limits are filled by the caller; the standby supplies the rest. */
+    /* Inputs, filled by the caller: the plan's ops, hostname, new root and init argv/envp; the
+     * standby supplies the plan's descriptors. */
     struct sb_plan plan;
-    const struct sb_cgroup_host *cg_host;
+    struct sb_ids ids; /* the standby must have been prepared for exactly these */
     struct sb_cgroup_limits cg_limits;
     uint64_t cpu_limit_ns, wall_limit_ns;
-    size_t output_limit;
+    size_t output_limit; /* bytes per stream */
     const char *stdin_data;
     size_t stdin_len;
-    unsigned host_id_base; /* ids 0..65535 inside map to host_id_base.. */
-    int cancel_fd;         /* readable (eventfd) = cancel the run */
+    int cancel_fd; /* readable (eventfd) = cancel the run */
     int ncpus;
 
     /* Set by the supervisor from the init's EXIT record. */
@@ -63,7 +91,7 @@ struct sb_run {
     int signal;    /* 0 when it exited */
     struct sb_buf out, err;
     uint64_t wall_ns;
-    uint64_t phase_ns[SB_PHASE_N]; /* where the time went, for benchmarks and CELLBLOCK_TRACE */
+    uint64_t phase_ns[SB_PHASE_N]; /* where the time went, for benchmarks and the trace line */
     struct sb_cgroup_stats stats;
     int setup_step; /* sb_step or mount-op index; -1 for parent-side steps named in setup_msg */
     int setup_errno;
@@ -79,6 +107,7 @@ enum { SB_FD_ARGS = 5 }; /* ctl, go, stdin, stdout, stderr */
 struct sb_standby {
     int ready;
     int cg_created;
+    struct sb_ids ids; /* what it was prepared for */
     struct sb_cgroup cg;
     char cg_name[96];
     int go_w, ctl_r, in_w, out_r, err_r, pidfd; /* parent ends */
@@ -90,9 +119,11 @@ struct sb_standby {
     char setup_msg[512];
 };
 
-/* Creates a standby container; 0, or -errno with sb->setup_msg naming the failing step. */
+/* Creates a standby container in a new group <host parent>/<cg_name> whose ids are ids; 0, or
+ * -errno with sb->setup_msg naming the failing step (the standby then carries that failure to
+ * its run). */
 int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const char *cg_name,
-               unsigned host_id_base, int seccomp_fd, int init_fd);
+               const struct sb_ids *ids, int seccomp_fd, int init_fd);
 /* Runs the run in the standby (which is consumed either way). Blocking: a dedicated thread. */
 void sb_execute(struct sb_standby *sb, struct sb_run *run);
 /* Kills and removes an unused standby. */

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { DEFAULT_UID_BASE, jobHostId } from "../../contract/sandbox-identity.ts";
 import { runSandbox, type SandboxLimits, type SandboxReport, type SandboxSpec } from "../../native/index.ts";
 
 export const FIXTURE_SOURCE_DIR = path.resolve(import.meta.dirname, "../fixtures");
@@ -22,9 +23,9 @@ export const BIND_DIR_PREFIX = "cellblock-test-bind-";
  */
 export const TEST_SLOT = Number(process.env.CELLBLOCK_TEST_SLOT ?? "6");
 
-/** Host uid/gid that the job's uid/gid 1000 maps to in a slot. */
+/** Host uid/gid that the job's JOB_UID/JOB_GID map to in a slot (the tests run with the default uid base). */
 export function slotHostId(slot: number = TEST_SLOT): number {
-  return 200_000 + slot * 65_536 + 1000;
+  return jobHostId(DEFAULT_UID_BASE, slot);
 }
 
 /** getaddrinfo needs glibc's NSS modules, which a static binary cannot load. */
@@ -179,7 +180,7 @@ export function describe(report: SandboxReport): string {
 
 /**
  * A host directory for a bind (under os.tmpdir(), or under `base`), owned by the slot's mapped
- * uid 1000; removed before the leak checks run.
+ * job uid; removed before the leak checks run.
  */
 export function makeBindDir(base: string = os.tmpdir()): string {
   const dir = fs.mkdtempSync(path.join(base, BIND_DIR_PREFIX));

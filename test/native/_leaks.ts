@@ -4,7 +4,7 @@
 //     <cgroupfs>/cellblock/ (v2) beyond the parent dirs that existed after a warm-up run, and no
 //     tasks in any cgroup this process made;
 //   - no new mount in this process's mount namespace whose line mentions "cellblock";
-//   - no process with a sandbox host uid (200000 + slot*65536 + …) that belongs to one of our run
+//   - no process with a sandbox host uid (a slot's range, contract/sandbox-identity.ts) that belongs to one of our run
 //     cgroups or to no cellblock cgroup at all, wherever it was reparented;
 //   - no new child process of this test process;
 //   - no test bind dir left in os.tmpdir().
@@ -15,13 +15,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import { DEFAULT_UID_BASE, slotIdBase } from "../../contract/sandbox-identity.ts";
 import { runSandbox } from "../../native/index.ts";
 import { BIND_DIR_PREFIX, makeSpec, ownedTempDirs } from "./_fixtures.ts";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP_V1_CONTROLLERS = ["memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio"];
-const SANDBOX_UID_FIRST = 200_000;
-const SANDBOX_UID_END = 200_000 + 256 * 65_536;
+// The first 256 slots of the default uid base: every slot a test uses.
+const SANDBOX_UID_FIRST = DEFAULT_UID_BASE;
+const SANDBOX_UID_END = slotIdBase(DEFAULT_UID_BASE, 256);
 const SETTLE_MS = 5_000;
 const IMAGE_BUILD_AREA = "/var/lib/cellblock/images/";
 

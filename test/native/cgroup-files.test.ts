@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadAddon } from "../../native/run-sandbox.ts";
+import { loadAddon } from "../../native/addon.ts";
 
 let parent: string;
 beforeEach(() => {

@@ -1,7 +1,14 @@
 // Who the job is: uid 1000 with no capabilities, no_new_privs and a seccomp filter; setuid and
 // file-capability binaries grant nothing; only fds 0-2 and exactly the given environment.
 import { describe, expect, it } from "vitest";
-import { describe as describeReport, fixture, run } from "./_fixtures.ts";
+import {
+  DEFAULT_UID_BASE,
+  IDS_PER_SLOT,
+  JOB_GID,
+  JOB_UID,
+  slotIdBase,
+} from "../../contract/sandbox-identity.ts";
+import { describe as describeReport, fixture, run, TEST_SLOT } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -23,6 +30,16 @@ describe("process identity", () => {
     expect(statusField(status, "Uid")?.split(/\s+/)).toEqual(["1000", "1000", "1000", "1000"]);
     expect(statusField(status, "Gid")?.split(/\s+/)).toEqual(["1000", "1000", "1000", "1000"]);
     expect(statusField(status, "Groups")).toBe("");
+  });
+
+  it("maps the contract's id layout: ids 0..IDS_PER_SLOT-1 are the slot's host range, and the job is JOB_UID/JOB_GID", async () => {
+    const report = await run(["/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g"]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    const [uidMap, gidMap, uid, gid] = report.stdout.toString().trim().split("\n");
+    const expected = ["0", String(slotIdBase(DEFAULT_UID_BASE, TEST_SLOT)), String(IDS_PER_SLOT)];
+    expect(uidMap?.trim().split(/\s+/)).toEqual(expected);
+    expect(gidMap?.trim().split(/\s+/)).toEqual(expected);
+    expect([Number(uid), Number(gid)]).toEqual([JOB_UID, JOB_GID]);
   });
 
   it("sits in its own cgroup namespace: /proc/self/cgroup shows only the root path", async () => {

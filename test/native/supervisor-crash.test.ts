@@ -5,14 +5,15 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeBindDir, TEST_SLOT } from "./_fixtures.ts";
+import { DEFAULT_UID_BASE, IDS_PER_SLOT, slotIdBase } from "../../contract/sandbox-identity.ts";
+import { makeBindDir, slotHostId, TEST_SLOT } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CRASH_SLOT = TEST_SLOT + 2;
-const SLOT_UID_FIRST = 200_000 + CRASH_SLOT * 65_536;
+const SLOT_UID_FIRST = slotIdBase(DEFAULT_UID_BASE, CRASH_SLOT);
 
 function slotProcesses(): string[] {
   const found: string[] = [];
@@ -21,7 +22,7 @@ function slotProcesses(): string[] {
     try {
       const status = fs.readFileSync(`/proc/${entry}/status`, "utf8");
       const uid = Number(status.match(/^Uid:\s*(\d+)/m)?.[1]);
-      if (uid >= SLOT_UID_FIRST && uid < SLOT_UID_FIRST + 65_536) found.push(`${entry} uid ${uid}`);
+      if (uid >= SLOT_UID_FIRST && uid < SLOT_UID_FIRST + IDS_PER_SLOT) found.push(`${entry} uid ${uid}`);
     } catch {
       // Exited while we looked.
     }
@@ -48,7 +49,7 @@ function cgroupsOf(pid: number): string[] {
 describe("supervisor crash", () => {
   it("SIGKILLing the worker mid-run kills every job process within seconds; a restart removes its cgroups", async () => {
     const box = makeBindDir();
-    fs.chownSync(box, SLOT_UID_FIRST + 1000, SLOT_UID_FIRST + 1000);
+    fs.chownSync(box, slotHostId(CRASH_SLOT), slotHostId(CRASH_SLOT));
     const child = spawn(
       process.execPath,
       ["--import", "tsx", path.join(import.meta.dirname, "_crash-child.ts"), box, String(CRASH_SLOT)],

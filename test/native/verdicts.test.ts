@@ -106,6 +106,14 @@ describe("setup errors", () => {
     if (report.status === "setup_error") expect(report.setupError?.code).toBe("ENOENT");
   });
 
+  it("a program that cannot be exec'd is a setup_error whose step names the program, not cellblock-init", async () => {
+    // Regression: the step used to read "execve cellblock-init", the first entry of init's argv.
+    const report = await run([fixture("cellblock-no-such-program")]);
+    expect(report.status, describeReport(report)).toBe("setup_error");
+    expect(report.setupError?.step).toBe(`execve ${fixture("cellblock-no-such-program")}`);
+    expect(report.setupError?.code).toBe("ENOENT");
+  });
+
   it("a working directory that does not exist is a setup_error", async () => {
     const report = await run(["/bin/true"], { cwd: "/no/such/dir" });
     expect(report.status, describeReport(report)).toBe("setup_error");

@@ -1,0 +1,60 @@
+// One SandboxSpec as the addon's run request: the spec unpacked to plain values, plus the policy
+// the addon applies without deciding it: the slot's ids (contract/sandbox-identity.ts), the
+// program's rlimits and the cgroup's pids.max. Pure, so it is unit-tested without a sandbox.
+import { IDS_PER_SLOT, JOB_GID, JOB_UID, slotIdBase } from "../contract/sandbox-identity.ts";
+import type { NativeRlimit, NativeRunSpec, RlimitResource } from "./addon.ts";
+import type { SandboxLimits, SandboxSpec } from "./types.ts";
+
+/** RLIMIT_CPU kills at the CPU limit's whole seconds plus this, i.e. at least 1 s after it. */
+export const RLIMIT_CPU_MARGIN_S = 2;
+/**
+ * RLIMIT_MSGQUEUE: POSIX message queues are kernel memory the job could otherwise pin at the
+ * default 800 KiB; 64 KiB keeps mq_open usable.
+ */
+export const MSGQUEUE_BYTES = 65_536;
+
+/** The payload's rlimits, set in this order (soft = hard: the job cannot raise them). */
+export function rlimitsFor(limits: SandboxLimits): NativeRlimit[] {
+  const fixed = (resource: RlimitResource, value: number): NativeRlimit => ({
+    resource,
+    soft: value,
+    hard: value,
+  });
+  return [
+    fixed("core", 0),
+    fixed("fsize", limits.fileSizeBytes),
+    fixed("nofile", limits.openFiles),
+    fixed("stack", limits.stackBytes),
+    // A backstop only: the supervisor's watch of the cgroup's CPU counter stops the job first.
+    fixed("cpu", Math.floor(limits.cpuTimeMs / 1000) + RLIMIT_CPU_MARGIN_S),
+    fixed("msgqueue", MSGQUEUE_BYTES),
+  ];
+}
+
+/** The addon's request for spec on a host whose slot 0 starts at uidBase. */
+export function buildNativeSpec(spec: SandboxSpec, uidBase: number): NativeRunSpec {
+  const l = spec.limits;
+  return {
+    rootfsKind: spec.rootfs.kind,
+    rootfsPath: spec.rootfs.kind === "image" ? spec.rootfs.path : "",
+    binds: spec.binds,
+    tmpfsBytes: l.tmpfsBytes,
+    argv: spec.argv,
+    env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    cwd: spec.cwd,
+    stdin: spec.stdin,
+    cpuTimeMs: l.cpuTimeMs,
+    wallTimeMs: l.wallTimeMs,
+    memoryBytes: l.memoryBytes,
+    // PID 1 (cellblock-init) is one of the group's tasks: the job gets the whole count it asked for.
+    pidsMax: l.pids + 1,
+    outputBytes: l.outputBytes,
+    cpuQuotaPercent: l.cpuQuotaPercent,
+    rlimits: rlimitsFor(l),
+    slot: spec.slot,
+    hostIdBase: slotIdBase(uidBase, spec.slot),
+    idCount: IDS_PER_SLOT,
+    jobUid: JOB_UID,
+    jobGid: JOB_GID,
+  };
+}

@@ -1,0 +1,29 @@
+/*
+ * What standby.c, supervise.c and classify-run.c share; the rest of the addon goes through
+ * supervise.h.
+ */
+#ifndef CELLBLOCK_RUN_PARTS_H
+#define CELLBLOCK_RUN_PARTS_H
+
+#include "supervise.h"
+
+#include <time.h>
+#include <unistd.h>
+
+static inline uint64_t sb_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void sb_close_fd(int *fd) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+/* Closes the standby's descriptors (parent ends, pidfd) and frees the child's stack. */
+void sb_standby_close(struct sb_standby *sb);
+/* Sets run->status, stop, exit_code and signal from what the supervisor observed. */
+void sb_classify(struct sb_run *run);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * Standby containers: everything of a run that does not depend on its job, done before the job
+ * arrives (by the slot's preparer thread with prewarm, else on the run's own thread just before
+ * it). That is the run's cgroup without limits, five pipes, the CLONE_VM setup child in fresh
+ * namespaces, its id maps and the cgroup attach; the child then blocks on "go" (see supervise.c
+ * for what follows). A standby is used for exactly one run, or discarded.
+ */
+#define _GNU_SOURCE
+#include "run-parts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+enum { STACK_SIZE = 256 * 1024 };
+
+/* The pipes between the supervisor and the container; [0] is each one's read end. */
+enum { PIPE_GO, PIPE_CTL, PIPE_IN, PIPE_OUT, PIPE_ERR, PIPE_N };
+
+static int __attribute__((format(printf, 3, 4)))
+prepare_fail(struct sb_standby *sb, int err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sb->setup_msg, sizeof sb->setup_msg, fmt, ap);
+    va_end(ap);
+    sb->setup_errno = err;
+    sb_discard(sb);
+    return -err;
+}
+
+static void close_pipes(int p[PIPE_N][2]) {
+    for (int i = 0; i < PIPE_N; i++) {
+        sb_close_fd(&p[i][0]);
+        sb_close_fd(&p[i][1]);
+    }
+}
+
+static int open_pipes(int p[PIPE_N][2]) {
+    for (int i = 0; i < PIPE_N; i++)
+        p[i][0] = p[i][1] = -1;
+    for (int i = 0; i < PIPE_N; i++) {
+        if (pipe2(p[i], O_CLOEXEC) < 0) {
+            int rc = -errno;
+            close_pipes(p);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The supervisor's end of each pipe moves into the standby (and out of p); the child's ends stay
+ * in p, to be closed once the child has its copies, and are named in its plan and, for
+ * cellblock-init's argv, in fd_args (ctl, go, stdin, stdout, stderr: SB_FD_ARGS). */
+static void hand_out_pipes(struct sb_standby *sb, int p[PIPE_N][2]) {
+    sb->go_w = p[PIPE_GO][1];
+    sb->ctl_r = p[PIPE_CTL][0];
+    sb->in_w = p[PIPE_IN][1];
+    sb->out_r = p[PIPE_OUT][0];
+    sb->err_r = p[PIPE_ERR][0];
+    p[PIPE_GO][1] = p[PIPE_CTL][0] = p[PIPE_IN][1] = p[PIPE_OUT][0] = p[PIPE_ERR][0] = -1;
+    struct sb_plan *plan = &sb->plan;
+    plan->go_r = p[PIPE_GO][0];
+    plan->ctl_w = p[PIPE_CTL][1];
+    plan->stdin_r = p[PIPE_IN][0];
+    plan->stdout_w = p[PIPE_OUT][1];
+    plan->stderr_w = p[PIPE_ERR][1];
+    const int child_fds[SB_FD_ARGS] = {plan->ctl_w, plan->go_r, plan->stdin_r, plan->stdout_w,
+                                       plan->stderr_w};
+    for (int i = 0; i < SB_FD_ARGS; i++)
+        snprintf(sb->fd_args[i], sizeof sb->fd_args[i], "%d", child_fds[i]);
+}
+
+/* The job reopens its stdio through /proc/self/fd (/dev/stdin, /dev/stdout): the pipes must
+ * belong to its host ids, or that open is refused. They are reachable only through the fds. */
+static int hand_stdio_to_job(const struct sb_plan *plan, const struct sb_ids *ids) {
+    const uid_t uid = ids->host_base + ids->job_uid;
+    const gid_t gid = ids->host_base + ids->job_gid;
+    const int fds[] = {plan->stdin_r, plan->stdout_w, plan->stderr_w};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (fchown(fds[i], uid, gid) < 0) return -errno;
+    return 0;
+}
+
+/* The poll loop must never block on the supervisor's own ends (go is written once, at a time the
+ * pipe is empty). */
+static int make_parent_ends_nonblocking(const struct sb_standby *sb) {
+    const int fds[] = {sb->ctl_r, sb->in_w, sb->out_r, sb->err_r};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (fcntl(fds[i], F_SETFL, O_NONBLOCK) < 0) return -errno;
+    return 0;
+}
+
+/* Clones the setup child into new namespaces. Every signal is blocked around the clone, so the
+ * child starts with none deliverable until it has reset Node's handlers. Returns pid or -errno. */
+static pid_t clone_setup_child(struct sb_standby *sb) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
+                      CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
+    pid_t pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return pid < 0 ? -saved : pid;
+}
+
+/* ids 0..count-1 inside -> the slot's host range. Written by us, root in the parent namespace,
+ * before the child does anything as root of its own. */
+static int write_id_map(pid_t pid, const char *file, const struct sb_ids *ids) {
+    char path[64], map[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    int len = snprintf(map, sizeof map, "0 %u %u\n", ids->host_base, ids->count);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    int rc = write(fd, map, (size_t)len) == len ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+int sb_ids_equal(const struct sb_ids *a, const struct sb_ids *b) {
+    return a->host_base == b->host_base && a->count == b->count && a->job_uid == b->job_uid &&
+           a->job_gid == b->job_gid;
+}
+
+static void init_standby(struct sb_standby *sb, const char *cg_name, const struct sb_ids *ids) {
+    memset(sb, 0, sizeof *sb);
+    sb->go_w = sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = sb->pidfd = -1;
+    sb->stack = MAP_FAILED;
+    sb->ids = *ids;
+    snprintf(sb->cg_name, sizeof sb->cg_name, "%s", cg_name);
+}
+
+int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const char *cg_name,
+               const struct sb_ids *ids, int seccomp_fd, int init_fd) {
+    init_standby(sb, cg_name, ids);
+    uint64_t t = sb_now_ns(), t_next;
+#define PREP_PHASE(p) (t_next = sb_now_ns(), sb->phase_ns[(p)] = t_next - t, t = t_next)
+
+    char err[512] = "";
+    int rc = sb_cgroup_create(host, cg_name, &sb->cg, err, sizeof err);
+    sb->cg_created = 1;
+    PREP_PHASE(SB_PHASE_CGROUP);
+    if (rc < 0) return prepare_fail(sb, -rc, "create cgroup: %s", err);
+    int pipes[PIPE_N][2];
+    if ((rc = open_pipes(pipes)) < 0) return prepare_fail(sb, -rc, "create pipes");
+    hand_out_pipes(sb, pipes);
+    sb->plan.seccomp_fd = seccomp_fd;
+    sb->plan.init_fd = init_fd;
+
+    const char *failed = NULL, *hint = "";
+    if ((rc = hand_stdio_to_job(&sb->plan, ids)) < 0) {
+        failed = "hand the stdio pipes to the job's uid";
+    } else if ((rc = make_parent_ends_nonblocking(sb)) < 0) {
+        failed = "make the supervisor's pipe ends non-blocking";
+    } else if ((sb->stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) == MAP_FAILED) {
+        rc = -errno;
+        failed = "allocate the stack";
+    } else if ((rc = clone_setup_child(sb)) < 0) {
+        failed = "clone the container";
+        hint = " (are user namespaces enabled?)";
+    }
+    const pid_t pid = rc;
+    PREP_PHASE(SB_PHASE_CLONE);
+    /* The child has its own copies of its ends now (or there is no child). */
+    close_pipes(pipes);
+    if (failed) return prepare_fail(sb, -rc, "%s: %s%s", failed, strerror(-rc), hint);
+
+    if ((rc = write_id_map(pid, "uid_map", ids)) < 0 || (rc = write_id_map(pid, "gid_map", ids)) < 0)
+        return prepare_fail(sb, -rc, "write the id maps: %s", strerror(-rc));
+    if ((rc = sb_cgroup_attach(&sb->cg, pid, err, sizeof err)) < 0) return prepare_fail(sb, -rc, "%s", err);
+    PREP_PHASE(SB_PHASE_ATTACH);
+#undef PREP_PHASE
+    sb->ready = 1;
+    return 0;
+}
+
+void sb_standby_close(struct sb_standby *sb) {
+    int *fds[] = {&sb->go_w, &sb->ctl_r, &sb->in_w, &sb->out_r, &sb->err_r, &sb->pidfd};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        sb_close_fd(fds[i]);
+    if (sb->stack != MAP_FAILED && sb->stack) munmap(sb->stack, STACK_SIZE);
+    sb->stack = MAP_FAILED;
+}
+
+void sb_discard(struct sb_standby *sb) {
+    if (sb->pidfd >= 0) {
+        /* Closing "go" without the byte makes a waiting child leave by itself; SIGKILL in case it
+         * is anywhere else. */
+        sb_close_fd(&sb->go_w);
+        syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
+        siginfo_t info;
+        syscall(SYS_waitid, P_PIDFD, sb->pidfd, &info, WEXITED | __WALL, NULL);
+    }
+    sb_standby_close(sb);
+    if (sb->cg_created) sb_cgroup_destroy(&sb->cg);
+    sb->cg_created = 0;
+    sb->ready = 0;
+}
