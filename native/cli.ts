@@ -3,10 +3,10 @@
 //
 //   npx cellblock-sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--pids N] [--output-bytes N]
 //                         [--bind SRC:DST[:rw]]... [--image DIR] [--cwd DIR] [--env K=V]... [--stdin TEXT]
-//                         [--self-check] -- /absolute/program args...
+//                         [--trace] [--self-check] -- /absolute/program args...
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { runSandbox, type SandboxSpec, selfCheck } from "./index.ts";
+import { configureSandbox, runSandbox, type SandboxSpec, selfCheck } from "./index.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -25,6 +25,7 @@ const { values, positionals } = parseArgs({
     "stdin-file": { type: "string" },
     slot: { type: "string", default: "0" },
     "self-check": { type: "boolean", default: false },
+    trace: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -33,7 +34,8 @@ function usage(code: number): never {
   console.error(
     "usage: cellblock-sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--pids N] [--output-bytes N]\n" +
       "                         [--bind SRC:DST[:rw]]... [--image DIR] [--cwd DIR] [--env K=V]...\n" +
-      "                         [--stdin TEXT | --stdin-file F] [--self-check] -- /absolute/program [args...]",
+      "                         [--stdin TEXT | --stdin-file F] [--trace] [--self-check] -- /absolute/program [args...]\n" +
+      "  --trace: one JSON line per run on stderr, where the time went (phasesMs)",
   );
   process.exit(code);
 }
@@ -48,10 +50,20 @@ function int(name: keyof typeof values): number {
 }
 
 if (values.help) usage(0);
+let hostError: string | undefined;
+try {
+  configureSandbox({ trace: values.trace });
+} catch (e) {
+  hostError = (e as Error).message;
+}
 if (values["self-check"]) {
-  const r = await selfCheck();
+  const r = hostError ? { ok: false, detail: hostError } : await selfCheck();
   console.log(JSON.stringify(r, null, 2));
   process.exit(r.ok ? 0 : 1);
+}
+if (hostError) {
+  console.error(`cellblock-sandbox: ${hostError}`);
+  process.exit(1);
 }
 if (positionals.length === 0 || !positionals[0]?.startsWith("/")) usage(2);
 

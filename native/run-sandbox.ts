@@ -32,6 +32,8 @@ export interface SandboxHostConfig {
    * an idle standby is a live process in our cgroup until releaseStandbys() or exit.
    */
   prewarm: boolean;
+  /** One JSON line per run on stderr: where the time went (phasesMs), for operators chasing latency. Default false. */
+  trace?: boolean;
 }
 
 export interface SandboxHostInfo {
@@ -53,7 +55,6 @@ for (const [name, n] of Object.entries(constants.signals))
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 let host: SandboxHostInfo | undefined;
-const trace = Boolean(process.env.CELLBLOCK_TRACE);
 
 function ensureParents(layout: CgroupLayout, parents: string[]): void {
   if (layout.version === 2) delegateV2Controllers(layout.root, parents[0] as string, process.pid);
@@ -111,6 +112,7 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     newRoot: "/run/cellblock/newroot",
     hostname: "cellblock",
     prewarm: false,
+    trace: false,
     ...overrides,
   });
   const detected = detectCgroupLayout(readFileSync("/proc/self/mountinfo", "utf8"));
@@ -200,7 +202,7 @@ export async function runSandbox(
   try {
     const report = toReport(await handle.promise);
     // One JSON line per run on stderr: where the time went, for operators chasing latency.
-    if (trace)
+    if (config.trace)
       process.stderr.write(
         `${JSON.stringify({ trace: "sandbox", argv0: spec.argv[0], status: report.status, totalMs: performance.now() - startedMs, phasesMs: report.phasesMs })}\n`,
       );
