@@ -249,8 +249,10 @@ std::string rlimitArg(const Napi::Env &env, const Napi::Object &spec) {
     return arg;
 }
 
-MountRequest unpackMounts(const Napi::Object &spec) {
+MountRequest unpackMounts(const Napi::Object &spec, const sb_ids &ids) {
     MountRequest m;
+    m.jobUid = ids.job_uid;
+    m.jobGid = ids.job_gid;
     m.hostLayout = str(spec, "rootfsKind") == "host";
     m.imagePath = str(spec, "rootfsPath");
     m.tmpfsBytes = static_cast<unsigned long long>(num(spec, "tmpfsBytes"));
@@ -359,7 +361,7 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     Napi::Object spec = info[0].As<Napi::Object>();
     auto s = std::make_shared<RunState>(env);
     s->run.ids = unpackIds(spec);
-    const std::string planErr = s->plan.build(unpackMounts(spec));
+    const std::string planErr = s->plan.build(unpackMounts(spec, s->run.ids));
     unpackProgram(env, spec, *s);
     unpackLimits(spec, s->run);
     fillPlan(*s);

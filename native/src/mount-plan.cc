@@ -36,10 +36,15 @@ int kindOf(const std::string &path) { // 0 missing, 1 dir, 2 other (followed sym
     return S_ISDIR(st.st_mode) ? 1 : 2;
 }
 
-const char *const kPasswd = "root:x:0:0:root:/root:/bin/sh\n"
-                            "runner:x:1000:1000:cellblock job:/tmp:/bin/sh\n"
-                            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
-const char *const kGroup = "root:x:0:\nrunner:x:1000:\nnogroup:x:65534:\n";
+// The job's user ("runner", the spec's job uid/gid) between root and the overflow id nobody.
+std::string passwd(const MountRequest &req) {
+    return "root:x:0:0:root:/root:/bin/sh\nrunner:x:" + std::to_string(req.jobUid) + ":" +
+           std::to_string(req.jobGid) +
+           ":cellblock job:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+}
+std::string group(const MountRequest &req) {
+    return "root:x:0:\nrunner:x:" + std::to_string(req.jobGid) + ":\nnogroup:x:65534:\n";
+}
 const char *const kHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 const char *const kNsswitch = "passwd: files\ngroup: files\nhosts: files\n";
 
@@ -103,8 +108,8 @@ void MountPlan::hostRoot(const MountRequest &req) {
 void MountPlan::etc(const MountRequest &req) {
     const std::string e = req.newRoot + "/etc";
     add(SB_OP_MKDIR, "mkdir /etc", "", e);
-    add(SB_OP_WRITE_FILE, "write /etc/passwd", "", e + "/passwd", kPasswd);
-    add(SB_OP_WRITE_FILE, "write /etc/group", "", e + "/group", kGroup);
+    add(SB_OP_WRITE_FILE, "write /etc/passwd", "", e + "/passwd", passwd(req));
+    add(SB_OP_WRITE_FILE, "write /etc/group", "", e + "/group", group(req));
     add(SB_OP_WRITE_FILE, "write /etc/hosts", "", e + "/hosts", kHosts);
     add(SB_OP_WRITE_FILE, "write /etc/hostname", "", e + "/hostname", req.hostname + "\n");
     add(SB_OP_WRITE_FILE, "write /etc/nsswitch.conf", "", e + "/nsswitch.conf", kNsswitch);

@@ -24,6 +24,7 @@ struct MountRequest {
     unsigned long long tmpfsBytes;
     std::string newRoot; // mount point of the new root in the init's mount namespace
     std::string hostname;
+    unsigned jobUid, jobGid; // named "runner" in the generated /etc/passwd and /etc/group
 };
 
 class MountPlan {
