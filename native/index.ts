@@ -15,6 +15,7 @@ export type {
   BindSpec,
   RootfsSpec,
   SandboxLimits,
+  SandboxPhase,
   SandboxReport,
   SandboxSpec,
   SandboxStatus,
