@@ -11,7 +11,7 @@ import { type ImageManifest, readManifest, writeManifest } from "./manifest.ts";
 import { DRIVER_VERSION, recipeHash } from "./recipe-hash.ts";
 import { progress, runCommand } from "./run-command.ts";
 import { hashTree } from "./tree-hash.ts";
-import { verifyImage } from "./verify-image.ts";
+import { type VerifySettings, verifyImage } from "./verify-image.ts";
 
 // Theory of operation. An image moves through three directories, each step a rename within the
 // images root so a reader never sees a half-made image:
@@ -132,7 +132,12 @@ async function buildTree(loaded: LoadedRecipe, root: string, hash: string): Prom
 }
 
 /** Builds, verifies and publishes one recipe's image; a no-op when its verified image exists. */
-export async function buildImage(loaded: LoadedRecipe, root: string): Promise<BuildResult> {
+/** Builds, verifies (in the sandbox, as `verify` says) and publishes a recipe's image. */
+export async function buildImage(
+  loaded: LoadedRecipe,
+  root: string,
+  verify: VerifySettings,
+): Promise<BuildResult> {
   const { recipe } = loaded;
   if (recipe.base === "host")
     throw new Error(`recipe "${recipe.name}": base "host" is the zero-build layout; nothing to build`);
@@ -150,7 +155,7 @@ export async function buildImage(loaded: LoadedRecipe, root: string): Promise<Bu
   else manifest = await buildTree(loaded, root, hash);
 
   progress(recipe.name, `verify ${recipe.languages.map((l) => l.id).join(", ")} in the sandbox`);
-  const checks = await verifyImage(rootfsOf(built), recipe.languages);
+  const checks = await verifyImage(rootfsOf(built), recipe.languages, verify);
   const ok = checks.every((c) => c.ok);
   manifest = { ...manifest, verification: { verifiedAt: new Date().toISOString(), ok, checks } };
   await writeManifest(built, manifest);

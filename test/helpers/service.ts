@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { type StartedApi, startApi } from "../../api/start-api.ts";
-import { type Config, loadConfig } from "../../app/config.ts";
+import { type Config, loadConfig } from "../../config/load-config.ts";
 import type { JobRequestInput } from "../../contract/job-request.ts";
 import { type StartedWorker, startWorker } from "../../worker/start-worker.ts";
 
@@ -45,7 +45,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     ...options.env,
   };
   const config = loadConfig(env);
-  const logger = pino({ level: config.LOG_LEVEL });
+  const logger = pino({ level: config.logging.LOG_LEVEL });
   let worker: StartedWorker | null = null;
   let api: StartedApi;
   try {

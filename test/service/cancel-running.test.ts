@@ -69,8 +69,8 @@ describe.skipIf(unavailable !== null)(
 async function runningJobId(service: TestService): Promise<string | undefined> {
   const { Queue } = await import("bullmq");
   const queue = new Queue("jobs", {
-    connection: { url: service.config.REDIS_URL },
-    prefix: service.config.QUEUE_PREFIX,
+    connection: { url: service.config.queue.REDIS_URL },
+    prefix: service.config.queue.QUEUE_PREFIX,
   });
   try {
     const [job] = await queue.getActive();
