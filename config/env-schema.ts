@@ -199,7 +199,7 @@ const sandboxVariables = z.object({
     "cgroup v2 only: the (delegated) group our parent group is created in",
     "the cgroup2 mount",
   ),
-  CELLBLOCK_TRACE: variable(flag, "1: one JSON timing line per sandbox run on stderr"),
+  CELLBLOCK_TRACE: variable(flag, "1: one JSON timing line per sandbox run on stderr", "off"),
   SANDBOX_FILE_SIZE_BYTES: variable(positive(64 * MiB), "RLIMIT_FSIZE of every step"),
   SANDBOX_OPEN_FILES: variable(positive(256), "RLIMIT_NOFILE of every step"),
   SANDBOX_STACK_BYTES: variable(
