@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKey } from "../../api/api-key-store.ts";
 import type { KeyLimits } from "../../contract/api-key.ts";
 import { QUEUE_NAME } from "../../contract/queue.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { startTestService, type TestService } from "../helpers/service.ts";
@@ -22,12 +23,15 @@ let queue: Queue;
 const unlimited: KeyLimits = { requestsPerMinute: 0, maxRunningJobs: 0, maxQueuedJobs: 0, ceilings: {} };
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
+// This wait had no deadline: a job that never finished hung the file until vitest's timeout.
 async function finished(id: string) {
-  for (;;) {
-    const job = await queue.getJob(id);
-    if (job?.finishedOn) return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const job = await eventually(() => queue.getJob(id), {
+    until: (candidate) => Boolean(candidate?.finishedOn),
+    timeoutMs: 60_000,
+    what: `job ${id} finished`,
+  });
+  if (!job) throw new Error(`job ${id} vanished`);
+  return job;
 }
 
 describe.skipIf(unavailable !== null)(`fairness and metrics ${unavailable ? `(${unavailable})` : ""}`, () => {
