@@ -164,12 +164,6 @@ const workerVariables = z.object({
     z.string().default("/dev/shm/cellblock-work"),
     "per-job work dirs; tmpfs, so files a job writes count against its memory limit",
   ),
-  LOCK_DURATION_MS: variable(
-    positive(30_000),
-    "a worker that stops renewing its job lock this long is considered dead; its job is re-queued",
-  ),
-  STALLED_INTERVAL_MS: variable(positive(15_000), "how often workers look for jobs of dead workers"),
-  MAX_STALLED_COUNT: variable(positive(2), "recoveries from dead workers before a job fails visibly"),
   SHUTDOWN_DEADLINE_MS: variable(
     positive(25_000),
     "on SIGTERM, running jobs get this long, then are stopped and re-queued",
@@ -178,6 +172,13 @@ const workerVariables = z.object({
     positive(200),
     "delay of a job a worker hands back (language missing there, key at its running-jobs limit)",
   ),
+  // Recovery from dead workers: BullMQ's job lock and stalled-job check.
+  LOCK_DURATION_MS: variable(
+    positive(30_000),
+    "a worker that stops renewing its job lock this long is considered dead; its job is re-queued",
+  ),
+  STALLED_INTERVAL_MS: variable(positive(15_000), "how often workers look for jobs of dead workers"),
+  MAX_STALLED_COUNT: variable(positive(2), "recoveries from dead workers before a job fails visibly"),
 });
 
 const sandboxVariables = z.object({

@@ -2,21 +2,27 @@
 import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { debounceChanges, watchImagesRoot } from "../../rootfs-recipes/lib/watch-images.ts";
+import { afterEach, beforeEach, describe, expect, it, type Mock, vi } from "vitest";
+import {
+  type ChangeDebouncer,
+  debounceChanges,
+  watchImagesRoot,
+} from "../../rootfs-recipes/lib/watch-images.ts";
 import { eventually } from "../helpers/eventually.ts";
 
 describe("debouncing images-root events (fake timers)", () => {
+  let onChange: Mock<() => void>;
+  let changes: ChangeDebouncer;
   beforeEach(() => {
     vi.useFakeTimers();
+    onChange = vi.fn();
+    changes = debounceChanges(onChange, 100);
   });
   afterEach(() => {
     vi.useRealTimers();
   });
 
   it("a burst of events gives one callback, debounceMs after the last event", () => {
-    const onChange = vi.fn();
-    const changes = debounceChanges(onChange, 100);
     changes.onEvent("lua-aaaaaaaaaaaa");
     vi.advanceTimersByTime(80);
     changes.onEvent("go-bbbbbbbbbbbb");
@@ -29,8 +35,6 @@ describe("debouncing images-root events (fake timers)", () => {
   });
 
   it("build scratch (dot-entries) never triggers a callback; an event without a name does", () => {
-    const onChange = vi.fn();
-    const changes = debounceChanges(onChange, 100);
     changes.onEvent(".tmp-lua-aaaaaaaaaaaa-123");
     changes.onEvent(".built-lua-aaaaaaaaaaaa");
     vi.advanceTimersByTime(1000);
@@ -41,8 +45,6 @@ describe("debouncing images-root events (fake timers)", () => {
   });
 
   it("stop drops a pending callback", () => {
-    const onChange = vi.fn();
-    const changes = debounceChanges(onChange, 100);
     changes.onEvent("lua-aaaaaaaaaaaa");
     changes.stop();
     vi.advanceTimersByTime(1000);
