@@ -32,46 +32,51 @@ export interface CompletionWorkerDeps {
   policy: WebhookAddressPolicy;
 }
 
+/** The webhook's event and body, rebuilt from what is stored now. */
+async function payloadOf(
+  deps: CompletionWorkerDeps,
+  data: CompletionData,
+): Promise<{ event: string; body: unknown }> {
+  if (data.kind === "job") {
+    return {
+      event: "job.finished",
+      body: { event: "job.finished", job: await deps.jobs.view(data.ownerId) },
+    };
+  }
+  const view = await deps.batches.view(data.ownerId, data.keyId, 0, 0);
+  const summary = view && { id: view.id, status: view.status, total: view.total, counts: view.counts };
+  return { event: "batch.finished", body: { event: "batch.finished", batch: summary } };
+}
+
+/** Records one attempt (its list, the shared counter) and logs it. */
+async function noteAttempt(deps: CompletionWorkerDeps, job: Job, attempt: number, outcome: AttemptOutcome) {
+  const { redis, settings, logger } = deps;
+  const parentId = job.id ?? "";
+  await recordAttempt(redis, settings.queue, parentId, {
+    attempt,
+    at: new Date().toISOString(),
+    status: outcome.status,
+    ok: outcome.ok,
+    ...(outcome.error ? { error: outcome.error } : {}),
+    durationMs: outcome.durationMs,
+  });
+  const lastAttempt = attempt >= (job.opts.attempts ?? 1);
+  const label = outcome.ok ? "delivered" : lastAttempt ? "failed" : "retrying";
+  await addToSharedMetric(redis, settings.queue.QUEUE_PREFIX, sharedMetrics.webhookDeliveries, {
+    outcome: label,
+  });
+  const log = { parent: parentId, attempt, status: outcome.status };
+  if (outcome.ok) logger.info(log, "webhook delivered");
+  else
+    logger.warn(
+      { ...log, error: outcome.error },
+      lastAttempt ? "webhook failed; giving up" : "webhook failed; will retry",
+    );
+}
+
 export function startCompletionWorker(deps: CompletionWorkerDeps): { close(): Promise<void> } {
   const { redis, settings, logger } = deps;
   const keys = redisKeys(settings.queue.QUEUE_PREFIX);
-
-  const payloadOf = async (data: CompletionData): Promise<{ event: string; body: unknown }> => {
-    if (data.kind === "job") {
-      return {
-        event: "job.finished",
-        body: { event: "job.finished", job: await deps.jobs.view(data.ownerId) },
-      };
-    }
-    const view = await deps.batches.view(data.ownerId, data.keyId, 0, 0);
-    const summary = view && { id: view.id, status: view.status, total: view.total, counts: view.counts };
-    return { event: "batch.finished", body: { event: "batch.finished", batch: summary } };
-  };
-
-  /** Records one attempt (its list, the shared counter) and logs it. */
-  const noteAttempt = async (job: Job, attempt: number, outcome: AttemptOutcome) => {
-    const parentId = job.id ?? "";
-    await recordAttempt(redis, settings.queue, parentId, {
-      attempt,
-      at: new Date().toISOString(),
-      status: outcome.status,
-      ok: outcome.ok,
-      ...(outcome.error ? { error: outcome.error } : {}),
-      durationMs: outcome.durationMs,
-    });
-    const lastAttempt = attempt >= (job.opts.attempts ?? 1);
-    const label = outcome.ok ? "delivered" : lastAttempt ? "failed" : "retrying";
-    await addToSharedMetric(redis, settings.queue.QUEUE_PREFIX, sharedMetrics.webhookDeliveries, {
-      outcome: label,
-    });
-    const log = { parent: parentId, attempt, status: outcome.status };
-    if (outcome.ok) logger.info(log, "webhook delivered");
-    else
-      logger.warn(
-        { ...log, error: outcome.error },
-        lastAttempt ? "webhook failed; giving up" : "webhook failed; will retry",
-      );
-  };
 
   const process = async (job: Job) => {
     const parsed = CompletionDataSchema.safeParse(job.data);
@@ -83,14 +88,14 @@ export function startCompletionWorker(deps: CompletionWorkerDeps): { close(): Pr
     if (!data.url) return { delivered: false };
     const secret = await deps.directory.webhookSecret(data.keyId);
     if (!secret) throw new UnrecoverableError(`no webhook secret for API key ${data.keyId}`);
-    const { event, body } = await payloadOf(data);
+    const { event, body } = await payloadOf(deps, data);
     const attempt = job.attemptsMade + 1;
     const outcome = await deliverWebhook(
       { url: data.url, event, deliveryId: job.id ?? "", body: JSON.stringify(body), secret },
       deps.policy,
       settings.webhooks,
     );
-    await noteAttempt(job, attempt, outcome);
+    await noteAttempt(deps, job, attempt, outcome);
     if (outcome.ok) return { delivered: true };
     throw new Error(`deliver webhook: ${outcome.error}`);
   };

@@ -282,9 +282,9 @@ export class JobQueue {
     try {
       await job.remove();
     } catch (error) {
-      // BullMQ refuses to remove a job a worker has locked: it became active meanwhile, and the
-      // announced cancel reaches that worker. Anything else is a real failure.
-      if ((await job.getState()) !== "active") throw error;
+      // BullMQ refuses to remove a job a worker has locked: it became active meanwhile (the
+      // announced cancel reaches that worker), or even finished. A job still waiting is a real failure.
+      if (jobStatusOf({ state: await job.getState(), cancelMarked: false }) === "queued") throw error;
     }
     const owner = QueuedJobOwnerSchema.parse(job.data);
     await releaseReservations(this.redis, this.prefix, owner.keyId, owner.band, [id]);

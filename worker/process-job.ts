@@ -34,23 +34,44 @@ export interface JobProcessorDeps {
   log: Logger;
 }
 
-export function createJobProcessor(deps: JobProcessorDeps) {
-  const { settings, log } = deps;
-  const prefix = settings.queue.QUEUE_PREFIX;
-  /** A metric must never fail a job: failures to record are logged. */
-  const metric = (record: Promise<void>) =>
-    void record.catch((error) => log.warn({ err: error }, "record metric failed"));
+export class JobProcessor {
+  private readonly prefix: string;
 
-  /** Admits the job, or moves it back to the queue delayed and tells BullMQ so. */
-  const admit = async (job: Job, jobId: string, queued: QueuedJob, token: string | undefined) => {
-    const admission = await deps.gate.admit(jobId, queued);
-    if (admission.admitted) return admission.language;
-    log.debug({ jobId, reason: admission.reason }, "job handed back");
-    await job.moveToDelayed(Date.now() + settings.worker.DISPATCH_RETRY_DELAY_MS, token);
-    throw new DelayedError(admission.reason);
+  constructor(private readonly deps: JobProcessorDeps) {
+    this.prefix = deps.settings.queue.QUEUE_PREFIX;
+  }
+
+  /** The BullMQ processor function. */
+  readonly process = async (job: Job, token?: string): Promise<JobResult> => {
+    const jobId = job.id;
+    if (!jobId) throw new UnrecoverableError("a job without an id cannot be run");
+    const parsed = QueuedJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message}`);
+    const language = await this.admit(job, jobId, parsed.data, token);
+    if (job.attemptsMade === 0 && job.stalledCounter === 0) {
+      this.metric(
+        recordQueueWait(this.deps.redis, this.prefix, parsed.data.band, Date.now() - job.timestamp),
+      );
+    }
+    return this.run(job, jobId, parsed.data, language);
   };
 
-  const run = async (job: Job, jobId: string, queued: QueuedJob, language: RunnableLanguage) => {
+  /** Admits the job, or moves it back to the queue delayed and tells BullMQ so. */
+  private async admit(job: Job, jobId: string, queued: QueuedJob, token: string | undefined) {
+    const admission = await this.deps.gate.admit(jobId, queued);
+    if (admission.admitted) return admission.language;
+    this.deps.log.debug({ jobId, reason: admission.reason }, "job handed back");
+    await job.moveToDelayed(Date.now() + this.deps.settings.worker.DISPATCH_RETRY_DELAY_MS, token);
+    throw new DelayedError(admission.reason);
+  }
+
+  private async run(
+    job: Job,
+    jobId: string,
+    queued: QueuedJob,
+    language: RunnableLanguage,
+  ): Promise<JobResult> {
+    const { deps } = this;
     const startedAt = Date.now();
     // Register before checking the mark: DELETE sets the mark, then publishes, so a cancel is seen
     // either here or by the listener.
@@ -64,50 +85,33 @@ export function createJobProcessor(deps: JobProcessorDeps) {
       ]);
       if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const ctx = {
-        settings,
-        runSandbox: deps.runSandbox,
-        slot,
-        uidBase: deps.uidBase,
-        signal: controller.signal,
-        log,
-      };
+      const { settings, runSandbox, uidBase, log } = deps;
+      const ctx = { settings, runSandbox, uidBase, log, slot, signal: controller.signal };
       const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
-      log.info(
-        { jobId, keyId: queued.keyId, batchId: queued.batchId, verdict: result.verdict, slot },
-        "job finished",
-      );
-      metric(recordJobResult(deps.redis, prefix, result, Date.now() - startedAt));
-      if (result.verdict === "internal_error") metric(recordSetupFailure(deps.redis, prefix));
+      const { keyId, batchId } = queued;
+      deps.log.info({ jobId, keyId, batchId, verdict: result.verdict, slot }, "job finished");
+      this.metric(recordJobResult(deps.redis, this.prefix, result, Date.now() - startedAt));
+      if (result.verdict === "internal_error") this.metric(recordSetupFailure(deps.redis, this.prefix));
       return result;
     } catch (error) {
-      if (error instanceof SandboxSetupError) metric(recordSetupFailure(deps.redis, prefix));
+      if (error instanceof SandboxSetupError) this.metric(recordSetupFailure(deps.redis, this.prefix));
       throw queueErrorOf(error);
     } finally {
       deps.slots.release(slot);
       deps.cancels.unregister(jobId);
-      await deps.gate
-        .finished(jobId, queued)
-        .catch((error) =>
-          log.warn(
-            { err: error, jobId, keyId: queued.keyId },
-            "release running place failed; its lease expires",
-          ),
+      await deps.gate.finished(jobId, queued).catch((error) => {
+        deps.log.warn(
+          { err: error, jobId, keyId: queued.keyId },
+          "release running place failed; its lease expires",
         );
+      });
     }
-  };
+  }
 
-  return async (job: Job, token?: string): Promise<JobResult> => {
-    const jobId = job.id;
-    if (!jobId) throw new UnrecoverableError("a job without an id cannot be run");
-    const parsed = QueuedJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message}`);
-    const language = await admit(job, jobId, parsed.data, token);
-    if (job.attemptsMade === 0 && job.stalledCounter === 0) {
-      metric(recordQueueWait(deps.redis, prefix, parsed.data.band, Date.now() - job.timestamp));
-    }
-    return run(job, jobId, parsed.data, language);
-  };
+  /** A metric must never fail a job: failures to record are logged. */
+  private metric(record: Promise<void>): void {
+    record.catch((error) => this.deps.log.warn({ err: error }, "record metric failed"));
+  }
 }
 
 /** What BullMQ should do with a job whose run threw: cancels are final, shutdowns retry. */

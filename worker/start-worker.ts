@@ -9,8 +9,8 @@ import { CancelListener } from "./cancel-listener.ts";
 import { DispatchGate } from "./dispatch-gate.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { LanguageImages } from "./language-images.ts";
-import { createJobProcessor } from "./process-job.ts";
-import { openSandbox } from "./sandbox-host.ts";
+import { JobProcessor } from "./process-job.ts";
+import { type OpenedSandbox, openSandbox } from "./sandbox-host.ts";
 import { SlotPool } from "./slot-pool.ts";
 import { prepareWorkRoot, workDirRemovalsSettled } from "./work-dir.ts";
 import { WorkerLanguages } from "./worker-languages.ts";
@@ -28,6 +28,16 @@ export interface StartedWorker {
   close(): Promise<void>;
 }
 
+/** What a running worker holds, in start-up order; closed in reverse. */
+interface WorkerParts {
+  id: string;
+  log: Logger;
+  sandbox: OpenedSandbox;
+  redis: Redis;
+  languages: WorkerLanguages;
+  cancels: CancelListener;
+}
+
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
   const redisUrl = config.queue.REDIS_URL;
   if (!redisUrl) throw new Error("start worker: REDIS_URL is not set");
@@ -38,14 +48,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const keys = redisKeys(config.queue.QUEUE_PREFIX);
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on("error", (error) => log.error({ err: error }, "Redis connection error"));
-  const languages = new WorkerLanguages(
-    redis,
-    keys,
-    new LanguageImages(config, sandbox.runSandbox, log),
-    log,
-  );
+  const images = new LanguageImages(config, sandbox.runSandbox, log);
+  const languages = new WorkerLanguages(redis, keys, images, log);
   await languages.start();
   const cancels = await CancelListener.start(redisUrl, keys.cancelChannel, log);
+  const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels };
 
   const gate = new DispatchGate(
     redis,
@@ -53,7 +60,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     { limits: config.limits, lockDurationMs: config.worker.LOCK_DURATION_MS },
     languages.byId,
   );
-  const processJob = createJobProcessor({
+  const processor = new JobProcessor({
     redis,
     keys,
     settings: config,
@@ -64,7 +71,34 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     cancels,
     log,
   });
-  const worker = new Worker(QUEUE_NAME, processJob, {
+  const worker = await runBullWorker(config, redis, processor, log);
+  const heartbeat = startHeartbeat(
+    redis,
+    keys,
+    heartbeatOf(parts, config),
+    config.queue.HEARTBEAT_INTERVAL_MS,
+    log,
+  );
+  log.info(
+    { slots: config.worker.WORKER_SLOTS, uidBase: sandbox.uidBase, languages: languages.ids() },
+    "worker started",
+  );
+
+  let closed: Promise<void> | null = null;
+  return {
+    id,
+    close: () => {
+      closed ??= (async () => {
+        await heartbeat.stop();
+        await stopWorker(parts, worker, config.worker.SHUTDOWN_DEADLINE_MS);
+      })();
+      return closed;
+    },
+  };
+}
+
+async function runBullWorker(config: WorkerConfig, redis: Redis, processor: JobProcessor, log: Logger) {
+  const worker = new Worker(QUEUE_NAME, processor.process, {
     connection: redis,
     prefix: config.queue.QUEUE_PREFIX,
     concurrency: config.worker.WORKER_SLOTS,
@@ -75,51 +109,43 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   worker.on("error", (error) => log.error({ err: error }, "worker error"));
   worker.on("failed", (job, error) => log.warn({ jobId: job?.id, reason: error.message }, "job failed"));
   await worker.waitUntilReady();
+  return worker;
+}
 
+/** What each heartbeat says about this worker. */
+function heartbeatOf(parts: WorkerParts, config: WorkerConfig): () => WorkerHeartbeat {
   const startedAt = new Date().toISOString();
-  const info = (): WorkerHeartbeat => ({
-    id,
+  return () => ({
+    id: parts.id,
     pid: process.pid,
     host: os.hostname(),
     slots: config.worker.WORKER_SLOTS,
-    busySlots: cancels.running,
-    languages: languages.ids(),
-    images: languages.imageNames(),
-    selfCheck: sandbox.selfCheck,
+    busySlots: parts.cancels.running,
+    languages: parts.languages.ids(),
+    images: parts.languages.imageNames(),
+    selfCheck: parts.sandbox.selfCheck,
     startedAt,
   });
-  const heartbeat = startHeartbeat(redis, keys, info, config.queue.HEARTBEAT_INTERVAL_MS, log);
-  log.info(
-    { slots: config.worker.WORKER_SLOTS, uidBase: sandbox.uidBase, languages: languages.ids() },
-    "worker started",
-  );
+}
 
-  const close = async () => {
-    log.info({ running: cancels.running }, "worker stopping");
-    await heartbeat.stop();
-    const deadline = setTimeout(() => {
-      log.warn({ running: cancels.running }, "shutdown deadline passed; stopping running jobs for retry");
-      cancels.abortAll("shutdown");
-    }, config.worker.SHUTDOWN_DEADLINE_MS);
-    try {
-      await worker.close();
-    } finally {
-      clearTimeout(deadline);
-      await languages.close();
-      await sandbox.releaseStandbys();
-      await workDirRemovalsSettled();
-      cancels.close();
-      // quit() waits for replies in flight; when Redis is already gone, cut the connection instead.
-      await redis.quit().catch(() => redis.disconnect());
-    }
-    log.info("worker stopped");
-  };
-  let closed: Promise<void> | null = null;
-  return {
-    id,
-    close: () => {
-      closed ??= close();
-      return closed;
-    },
-  };
+/** Stops fetching, lets running jobs finish until the deadline, aborts the rest, releases everything. */
+async function stopWorker(parts: WorkerParts, worker: Worker, deadlineMs: number): Promise<void> {
+  const { log, cancels, redis } = parts;
+  log.info({ running: cancels.running }, "worker stopping");
+  const deadline = setTimeout(() => {
+    log.warn({ running: cancels.running }, "shutdown deadline passed; stopping running jobs for retry");
+    cancels.abortAll("shutdown");
+  }, deadlineMs);
+  try {
+    await worker.close();
+  } finally {
+    clearTimeout(deadline);
+    await parts.languages.close();
+    await parts.sandbox.releaseStandbys();
+    await workDirRemovalsSettled();
+    cancels.close();
+    // quit() waits for replies in flight; when Redis is already gone, cut the connection instead.
+    await redis.quit().catch(() => redis.disconnect());
+  }
+  log.info("worker stopped");
 }

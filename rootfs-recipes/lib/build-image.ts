@@ -29,6 +29,9 @@ export interface BuildResult {
   cached: boolean;
 }
 
+/** A directory's manifest, or null when it has none or it is unreadable: the build (re)makes it either way. */
+const manifestIfReadable = (dir: string) => readManifest(dir).catch(() => null);
+
 const APT_ENV = { DEBIAN_FRONTEND: "noninteractive", DEBCONF_NONINTERACTIVE_SEEN: "true" };
 
 async function installPackages(
@@ -112,7 +115,7 @@ async function buildTree(loaded: LoadedRecipe, root: string, hash: string): Prom
     };
     await writeManifest(tmp, manifest);
     const built = builtDir(root, recipe.name, hash);
-    const other = await readManifest(built).catch(() => null);
+    const other = await manifestIfReadable(built);
     if (other) {
       // A concurrent build of the same hash finished first; keep its tree, drop ours.
       await rm(tmp, { recursive: true, force: true });
@@ -143,7 +146,7 @@ export async function buildImage(
     throw new Error(`recipe "${recipe.name}": base "host" is the zero-build layout; nothing to build`);
   const hash = await recipeHash(recipe, loaded.dir);
   const final = imageDir(root, recipe.name, hash);
-  const existing = await readManifest(final).catch(() => null);
+  const existing = await manifestIfReadable(final);
   if (existing?.verification?.ok) {
     progress(recipe.name, `up to date: ${final}`);
     return { dir: final, manifest: existing, cached: true };
@@ -165,7 +168,7 @@ export async function buildImage(
       `image ${recipe.name}: verification failed (kept in ${built}):\n  ${failed.join("\n  ")}`,
     );
   }
-  const raced = await readManifest(final).catch(() => null);
+  const raced = await manifestIfReadable(final);
   if (raced?.verification?.ok) {
     // Another build or an import of the same hash published first; same recipe, same content.
     await rm(built, { recursive: true, force: true });
