@@ -5,7 +5,7 @@ import { ExpressAdapter } from "@bull-board/express";
 import type { Queue } from "bullmq";
 import type { NextFunction, Request, Response, Router } from "express";
 import { ServiceError } from "../contract/errors.ts";
-import { keyDigest } from "./api-keys.ts";
+import { keyDigest } from "./api-key-store.ts";
 import { presentedKey } from "./auth.ts";
 
 // The queue dashboard (bull-board) at /admin/queues, behind ADMIN_API_KEY. The key is accepted as

@@ -1,5 +1,6 @@
 import { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
+import type { Logger } from "pino";
 import { QUEUE_NAME } from "../contract/queue.ts";
 
 // POST /run must not poll: it subscribes to BullMQ's event stream (QueueEvents, one blocking XREAD
@@ -18,7 +19,7 @@ export class CompletionWaiter {
   private readonly events: QueueEvents;
   private readonly connection: Redis;
 
-  constructor(redisUrl: string, prefix: string) {
+  constructor(redisUrl: string, prefix: string, log: Logger) {
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.events = new QueueEvents(QUEUE_NAME, { connection: this.connection, prefix });
     const wake = (jobId: string, wakeup: Wakeup) => {
@@ -27,7 +28,15 @@ export class CompletionWaiter {
     this.events.on("completed", ({ jobId, returnvalue }) => wake(jobId, { event: "completed", returnvalue }));
     this.events.on("failed", ({ jobId }) => wake(jobId, { event: "failed" }));
     this.events.on("removed", ({ jobId }) => wake(jobId, { event: "removed" }));
-    this.events.on("error", () => undefined);
+    // The stream is read again from the last event seen once the connection is back, so no
+    // completion is lost; until then waiters are not woken, and a POST /run may answer 202 at its
+    // timeout. Say so, with the waiters it concerns.
+    this.events.on("error", (error) =>
+      log.error(
+        { err: error, waiting: this.waiters.size },
+        "completion event stream failed; waiting requests are woken when it reconnects or at their timeout",
+      ),
+    );
   }
 
   async ready(): Promise<void> {

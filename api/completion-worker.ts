@@ -1,14 +1,19 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Config } from "../app/config.ts";
-import { addToSharedMetric } from "../app/shared-metrics-store.ts";
-import { COMPLETIONS_QUEUE_NAME, redisKeys } from "../contract/queue.ts";
+import type { ApiConfig } from "../config/load-config.ts";
+import {
+  COMPLETIONS_QUEUE_NAME,
+  type CompletionData,
+  CompletionDataSchema,
+  redisKeys,
+} from "../contract/queue.ts";
 import { sharedMetrics } from "../contract/shared-metrics.ts";
+import { addToSharedMetric } from "../redis/shared-metrics-store.ts";
 import type { KeyDirectory } from "./api-keys.ts";
 import type { BatchQueue } from "./batch-queue.ts";
-import { type CompletionData, recordAttempt } from "./completion-jobs.ts";
-import { deliverWebhook } from "./deliver-webhook.ts";
+import { recordAttempt } from "./completion-jobs.ts";
+import { type AttemptOutcome, deliverWebhook } from "./deliver-webhook.ts";
 import type { JobQueue } from "./job-queue.ts";
 import type { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 
@@ -19,7 +24,7 @@ import type { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 
 export interface CompletionWorkerDeps {
   redis: Redis;
-  config: Config;
+  settings: Pick<ApiConfig, "queue" | "webhooks">;
   logger: Logger;
   jobs: JobQueue;
   batches: BatchQueue;
@@ -27,69 +32,86 @@ export interface CompletionWorkerDeps {
   policy: WebhookAddressPolicy;
 }
 
-export function startCompletionWorker(deps: CompletionWorkerDeps): { close(): Promise<void> } {
-  const { redis, config, logger, jobs, batches, directory, policy } = deps;
-  const keys = redisKeys(config.QUEUE_PREFIX);
+/** The webhook's event and body, rebuilt from what is stored now. */
+async function payloadOf(
+  deps: CompletionWorkerDeps,
+  data: CompletionData,
+): Promise<{ event: string; body: unknown }> {
+  if (data.kind === "job") {
+    return {
+      event: "job.finished",
+      body: { event: "job.finished", job: await deps.jobs.view(data.ownerId) },
+    };
+  }
+  const view = await deps.batches.view(data.ownerId, data.keyId, 0, 0);
+  const summary = view && { id: view.id, status: view.status, total: view.total, counts: view.counts };
+  return { event: "batch.finished", body: { event: "batch.finished", batch: summary } };
+}
 
-  const payloadOf = async (data: CompletionData): Promise<{ event: string; body: unknown }> => {
-    if (data.kind === "job") {
-      return { event: "job.finished", body: { event: "job.finished", job: await jobs.view(data.ownerId) } };
-    }
-    const view = await batches.view(data.ownerId, data.keyId, 0, 0);
-    const summary = view && { id: view.id, status: view.status, total: view.total, counts: view.counts };
-    return { event: "batch.finished", body: { event: "batch.finished", batch: summary } };
-  };
-
-  const process = async (job: Job<CompletionData>) => {
-    const data = job.data;
-    if (data.kind === "batch")
-      await redis.hset(keys.batch(data.ownerId), "finishedAt", new Date().toISOString());
-    if (!data.url) return { delivered: false };
-    const secret = await directory.webhookSecret(data.keyId);
-    if (!secret) throw new UnrecoverableError(`no webhook secret for API key ${data.keyId}`);
-    const { event, body } = await payloadOf(data);
-    const attempt = job.attemptsMade + 1;
-    const outcome = await deliverWebhook(
-      { url: data.url, event, deliveryId: job.id as string, body: JSON.stringify(body), secret },
-      policy,
-      config,
-    );
-    await recordAttempt(redis, config, job.id as string, {
-      attempt,
-      at: new Date().toISOString(),
-      status: outcome.status,
-      ok: outcome.ok,
-      ...(outcome.error ? { error: outcome.error } : {}),
-      durationMs: outcome.durationMs,
-    });
-    const lastAttempt = attempt >= (job.opts.attempts ?? 1);
-    const outcomeLabel = outcome.ok ? "delivered" : lastAttempt ? "failed" : "retrying";
-    await addToSharedMetric(redis, config.QUEUE_PREFIX, sharedMetrics.webhookDeliveries, {
-      outcome: outcomeLabel,
-    });
-    const log = { parent: job.id, attempt, status: outcome.status };
-    if (outcome.ok) {
-      logger.info(log, "webhook delivered");
-      return { delivered: true };
-    }
+/** Records one attempt (its list, the shared counter) and logs it. */
+async function noteAttempt(deps: CompletionWorkerDeps, job: Job, attempt: number, outcome: AttemptOutcome) {
+  const { redis, settings, logger } = deps;
+  const parentId = job.id ?? "";
+  await recordAttempt(redis, settings.queue, parentId, {
+    attempt,
+    at: new Date().toISOString(),
+    status: outcome.status,
+    ok: outcome.ok,
+    ...(outcome.error ? { error: outcome.error } : {}),
+    durationMs: outcome.durationMs,
+  });
+  const lastAttempt = attempt >= (job.opts.attempts ?? 1);
+  const label = outcome.ok ? "delivered" : lastAttempt ? "failed" : "retrying";
+  await addToSharedMetric(redis, settings.queue.QUEUE_PREFIX, sharedMetrics.webhookDeliveries, {
+    outcome: label,
+  });
+  const log = { parent: parentId, attempt, status: outcome.status };
+  if (outcome.ok) logger.info(log, "webhook delivered");
+  else
     logger.warn(
       { ...log, error: outcome.error },
       lastAttempt ? "webhook failed; giving up" : "webhook failed; will retry",
     );
+}
+
+export function startCompletionWorker(deps: CompletionWorkerDeps): { close(): Promise<void> } {
+  const { redis, settings, logger } = deps;
+  const keys = redisKeys(settings.queue.QUEUE_PREFIX);
+
+  const process = async (job: Job) => {
+    const parsed = CompletionDataSchema.safeParse(job.data);
+    if (!parsed.success)
+      throw new UnrecoverableError(`invalid completion data: ${parsed.error.issues[0]?.message}`);
+    const data = parsed.data;
+    if (data.kind === "batch")
+      await redis.hset(keys.batch(data.ownerId), "finishedAt", new Date().toISOString());
+    if (!data.url) return { delivered: false };
+    const secret = await deps.directory.webhookSecret(data.keyId);
+    if (!secret) throw new UnrecoverableError(`no webhook secret for API key ${data.keyId}`);
+    const { event, body } = await payloadOf(deps, data);
+    const attempt = job.attemptsMade + 1;
+    const outcome = await deliverWebhook(
+      { url: data.url, event, deliveryId: job.id ?? "", body: JSON.stringify(body), secret },
+      deps.policy,
+      settings.webhooks,
+    );
+    await noteAttempt(deps, job, attempt, outcome);
+    if (outcome.ok) return { delivered: true };
     throw new Error(`deliver webhook: ${outcome.error}`);
   };
 
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   const worker = new Worker(COMPLETIONS_QUEUE_NAME, process, {
     connection,
-    prefix: config.QUEUE_PREFIX,
-    concurrency: config.WEBHOOK_CONCURRENCY,
+    prefix: settings.queue.QUEUE_PREFIX,
+    concurrency: settings.webhooks.WEBHOOK_CONCURRENCY,
   });
   worker.on("error", (error) => logger.error({ err: error }, "completion worker error"));
   return {
     async close() {
       await worker.close();
-      // BullMQ does not close a connection it was handed.
+      // BullMQ does not close a connection it was handed; quit() waits for replies in flight,
+      // disconnect() cuts a connection whose Redis is already gone.
       await connection.quit().catch(() => connection.disconnect());
     },
   };

@@ -1,37 +1,18 @@
 import express, { type Request, type Response } from "express";
-import type { Redis } from "ioredis";
-import type { Logger } from "pino";
-import type { Config } from "../app/config.ts";
 import { ServiceError } from "../contract/errors.ts";
 import { ADMIN_BASE_PATH, adminRouter, requireAdminKey } from "./admin-view.ts";
-import type { KeyDirectory } from "./api-keys.ts";
+import type { AppDeps } from "./app-deps.ts";
 import { authenticate } from "./auth.ts";
-import type { BatchQueue } from "./batch-queue.ts";
 import { errorHandler, notFound, requireJsonBody } from "./http-errors.ts";
-import type { JobQueue } from "./job-queue.ts";
-import type { LanguageCatalog } from "./language-catalog.ts";
-import type { createMetrics } from "./metrics.ts";
 import { rateLimit } from "./rate-limit.ts";
 import { checkReadiness } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
+import { batchRoutes } from "./routes-batches.ts";
 import { jobRoutes } from "./routes-jobs.ts";
-import type { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 import { liveWorkers } from "./worker-registry.ts";
 
 // The HTTP edge, in order: request log (with request id) → admin view (own key) → API key →
 // per-key rate limit → JSON body (larger limit for /batches) → routes → errors.
-
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  redis: Redis;
-  jobs: JobQueue;
-  batches: BatchQueue;
-  languages: LanguageCatalog;
-  directory: KeyDirectory;
-  policy: WebhookAddressPolicy;
-  metrics: ReturnType<typeof createMetrics>;
-}
 
 export function createApp(deps: AppDeps) {
   const { config, logger, redis, jobs, languages, directory, metrics } = deps;
@@ -41,26 +22,27 @@ export function createApp(deps: AppDeps) {
   app.use(requestLog(logger));
   app.use(
     ADMIN_BASE_PATH,
-    requireAdminKey(config.ADMIN_API_KEY),
+    requireAdminKey(config.api.ADMIN_API_KEY),
     adminRouter([jobs.queue, jobs.completions]),
   );
   app.use(authenticate(directory));
-  app.use(rateLimit(redis, config.QUEUE_PREFIX));
+  app.use(rateLimit(redis, config.queue.QUEUE_PREFIX));
   app.use(requireJsonBody);
   app.use(
     "/batches",
-    express.json({ limit: config.BATCH_BODY_LIMIT_BYTES, strict: true, type: "application/json" }),
+    express.json({ limit: config.api.BATCH_BODY_LIMIT_BYTES, strict: true, type: "application/json" }),
   );
-  app.use(express.json({ limit: config.BODY_LIMIT_BYTES, strict: true, type: "application/json" }));
+  app.use(express.json({ limit: config.api.BODY_LIMIT_BYTES, strict: true, type: "application/json" }));
 
   app.use(jobRoutes(deps));
+  app.use(batchRoutes(deps));
 
   app.get("/languages", async (_req, res) => {
     res.json(await languages.list());
   });
 
   app.get("/workers", async (_req, res) => {
-    res.json(await liveWorkers(redis, config));
+    res.json(await liveWorkers(redis, config.queue));
   });
 
   app.get("/metrics", async (_req: Request, res: Response) => {
@@ -72,7 +54,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.get("/readyz", async (_req, res) => {
-    const readiness = await checkReadiness(redis, config);
+    const readiness = await checkReadiness(redis, config.queue);
     if (readiness.ready) return res.json({ status: "ready", checks: readiness.checks });
     const error = new ServiceError("E_NOT_READY", readiness.reason, readiness.checks);
     res.status(error.status).json(error.toBody());

@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
-import type { Config } from "../app/config.ts";
+import type { WebhookConfig } from "../config/load-config.ts";
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from "../contract/webhook.ts";
 import type { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 
@@ -29,7 +29,7 @@ export interface WebhookMessage {
 export async function deliverWebhook(
   message: WebhookMessage,
   policy: WebhookAddressPolicy,
-  config: Pick<Config, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_MAX_RESPONSE_BYTES">,
+  config: Pick<WebhookConfig, "WEBHOOK_TIMEOUT_MS" | "WEBHOOK_MAX_RESPONSE_BYTES">,
 ): Promise<AttemptOutcome> {
   const started = Date.now();
   const done = (outcome: Omit<AttemptOutcome, "durationMs">): AttemptOutcome => ({

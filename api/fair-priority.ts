@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../app/config.ts";
+import { z } from "zod";
+import type { ApiSettings, QueueConfig } from "../config/load-config.ts";
 import { ServiceError } from "../contract/errors.ts";
 import {
   PRIORITY_BATCH,
@@ -32,33 +33,42 @@ for i = 3, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return {1, position}`;
 
+/** The script's reply: {1, first position} when reserved, {0, queued now} when over the quota. */
+const ReserveReplySchema = z.tuple([z.union([z.literal(0), z.literal(1)]), z.number().int().nonnegative()]);
+
 const otherBand = (band: PriorityBand): PriorityBand => (band === "batch" ? "interactive" : "batch");
+
+export interface FairShareSettings {
+  queue: Pick<QueueConfig, "QUEUE_PREFIX" | "RESULT_TTL_S">;
+  api: Pick<ApiSettings, "QUOTA_RETRY_AFTER_S">;
+}
 
 /** Priorities for `jobIds` (in order), after checking the caller's queued-jobs quota. */
 export async function reservePriorities(
   redis: Redis,
-  config: Config,
+  settings: FairShareSettings,
   caller: Caller,
   band: PriorityBand,
   jobIds: string[],
 ): Promise<number[]> {
-  const keys = redisKeys(config.QUEUE_PREFIX);
-  const [ok, value] = (await redis.eval(
+  const keys = redisKeys(settings.queue.QUEUE_PREFIX);
+  const reply = await redis.eval(
     reserveScript,
     2,
     keys.queuedByKey(caller.keyId, band),
     keys.queuedByKey(caller.keyId, otherBand(band)),
     caller.limits.maxQueuedJobs,
-    config.RESULT_TTL_S,
+    settings.queue.RESULT_TTL_S,
     ...jobIds,
-  )) as [number, number];
+  );
+  const [ok, value] = ReserveReplySchema.parse(reply);
   if (ok === 0) {
     const max = caller.limits.maxQueuedJobs;
     throw new ServiceError(
       "E_QUOTA_EXCEEDED",
       `this API key may have ${max} jobs queued; ${value} are queued and ${jobIds.length} more were submitted`,
       { maxQueuedJobs: max, queued: value, submitted: jobIds.length },
-      { "Retry-After": String(config.QUOTA_RETRY_AFTER_S) },
+      { "Retry-After": String(settings.api.QUOTA_RETRY_AFTER_S) },
     );
   }
   const [base, top] =
@@ -69,11 +79,11 @@ export async function reservePriorities(
 /** Gives back reservations of jobs that were never enqueued, or were cancelled while queued. */
 export async function releaseReservations(
   redis: Redis,
-  config: Config,
+  prefix: string,
   keyId: string,
   band: PriorityBand,
   jobIds: string[],
 ): Promise<void> {
   if (jobIds.length === 0) return;
-  await redis.srem(redisKeys(config.QUEUE_PREFIX).queuedByKey(keyId, band), ...jobIds);
+  await redis.srem(redisKeys(prefix).queuedByKey(keyId, band), ...jobIds);
 }

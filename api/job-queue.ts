@@ -1,33 +1,37 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { FlowProducer, type Job, type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Config } from "../app/config.ts";
+import type { Logger } from "pino";
+import type { ApiSettings, QueueConfig, WebhookConfig } from "../config/load-config.ts";
 import { ServiceError } from "../contract/errors.ts";
 import type { JobRequest } from "../contract/job-request.ts";
-import type { JobResult, JobView } from "../contract/job-result.ts";
+import { JobResultSchema, type JobStatus, type JobView } from "../contract/job-result.ts";
+import { isFinalStatus, jobStatusOf } from "../contract/job-status.ts";
 import {
   COMPLETIONS_QUEUE_NAME,
+  type CompletionData,
   type PriorityBand,
   QUEUE_NAME,
   type QueuedJob,
+  QueuedJobOwnerSchema,
   redisKeys,
 } from "../contract/queue.ts";
 import type { Caller } from "./api-keys.ts";
-import { type CompletionData, callbackView, completionJobOptions } from "./completion-jobs.ts";
+import { callbackView, completionJobOptions } from "./completion-jobs.ts";
 import type { CompletionWaiter } from "./completion-waiter.ts";
 import { releaseReservations, reservePriorities } from "./fair-priority.ts";
+import { IdempotencyKeys } from "./idempotency.ts";
+import { QueueBackpressure } from "./queue-backpressure.ts";
 
 // The API's side of the queue: submit (backpressure, quotas, fair priorities, idempotency), look
-// up, cancel, wait. Job states map onto the contract's five statuses; a cancel marker key records
-// cancellations, so a queued job that was removed still answers "cancelled" (until RESULT_TTL_S).
-// A job with a callbackUrl is the only child of a flow parent in the completions queue, which
-// BullMQ releases when the job finishes (completion-worker.ts delivers the webhook).
+// up, cancel, wait. Job states map onto the contract's five statuses in one place
+// (contract/job-status.ts); a cancel mark records cancellations, so a queued job that was removed
+// still answers "cancelled" (until RESULT_TTL_S). A job with a callbackUrl is the only child of a
+// flow parent in the completions queue, which BullMQ releases when the job finishes
+// (completion-worker.ts delivers the webhook). Everything read back from Redis is parsed with the
+// contract's schemas: the owner of a job, its result.
 
-export const CANCELLED_REASON = "cancelled";
 export const jobIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** How old a waiting-jobs count may be when the queue is far from full (see assertRoom). */
-const DEPTH_REFRESH_MS = 100;
 
 export interface SubmitOptions {
   band: PriorityBand;
@@ -38,36 +42,54 @@ export interface SubmitOptions {
   id?: string;
 }
 
+export interface JobQueueSettings {
+  queue: Pick<QueueConfig, "QUEUE_PREFIX" | "RESULT_TTL_S" | "JOB_ATTEMPTS" | "JOB_BACKOFF_MS">;
+  api: Pick<ApiSettings, "MAX_QUEUED_JOBS" | "QUEUE_FULL_RETRY_AFTER_S" | "QUOTA_RETRY_AFTER_S">;
+  webhooks: Pick<WebhookConfig, "WEBHOOK_ATTEMPTS" | "WEBHOOK_BACKOFF_MS">;
+}
+
 export class JobQueue {
   readonly queue: Queue;
   readonly flows: FlowProducer;
   readonly completions: Queue;
+  readonly backpressure: QueueBackpressure;
+  private readonly idempotency: IdempotencyKeys;
   private readonly keys: ReturnType<typeof redisKeys>;
+  private readonly prefix: string;
 
   constructor(
     private readonly redis: Redis,
-    private readonly config: Config,
+    private readonly settings: JobQueueSettings,
     private readonly waiter: CompletionWaiter,
+    log: Logger,
   ) {
-    this.queue = new Queue(QUEUE_NAME, { connection: redis, prefix: config.QUEUE_PREFIX });
-    this.queue.on("error", () => undefined);
-    this.completions = new Queue(COMPLETIONS_QUEUE_NAME, { connection: redis, prefix: config.QUEUE_PREFIX });
-    this.completions.on("error", () => undefined);
-    this.flows = new FlowProducer({ connection: redis, prefix: config.QUEUE_PREFIX });
-    this.flows.on("error", () => undefined);
-    this.keys = redisKeys(config.QUEUE_PREFIX);
+    this.prefix = settings.queue.QUEUE_PREFIX;
+    const connection = { connection: redis, prefix: this.prefix };
+    this.queue = new Queue(QUEUE_NAME, connection);
+    this.completions = new Queue(COMPLETIONS_QUEUE_NAME, connection);
+    this.flows = new FlowProducer(connection);
+    // Connection errors surface here (ioredis reconnects by itself); the request that hit one fails
+    // with its own error, this says why.
+    const logError = (queue: string) => (error: Error) =>
+      log.error({ err: error, queue }, "queue connection error");
+    this.queue.on("error", logError(QUEUE_NAME));
+    this.completions.on("error", logError(COMPLETIONS_QUEUE_NAME));
+    this.flows.on("error", logError("flows"));
+    this.backpressure = new QueueBackpressure(this.queue, settings.api);
+    this.idempotency = new IdempotencyKeys(redis, settings.queue);
+    this.keys = redisKeys(this.prefix);
   }
 
   /** Options of every job in the jobs queue (single or batch). */
   jobOptions(id: string, priority: number): JobsOptions {
-    const ttlS = this.config.RESULT_TTL_S;
+    const { queue } = this.settings;
     return {
       jobId: id,
       priority,
-      attempts: this.config.JOB_ATTEMPTS,
-      backoff: { type: "exponential", delay: this.config.JOB_BACKOFF_MS },
-      removeOnComplete: { age: ttlS },
-      removeOnFail: { age: ttlS },
+      attempts: queue.JOB_ATTEMPTS,
+      backoff: { type: "exponential", delay: queue.JOB_BACKOFF_MS },
+      removeOnComplete: { age: queue.RESULT_TTL_S },
+      removeOnFail: { age: queue.RESULT_TTL_S },
       // A failed job must still release its flow parent (batch or callback), not hold it forever.
       ignoreDependencyOnFailure: true,
     };
@@ -75,35 +97,36 @@ export class JobQueue {
 
   /** Enqueues a job and returns its id; a repeated Idempotency-Key (per API key) returns the first job's id. */
   async submit(request: JobRequest, options: SubmitOptions): Promise<string> {
-    const { caller, band } = options;
-    let id: string = options.id ?? randomUUID();
-    const idemKey = options.idempotencyKey
-      ? this.keys.idempotency(`${caller.keyId}:${options.idempotencyKey}`)
+    const id = options.id ?? randomUUID();
+    const claim = options.idempotencyKey
+      ? await this.idempotency.claim(options.caller.keyId, options.idempotencyKey, id, [
+          request,
+          options.callbackUrl ?? null,
+        ])
       : null;
-    if (idemKey && options.idempotencyKey) {
-      const hash = createHash("sha256")
-        .update(JSON.stringify([request, options.callbackUrl ?? null]))
-        .digest("hex");
-      const claimed = await this.redis.set(idemKey, `${id} ${hash}`, "EX", this.config.RESULT_TTL_S, "NX");
-      if (claimed === null) {
-        const [firstId, firstHash] = ((await this.redis.get(idemKey)) ?? "").split(" ");
-        if (firstHash !== hash) throw new ServiceError("E_IDEMPOTENCY_MISMATCH", options.idempotencyKey);
-        if (firstId) return firstId;
-        id = randomUUID();
-      }
-    }
-    let reserved = false;
+    if (claim?.kind === "replay") return claim.jobId;
     try {
-      await this.assertRoom(1);
-      const [priority] = await reservePriorities(this.redis, this.config, caller, band, [id]);
-      reserved = true;
+      await this.enqueue(id, request, options);
+    } catch (error) {
+      await claim?.release();
+      throw error;
+    }
+    return id;
+  }
+
+  /** Room, priority, then the job itself (under a flow parent when it has a callback). */
+  private async enqueue(id: string, request: JobRequest, options: SubmitOptions): Promise<void> {
+    const { caller, band } = options;
+    await this.backpressure.assertRoom(1);
+    const [priority = 0] = await reservePriorities(this.redis, this.settings, caller, band, [id]);
+    try {
       const data: QueuedJob = {
         request,
         keyId: caller.keyId,
         band,
         maxRunningJobs: caller.limits.maxRunningJobs,
       };
-      const opts = this.jobOptions(id, priority as number);
+      const opts = this.jobOptions(id, priority);
       if (options.callbackUrl) {
         const parent: CompletionData = {
           kind: "job",
@@ -115,98 +138,79 @@ export class JobQueue {
           name: "job-callback",
           queueName: COMPLETIONS_QUEUE_NAME,
           data: parent,
-          opts: completionJobOptions(this.config, `job-${id}`, true),
+          opts: completionJobOptions(this.settings, `job-${id}`, true),
           children: [{ name: "job", queueName: QUEUE_NAME, data, opts }],
         });
       } else {
         await this.queue.add("job", data, opts);
       }
-      this.noteEnqueued(1);
     } catch (error) {
-      // A key whose job was never enqueued must not pin later retries to a missing job.
-      if (idemKey) await this.redis.del(idemKey);
-      if (reserved) await releaseReservations(this.redis, this.config, caller.keyId, band, [id]);
+      await releaseReservations(this.redis, this.prefix, caller.keyId, band, [id]);
       throw error;
     }
-    return id;
-  }
-
-  /** The waiting-jobs count as last read, plus what this process enqueued since. */
-  private depth = { value: 0, readAt: 0, addedSince: 0 };
-
-  /** Counts jobs this process enqueued towards the cached waiting-jobs count. */
-  noteEnqueued(count: number): void {
-    this.depth.addedSince += count;
+    this.backpressure.noteEnqueued(1);
   }
 
   /**
-   * Backpressure: refuse new work while too many jobs wait, instead of growing without bound.
-   * Counting costs a Redis script on every submission's critical path, so far from the limit a
-   * count at most DEPTH_REFRESH_MS old (plus this process's own additions since) is used; within
-   * 10 % of the limit every submission counts afresh, so the limit itself stays exact.
-   */
-  async assertRoom(adding: number): Promise<void> {
-    const estimate = this.depth.value + this.depth.addedSince + adding;
-    const fresh = Date.now() - this.depth.readAt < DEPTH_REFRESH_MS;
-    if (!fresh || estimate > this.config.MAX_QUEUED_JOBS * 0.9) {
-      const counts = await this.queue.getJobCounts("waiting", "prioritized", "delayed");
-      this.depth = {
-        value: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
-        readAt: Date.now(),
-        addedSince: 0,
-      };
-    }
-    const depth = this.depth.value + this.depth.addedSince;
-    if (depth + adding > this.config.MAX_QUEUED_JOBS) {
-      throw new ServiceError(
-        "E_QUEUE_FULL",
-        String(depth),
-        { queued: depth },
-        { "Retry-After": String(this.config.QUEUE_FULL_RETRY_AFTER_S) },
-      );
-    }
-  }
-
-  async findJob(id: string): Promise<Job<QueuedJob> | undefined> {
-    if (!jobIdPattern.test(id)) return undefined;
-    return this.queue.getJob(id);
-  }
-
-  /**
-   * The job's current view, or null when it is unknown, expired, or belongs to another API key
-   * (answered as unknown, so ids of other keys' jobs cannot be probed).
+   * The job's current view, or null when it is gone (unknown, expired) or belongs to another API
+   * key (answered as unknown, so ids of other keys' jobs cannot be probed).
    */
   async view(id: string, callerKeyId?: string): Promise<JobView | null> {
     if (!jobIdPattern.test(id)) return null;
     // State first, then the job: read the other way round, a job finishing in between would show
     // as completed with the return value of the moment before (null).
     const state = await this.queue.getJobState(id);
-    const [job, cancelled] = await Promise.all([
-      this.findJob(id),
+    const [job, cancelMarked] = await Promise.all([
+      this.queue.getJob(id),
       this.redis.exists(this.keys.cancelled(id)),
     ]);
-    if (!job) return cancelled ? { id, status: "cancelled" } : null;
-    if (callerKeyId !== undefined && job.data.keyId !== callerKeyId) return null;
+    const status = jobStatusOf({
+      state: job ? state : "unknown",
+      cancelMarked: cancelMarked === 1,
+      failedReason: job?.failedReason,
+    });
+    if (status === null) return null;
+    if (!job) return { id, status };
+    const owner = QueuedJobOwnerSchema.safeParse(job.data);
+    if (callerKeyId !== undefined && (!owner.success || owner.data.keyId !== callerKeyId)) return null;
+    const outcome: Partial<JobView> =
+      status === "completed"
+        ? { result: JobResultSchema.parse(job.returnvalue) }
+        : status === "failed"
+          ? { error: { code: "E_JOB_FAILED", message: job.failedReason } }
+          : {};
+    return { id, status, ...outcome, ...(await this.viewExtras(job, owner.data?.batchId)) };
+  }
+
+  /** The batch and webhook delivery parts of a job's view. */
+  private async viewExtras(job: Job, batchId: string | undefined): Promise<Partial<JobView>> {
     const extra: Partial<JobView> = {};
-    if (job.data.batchId) extra.batchId = job.data.batchId;
+    if (batchId) extra.batchId = batchId;
     if (job.parentKey?.includes(`:${COMPLETIONS_QUEUE_NAME}:job-`)) {
-      const callback = await callbackView(this.redis, this.config, this.completions, `job-${id}`);
+      const callback = await callbackView(this.redis, this.prefix, this.completions, `job-${job.id}`);
       if (callback) extra.callback = callback;
     }
-    if (state === "completed")
-      return { id, status: "completed", result: job.returnvalue as JobResult, ...extra };
-    if (cancelled || (state === "failed" && job.failedReason === CANCELLED_REASON))
-      return { id, status: "cancelled", ...extra };
-    switch (state) {
-      case "failed":
-        return { id, status: "failed", error: { code: "E_JOB_FAILED", message: job.failedReason }, ...extra };
-      case "active":
-        return { id, status: "running", ...extra };
-      case "unknown":
-        return null;
-      default:
-        return { id, status: "queued", ...extra };
-    }
+    return extra;
+  }
+
+  /** Statuses of many jobs (null = gone), from one round of state lookups. */
+  async statuses(ids: string[]): Promise<(JobStatus | null)[]> {
+    const marks = this.redis.pipeline();
+    for (const id of ids) marks.exists(this.keys.cancelled(id));
+    const [states, cancelled] = await Promise.all([
+      Promise.all(ids.map((id) => this.queue.getJobState(id))),
+      marks.exec(),
+    ]);
+    return Promise.all(
+      ids.map(async (id, i) => {
+        const state = states[i] ?? "unknown";
+        const cancelMarked = cancelled?.[i]?.[1] === 1;
+        // Only a failed job needs its reason: a worker's cancel fails it with CANCELLED_REASON.
+        const failedReason =
+          state === "failed" && !cancelMarked ? (await this.queue.getJob(id))?.failedReason : undefined;
+        return jobStatusOf({ state, cancelMarked, failedReason });
+      }),
+    );
   }
 
   /**
@@ -223,7 +227,7 @@ export class JobQueue {
         return (await this.waitForView(submitted, timeoutMs)) ?? { id: submitted, status: "queued" };
       const wakeup = await watch.wakeup(timeoutMs);
       if (wakeup.event === "completed")
-        return { id, status: "completed", result: wakeup.returnvalue as JobResult };
+        return { id, status: "completed", result: JobResultSchema.parse(wakeup.returnvalue) };
       return (await this.view(id)) ?? { id, status: "queued" };
     } finally {
       watch.dispose();
@@ -236,14 +240,14 @@ export class JobQueue {
     let latest: JobView | null = null;
     const isDone = async () => {
       latest = await this.view(id);
-      return latest === null || isFinal(latest);
+      return latest === null || isFinalStatus(latest.status);
     };
     do {
       const wakeup = await this.waiter.wait(id, Math.max(0, deadline - Date.now()), isDone);
       // The completion event carries the result: answer from it without reading the job back
       // (two round trips on every POST /run's critical path).
       if (wakeup.event === "completed")
-        return { id, status: "completed", result: wakeup.returnvalue as JobResult };
+        return { id, status: "completed", result: JobResultSchema.parse(wakeup.returnvalue) };
       if (wakeup.event === "done" || (await isDone())) break;
     } while (Date.now() < deadline);
     return latest;
@@ -261,22 +265,29 @@ export class JobQueue {
 
   /** Marks, removes (if still queued) and announces the cancellation of jobs that have not finished. */
   async cancelUnfinished(ids: string[]): Promise<void> {
-    // Marker first, then remove or publish: a worker picking a job up meanwhile sees the marker.
+    // Mark first, then remove or publish: a worker picking a job up meanwhile sees the mark.
     const marks = this.redis.pipeline();
-    for (const id of ids) marks.set(this.keys.cancelled(id), "1", "EX", this.config.RESULT_TTL_S);
+    for (const id of ids) marks.set(this.keys.cancelled(id), "1", "EX", this.settings.queue.RESULT_TTL_S);
     await marks.exec();
-    await Promise.all(
-      ids.map(async (id) => {
-        const job = await this.findJob(id);
-        if (!job || (await job.getState()) === "active") return;
-        // Fails when the job became active meanwhile; the published cancel then reaches its worker.
-        await job.remove().catch(() => undefined);
-        await releaseReservations(this.redis, this.config, job.data.keyId, job.data.band, [id]);
-      }),
-    );
+    await Promise.all(ids.map((id) => this.removeQueued(id)));
     const announce = this.redis.pipeline();
     for (const id of ids) announce.publish(this.keys.cancelChannel, id);
     await announce.exec();
+  }
+
+  /** Removes a cancelled job that is still queued and gives back its fair-share reservation. */
+  private async removeQueued(id: string): Promise<void> {
+    const job = jobIdPattern.test(id) ? await this.queue.getJob(id) : undefined;
+    if (!job || (await job.getState()) === "active") return;
+    try {
+      await job.remove();
+    } catch (error) {
+      // BullMQ refuses to remove a job a worker has locked: it became active meanwhile (the
+      // announced cancel reaches that worker), or even finished. A job still waiting is a real failure.
+      if (jobStatusOf({ state: await job.getState(), cancelMarked: false }) === "queued") throw error;
+    }
+    const owner = QueuedJobOwnerSchema.parse(job.data);
+    await releaseReservations(this.redis, this.prefix, owner.keyId, owner.band, [id]);
   }
 
   async close(): Promise<void> {
@@ -284,8 +295,4 @@ export class JobQueue {
     await this.completions.close();
     await this.queue.close();
   }
-}
-
-export function isFinal(view: JobView): boolean {
-  return view.status === "completed" || view.status === "failed" || view.status === "cancelled";
 }

@@ -1,10 +1,10 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import type { Config } from "../app/config.ts";
-import { renderSharedMetrics } from "../app/shared-metrics-store.ts";
+import type { QueueConfig } from "../config/load-config.ts";
 import { PRIORITY_BATCH, QUEUE_NAME } from "../contract/queue.ts";
 import { sharedMetrics } from "../contract/shared-metrics.ts";
+import { renderSharedMetrics } from "../redis/shared-metrics-store.ts";
 import { liveWorkers } from "./worker-registry.ts";
 
 // GET /metrics. Three sources, all read at scrape time:
@@ -25,7 +25,12 @@ const states = [
   "waiting-children",
 ] as const;
 
-export function createMetrics(redis: Redis, config: Config, queues: Queue[]) {
+export function createMetrics(
+  redis: Redis,
+  settings: Pick<QueueConfig, "QUEUE_PREFIX" | "HEARTBEAT_INTERVAL_MS">,
+  queues: Queue[],
+) {
+  const prefix = settings.QUEUE_PREFIX;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "cellblock_api_" });
 
@@ -41,7 +46,7 @@ export function createMetrics(redis: Redis, config: Config, queues: Queue[]) {
         for (const state of states)
           queueJobs.set({ queue: queue.name, state, band: "all" }, counts[state] ?? 0);
         // Prioritized scores are priority · 2^32 + a counter (BullMQ's layout), so bands are score ranges.
-        const zset = `${config.QUEUE_PREFIX}:${queue.name}:prioritized`;
+        const zset = `${prefix}:${queue.name}:prioritized`;
         const split = PRIORITY_BATCH * 0x100000000;
         const [interactive, batch] = await Promise.all([
           redis.zcount(zset, "-inf", `(${split}`),
@@ -69,7 +74,7 @@ export function createMetrics(redis: Redis, config: Config, queues: Queue[]) {
     help: "Workers whose heartbeat is recent",
     registers: [registry],
     async collect() {
-      this.set((await liveWorkers(redis, config)).length);
+      this.set((await liveWorkers(redis, settings)).length);
     },
   });
 
@@ -79,7 +84,7 @@ export function createMetrics(redis: Redis, config: Config, queues: Queue[]) {
     labelNames: ["state"],
     registers: [registry],
     async collect() {
-      const workers = await liveWorkers(redis, config);
+      const workers = await liveWorkers(redis, settings);
       const busy = workers.reduce((sum, w) => sum + (w.busySlots ?? 0), 0);
       const total = workers.reduce((sum, w) => sum + w.slots, 0);
       this.set({ state: "busy" }, busy);
@@ -91,7 +96,7 @@ export function createMetrics(redis: Redis, config: Config, queues: Queue[]) {
     contentType: registry.contentType,
     async render(): Promise<string> {
       const own = await registry.metrics();
-      const shared = await renderSharedMetrics(redis, config.QUEUE_PREFIX, Object.values(sharedMetrics));
+      const shared = await renderSharedMetrics(redis, prefix, Object.values(sharedMetrics));
       return `${own}\n${shared}`;
     },
   };

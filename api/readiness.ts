@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../app/config.ts";
+import type { QueueConfig } from "../config/load-config.ts";
 import { liveWorkers } from "./worker-registry.ts";
 
 // /readyz: Redis answers, and at least one worker whose sandbox self-check passed has sent a
@@ -12,7 +12,10 @@ export interface Readiness {
   reason?: string;
 }
 
-export async function checkReadiness(redis: Redis, config: Config): Promise<Readiness> {
+export async function checkReadiness(
+  redis: Redis,
+  queue: Pick<QueueConfig, "QUEUE_PREFIX" | "HEARTBEAT_INTERVAL_MS">,
+): Promise<Readiness> {
   try {
     await redis.ping();
   } catch {
@@ -22,7 +25,7 @@ export async function checkReadiness(redis: Redis, config: Config): Promise<Read
       reason: "Redis unreachable",
     };
   }
-  const workers = await liveWorkers(redis, config);
+  const workers = await liveWorkers(redis, queue);
   const healthy = workers.filter((w) => w.selfCheck.ok).length;
   const checks = { redis: true, workers: workers.length, sandboxSelfCheck: healthy > 0 };
   if (healthy === 0)

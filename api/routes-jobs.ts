@@ -1,66 +1,37 @@
 import { type Request, type Response, Router } from "express";
 import type { Logger } from "pino";
-import { z } from "zod";
 import { ServiceError } from "../contract/errors.ts";
-import { ANONYMOUS_KEY_ID } from "./api-keys.ts";
+import type { PriorityBand } from "../contract/queue.ts";
+import { lowerCeilings } from "../contract/resolve-limits.ts";
+import type { AppDeps } from "./app-deps.ts";
 import { callerOf } from "./auth.ts";
-import type { AppDeps } from "./create-app.ts";
-import { validateBatch } from "./validate-batch.ts";
-import {
-  ceilingsFor,
-  fieldProblems,
-  parseIdempotencyKey,
-  parseWaitMs,
-  validateJobRequest,
-  validationError,
-} from "./validate-request.ts";
+import { checkCallback } from "./check-callback.ts";
+import { parseIdempotencyKey, parseWaitMs, validateJobRequest } from "./validate-request.ts";
 
-// POST /run, POST|GET|DELETE /jobs, POST|GET|DELETE /batches. Every handler: caller (auth.ts),
-// validate once, then the queue. Jobs and batches of other API keys answer 404.
+// POST /run, POST /jobs, GET|DELETE /jobs/:id. Every handler: caller (auth.ts), validate once,
+// then the queue. Jobs of other API keys answer 404.
 
-const PageSchema = z
-  .object({
-    offset: z.coerce.number().int().nonnegative().default(0),
-    limit: z.coerce.number().int().min(0).max(1000).default(100),
-  })
-  .strict();
-
-export function jobRoutes({ config, jobs, batches, languages, directory, policy }: AppDeps): Router {
+export function jobRoutes({ config, jobs, languages, directory, policy }: AppDeps): Router {
   const router = Router();
 
-  /** Refuses a callback URL the SSRF policy forbids, or one that could not be signed. */
-  const checkCallback = async (url: string | undefined, keyId: string, field: string) => {
-    if (url === undefined) return;
-    if (keyId === ANONYMOUS_KEY_ID && !(await directory.webhookSecret(keyId))) {
-      throw validationError([
-        { field, message: "needs an API key (or WEBHOOK_SECRET) to sign webhooks with" },
-      ]);
-    }
-    try {
-      await policy.resolve(new URL(url).hostname);
-    } catch (error) {
-      throw new ServiceError("E_CALLBACK_FORBIDDEN", (error as Error).message, { field });
-    }
-  };
-
   /** Validates a submission and what it may ask for; the caller enqueues it. */
-  const accept = async (req: Request, res: Response, band: "interactive" | "batch") => {
+  const accept = async (req: Request, res: Response, band: PriorityBand) => {
     const caller = callerOf(res);
     const { request, callbackUrl } = validateJobRequest(
       req.body,
-      config,
+      config.api,
       languages.definitions,
-      ceilingsFor(config, caller.limits.ceilings),
+      lowerCeilings(config.limits.ceilings, caller.limits.ceilings),
     );
-    await checkCallback(callbackUrl, caller.keyId, "callbackUrl");
+    await checkCallback(directory, policy, callbackUrl, caller.keyId, "callbackUrl");
     const idempotencyKey = parseIdempotencyKey(req.get("idempotency-key"));
     return { request, options: { band, caller, idempotencyKey, callbackUrl } };
   };
-  const logSubmitted = (res: Response, id: string, band: string, language: string) =>
+  const logSubmitted = (res: Response, id: string, band: PriorityBand, language: string) =>
     (res.locals.log as Logger).info({ jobId: id, band, language }, "job submitted");
 
   router.post("/run", async (req: Request, res: Response) => {
-    const waitMs = parseWaitMs(req.query.waitMs, config);
+    const waitMs = parseWaitMs(req.query.waitMs, config.api);
     const { request, options } = await accept(req, res, "interactive");
     const view = await jobs.submitAndWait(request, options, waitMs);
     const id = view.id;
@@ -87,30 +58,6 @@ export function jobRoutes({ config, jobs, batches, languages, directory, policy 
 
   router.delete("/jobs/:id", async (req: Request<{ id: string }>, res: Response) => {
     res.json(await jobs.cancel(req.params.id, callerOf(res).keyId));
-  });
-
-  router.post("/batches", async (req: Request, res: Response) => {
-    const caller = callerOf(res);
-    const max = ceilingsFor(config, caller.limits.ceilings);
-    const { requests, callbackUrl } = validateBatch(req.body, config, languages.definitions, max);
-    await checkCallback(callbackUrl, caller.keyId, "callbackUrl");
-    const id = await batches.create(requests, caller, callbackUrl);
-    (res.locals.log as Logger).info({ batchId: id, jobs: requests.length }, "batch submitted");
-    res.status(202).location(`/batches/${id}`).json({ id, total: requests.length });
-  });
-
-  router.get("/batches/:id", async (req: Request<{ id: string }>, res: Response) => {
-    const page = PageSchema.safeParse(req.query);
-    if (!page.success) throw validationError(fieldProblems(page.error));
-    const view = await batches.view(req.params.id, callerOf(res).keyId, page.data.offset, page.data.limit);
-    if (!view) throw new ServiceError("E_BATCH_NOT_FOUND", req.params.id);
-    res.json(view);
-  });
-
-  router.delete("/batches/:id", async (req: Request<{ id: string }>, res: Response) => {
-    const cancelled = await batches.cancel(req.params.id, callerOf(res).keyId);
-    if (cancelled === null) throw new ServiceError("E_BATCH_NOT_FOUND", req.params.id);
-    res.json({ id: req.params.id, cancelled });
   });
 
   return router;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { type Config, isLoopbackHost } from "../app/config.ts";
+import type { ApiConfig } from "../config/load-config.ts";
 import { KeyDirectory } from "./api-keys.ts";
 import { BatchQueue } from "./batch-queue.ts";
 import { CompletionWaiter } from "./completion-waiter.ts";
@@ -9,6 +9,7 @@ import { startCompletionWorker } from "./completion-worker.ts";
 import { createApp } from "./create-app.ts";
 import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
+import { isLoopbackHost } from "./loopback-host.ts";
 import { createMetrics } from "./metrics.ts";
 import { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 
@@ -23,29 +24,40 @@ export interface StartedApi {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, logger: Logger): Promise<StartedApi> {
-  if (!config.REDIS_URL) throw new Error("start API: REDIS_URL is not set");
-  const policy = new WebhookAddressPolicy(config);
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+export async function startApi(config: ApiConfig, logger: Logger): Promise<StartedApi> {
+  const redisUrl = config.queue.REDIS_URL;
+  if (!redisUrl) throw new Error("start API: REDIS_URL is not set");
+  const { HOST, PORT } = config.api;
+  const policy = new WebhookAddressPolicy(config.webhooks);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on("error", (error) => logger.error({ err: error }, "Redis connection error"));
   const directory = new KeyDirectory(redis, config);
-  if (!isLoopbackHost(config.HOST) && !(await directory.keysRequired())) {
+  if (!isLoopbackHost(HOST) && !(await directory.keysRequired())) {
     redis.disconnect();
     throw new Error(
-      `start API: refusing to listen on non-loopback HOST=${config.HOST} without API keys; ` +
+      `start API: refusing to listen on non-loopback HOST=${HOST} without API keys; ` +
         "create one with `npm run keys -- create`, or set API_KEYS=key1,key2 " +
         "(clients send Authorization: Bearer <key>), or use HOST=127.0.0.1",
     );
   }
-  const waiter = new CompletionWaiter(config.REDIS_URL, config.QUEUE_PREFIX);
+  const waiter = new CompletionWaiter(redisUrl, config.queue.QUEUE_PREFIX, logger);
   await waiter.ready();
-  const jobs = new JobQueue(redis, config, waiter);
+  const jobs = new JobQueue(redis, config, waiter, logger);
   const batches = new BatchQueue(redis, config, jobs);
-  const languages = await LanguageCatalog.load(redis, config);
-  const metrics = createMetrics(redis, config, [jobs.queue, jobs.completions]);
-  const completions = startCompletionWorker({ redis, config, logger, jobs, batches, directory, policy });
+  const languages = await LanguageCatalog.load(redis, config, logger);
+  const metrics = createMetrics(redis, config.queue, [jobs.queue, jobs.completions]);
+  const completions = startCompletionWorker({
+    redis,
+    settings: config,
+    logger,
+    jobs,
+    batches,
+    directory,
+    policy,
+  });
   const app = createApp({ config, logger, redis, jobs, batches, languages, directory, policy, metrics });
 
-  const server = app.listen(config.PORT, config.HOST);
+  const server = app.listen(PORT, HOST);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
@@ -53,8 +65,8 @@ export async function startApi(config: Config, logger: Logger): Promise<StartedA
   // Keep-alive longer than typical proxies' idle timeout, so they never reuse a closing socket.
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
-  const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
-  logger.info({ host: config.HOST, port }, "API listening");
+  const host = HOST.includes(":") ? `[${HOST}]` : HOST;
+  logger.info({ host: HOST, port }, "API listening");
 
   return {
     port,
@@ -64,9 +76,11 @@ export async function startApi(config: Config, logger: Logger): Promise<StartedA
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      languages.close();
       await completions.close();
       await jobs.close();
       await waiter.close();
+      // quit() waits for replies in flight; when Redis is already gone, cut the connection instead.
       await redis.quit().catch(() => redis.disconnect());
     },
   };

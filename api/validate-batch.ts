@@ -1,8 +1,9 @@
-import type { Config } from "../app/config.ts";
+import type { ApiSettings } from "../config/load-config.ts";
 import { type BatchSubmission, BatchSubmissionSchema } from "../contract/batch.ts";
 import { ServiceError } from "../contract/errors.ts";
-import type { JobRequest, RequestLimits } from "../contract/job-request.ts";
-import type { LanguageDefinition } from "../worker/languages.ts";
+import type { JobRequest } from "../contract/job-request.ts";
+import type { LanguageDefinition } from "../contract/language.ts";
+import type { StepLimitValues } from "../contract/resolve-limits.ts";
 import { type FieldProblem, fieldProblems, validateJobRequest, validationError } from "./validate-request.ts";
 
 // POST /batches: the envelope, then every job with the same checks as POST /jobs. Problems of all
@@ -18,17 +19,17 @@ export interface ValidatedBatch {
 
 export function validateBatch(
   body: unknown,
-  config: Config,
+  api: Pick<ApiSettings, "MAX_BATCH_JOBS" | "MAX_TESTS">,
   languages: ReadonlyMap<string, LanguageDefinition>,
-  max: Required<RequestLimits>,
+  max: StepLimitValues,
 ): ValidatedBatch {
   if (
     typeof body === "object" &&
     body !== null &&
     Array.isArray((body as { jobs?: unknown }).jobs) &&
-    (body as { jobs: unknown[] }).jobs.length > config.MAX_BATCH_JOBS
+    (body as { jobs: unknown[] }).jobs.length > api.MAX_BATCH_JOBS
   ) {
-    throw new ServiceError("E_BATCH_TOO_LARGE", String(config.MAX_BATCH_JOBS), { field: "jobs" });
+    throw new ServiceError("E_BATCH_TOO_LARGE", String(api.MAX_BATCH_JOBS), { field: "jobs" });
   }
   const parsed = BatchSubmissionSchema.safeParse(body);
   if (!parsed.success) throw validationError(fieldProblems(parsed.error));
@@ -40,7 +41,7 @@ export function validateBatch(
     if (problems.length >= MAX_PROBLEMS_LISTED) return;
     const prefix = `jobs[${index}]`;
     try {
-      const { request, callbackUrl } = validateJobRequest(job, config, languages, max);
+      const { request, callbackUrl } = validateJobRequest(job, api, languages, max);
       if (callbackUrl !== undefined) {
         problems.push({
           field: `${prefix}.callbackUrl`,

@@ -1,9 +1,9 @@
 import type { ZodError } from "zod";
-import type { Config } from "../app/config.ts";
-import type { KeyCeilings } from "../contract/api-key.ts";
+import type { ApiSettings } from "../config/load-config.ts";
 import { ServiceError } from "../contract/errors.ts";
 import { type JobRequest, JobSubmissionSchema, type RequestLimits } from "../contract/job-request.ts";
-import type { LanguageDefinition } from "../worker/languages.ts";
+import type { LanguageDefinition } from "../contract/language.ts";
+import type { StepLimitValues } from "../contract/resolve-limits.ts";
 
 // Validation happens once, here at the edge: schema, then the checks that need configuration or
 // the language list (ceilings, language id, entry file, test count). Every error names its field.
@@ -25,28 +25,20 @@ export function validationError(problems: FieldProblem[]): ServiceError {
   return new ServiceError("E_VALIDATION", summary, problems);
 }
 
-/** The operator's ceilings, lowered by the API key's own where it has them. */
-export function ceilingsFor(config: Config, key: KeyCeilings = {}): Required<RequestLimits> {
-  const lower = (operator: number, own: number | undefined) => Math.min(operator, own ?? operator);
-  return {
-    cpuTimeMs: lower(config.MAX_CPU_TIME_MS, key.cpuTimeMs),
-    wallTimeMs: lower(config.MAX_WALL_TIME_MS, key.wallTimeMs),
-    memoryBytes: lower(config.MAX_MEMORY_BYTES, key.memoryBytes),
-    pids: lower(config.MAX_PIDS, key.pids),
-    outputBytes: lower(config.MAX_OUTPUT_BYTES, key.outputBytes),
-  };
-}
-
 export interface ValidatedSubmission {
   request: JobRequest;
   callbackUrl: string | undefined;
 }
 
+/**
+ * A job submission: `max` is what the caller may ask for (the operator's ceilings, lowered by its
+ * API key's: contract/resolve-limits.ts lowerCeilings).
+ */
 export function validateJobRequest(
   body: unknown,
-  config: Config,
+  api: Pick<ApiSettings, "MAX_TESTS">,
   languages: ReadonlyMap<string, LanguageDefinition>,
-  max: Required<RequestLimits> = ceilingsFor(config),
+  max: StepLimitValues,
 ): ValidatedSubmission {
   const parsed = JobSubmissionSchema.safeParse(body);
   if (!parsed.success) throw validationError(fieldProblems(parsed.error));
@@ -55,8 +47,8 @@ export function validateJobRequest(
   const language = languages.get(request.language);
   if (!language) throw new ServiceError("E_UNKNOWN_LANGUAGE", request.language, { field: "language" });
 
-  if (request.tests && request.tests.length > config.MAX_TESTS) {
-    throw validationError([{ field: "tests", message: `at most ${config.MAX_TESTS} tests per job` }]);
+  if (request.tests && request.tests.length > api.MAX_TESTS) {
+    throw validationError([{ field: "tests", message: `at most ${api.MAX_TESTS} tests per job` }]);
   }
   if (request.files && !request.files.some((file) => file.path === language.sourceFile)) {
     throw new ServiceError("E_MISSING_ENTRY_FILE", language.sourceFile, { field: "files" });
@@ -79,14 +71,17 @@ export function validateJobRequest(
 }
 
 /** `?waitMs=` of POST /run: a whole number of milliseconds up to RUN_WAIT_MAX_MS. */
-export function parseWaitMs(raw: unknown, config: Config): number {
-  if (raw === undefined) return Math.min(config.RUN_WAIT_DEFAULT_MS, config.RUN_WAIT_MAX_MS);
+export function parseWaitMs(
+  raw: unknown,
+  api: Pick<ApiSettings, "RUN_WAIT_DEFAULT_MS" | "RUN_WAIT_MAX_MS">,
+): number {
+  if (raw === undefined) return Math.min(api.RUN_WAIT_DEFAULT_MS, api.RUN_WAIT_MAX_MS);
   const value = typeof raw === "string" && /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(value) || value > config.RUN_WAIT_MAX_MS) {
+  if (!Number.isInteger(value) || value > api.RUN_WAIT_MAX_MS) {
     throw validationError([
       {
         field: "waitMs",
-        message: `must be a whole number of milliseconds from 0 to ${config.RUN_WAIT_MAX_MS}`,
+        message: `must be a whole number of milliseconds from 0 to ${api.RUN_WAIT_MAX_MS}`,
       },
     ]);
   }

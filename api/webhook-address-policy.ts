@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import net from "node:net";
-import type { Config } from "../app/config.ts";
+import type { WebhookConfig } from "../config/load-config.ts";
 
 // Server-side request forgery guard for callback URLs. A callback must not let a client make the
 // service POST to its own loopback, the cloud metadata endpoint (169.254.169.254), or the private
@@ -51,7 +51,7 @@ export class WebhookAddressPolicy {
   private readonly allow = new net.BlockList();
   private readonly deny = new net.BlockList();
 
-  constructor(config: Pick<Config, "WEBHOOK_ALLOW_CIDRS" | "WEBHOOK_DENY_CIDRS">) {
+  constructor(config: Pick<WebhookConfig, "WEBHOOK_ALLOW_CIDRS" | "WEBHOOK_DENY_CIDRS">) {
     for (const [address, prefix, family] of deniedByDefault) this.deny.addSubnet(address, prefix, family);
     parseCidrs(config.WEBHOOK_DENY_CIDRS, this.deny, "WEBHOOK_DENY_CIDRS");
     parseCidrs(config.WEBHOOK_ALLOW_CIDRS, this.allow, "WEBHOOK_ALLOW_CIDRS");

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { createKey, defaultKeyLimits, listKeys, revokeKey } from "../api/api-keys.ts";
+import { createKey, defaultKeyLimits, listKeys, revokeKey } from "../api/api-key-store.ts";
+import { loadConfig } from "../config/load-config.ts";
 import { type KeyCeilings, KeyLimitsSchema } from "../contract/api-key.ts";
-import { loadConfig } from "./config.ts";
 
 // `npm run keys -- create|list|revoke`: the admin CLI for API keys, straight against REDIS_URL.
 //   create --name NAME [--rpm N] [--max-running N] [--max-queued N]
@@ -32,18 +32,18 @@ const { values, positionals } = parseArgs({
 });
 
 const config = loadConfig();
-if (!config.REDIS_URL) {
+if (!config.queue.REDIS_URL) {
   console.error("REDIS_URL is not set: the keys live in the service's Redis");
   process.exit(2);
 }
-const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+const redis = new Redis(config.queue.REDIS_URL, { maxRetriesPerRequest: 1 });
 const number = (raw: string | undefined) => (raw === undefined ? undefined : Number(raw));
 
 try {
   const [command, arg] = positionals;
   if (command === "create") {
     if (!values.name) throw new Error(`create needs --name\n${usage}`);
-    const defaults = defaultKeyLimits(config);
+    const defaults = defaultKeyLimits(config.api);
     const ceilings: KeyCeilings = Object.fromEntries(
       Object.entries({
         cpuTimeMs: number(values["max-cpu-time-ms"]),
@@ -59,15 +59,15 @@ try {
       maxQueuedJobs: number(values["max-queued"]) ?? defaults.maxQueuedJobs,
       ceilings,
     });
-    const { key, record } = await createKey(redis, config.QUEUE_PREFIX, values.name, limits);
+    const { key, record } = await createKey(redis, config.queue.QUEUE_PREFIX, values.name, limits);
     console.log(JSON.stringify({ id: record.id, key, webhookSecret: record.webhookSecret, limits }, null, 2));
     console.error("Store the key and the webhook secret now: the key cannot be shown again.");
   } else if (command === "list") {
-    for (const { webhookSecret: _secret, ...record } of await listKeys(redis, config.QUEUE_PREFIX)) {
+    for (const { webhookSecret: _secret, ...record } of await listKeys(redis, config.queue.QUEUE_PREFIX)) {
       console.log(JSON.stringify(record));
     }
   } else if (command === "revoke" && arg) {
-    if (!(await revokeKey(redis, config.QUEUE_PREFIX, arg))) throw new Error(`no key with id ${arg}`);
+    if (!(await revokeKey(redis, config.queue.QUEUE_PREFIX, arg))) throw new Error(`no key with id ${arg}`);
     console.log(`revoked ${arg}`);
   } else {
     throw new Error(usage);

@@ -1,9 +1,9 @@
 import path from "node:path";
 import pino from "pino";
 import { startApi } from "../api/start-api.ts";
+import { loadConfig } from "../config/load-config.ts";
+import { RedisServer } from "../redis/redis-server.ts";
 import { startWorker } from "../worker/start-worker.ts";
-import { loadConfig } from "./config.ts";
-import { RedisServer } from "./redis-server.ts";
 
 // `npm start`: API + worker in one process. Without REDIS_URL it runs and supervises its own
 // redis-server (AOF under var/redis, 127.0.0.1, a free port): restarted on the same port if it dies,
@@ -12,13 +12,14 @@ import { RedisServer } from "./redis-server.ts";
 const MAX_REDIS_RESTARTS = 5;
 
 const baseConfig = loadConfig();
-const logger = pino({ level: baseConfig.LOG_LEVEL, name: "cellblock" });
+const logger = pino({ level: baseConfig.logging.LOG_LEVEL, name: "cellblock" });
+const projectRoot = path.resolve(import.meta.dirname, "..");
 
 async function main() {
   let redis: RedisServer | null = null;
   let env = process.env;
-  if (!baseConfig.REDIS_URL) {
-    const dir = path.join(baseConfig.projectRoot, "var", "redis");
+  if (!baseConfig.queue.REDIS_URL) {
+    const dir = path.join(projectRoot, "var", "redis");
     const redisLog = logger.child({ component: "redis-server" });
     redis = await RedisServer.start({ dir, onLog: (line) => redisLog.debug(line) });
     logger.info({ url: redis.url, dir }, "embedded redis-server started");

@@ -6,13 +6,15 @@ import { parseArgs } from "node:util";
 import { Queue } from "bullmq";
 import pino from "pino";
 import { startApi } from "../api/start-api.ts";
-import { loadConfig } from "../app/config.ts";
-import { RedisServer } from "../app/redis-server.ts";
+import { loadConfig } from "../config/load-config.ts";
 import { QUEUE_NAME } from "../contract/queue.ts";
+import { resolveRunLimits } from "../contract/resolve-limits.ts";
+import { workerUidBase } from "../contract/sandbox-identity.ts";
 import { configureSandbox, runSandbox } from "../native/index.ts";
+import { RedisServer } from "../redis/redis-server.ts";
 import { startWorkerProcess, type WorkerProcess } from "../test/helpers/worker-process.ts";
-import { buildSandboxSpec, runLimits } from "../worker/build-sandbox-spec.ts";
-import { loadLanguageDefinitions } from "../worker/languages.ts";
+import { buildSandboxSpec } from "../worker/build-sandbox-spec.ts";
+import { hostLanguages } from "./host-languages.ts";
 
 // `npm run bench:batch [-- --jobs 10000 --batch-size 1000 --sandbox-runs 2000 --max-seconds 900]`:
 // trivial bash jobs submitted as batches against 2 worker processes (1 slot each), then the
@@ -80,7 +82,7 @@ const config = loadConfig(env);
 const cgroupsBefore = await cgroupDirs();
 const api = await startApi(config, pino({ level: "warn" }));
 const workers: WorkerProcess[] = [];
-const queue = new Queue(QUEUE_NAME, { connection: { url: redis.url }, prefix: config.QUEUE_PREFIX });
+const queue = new Queue(QUEUE_NAME, { connection: { url: redis.url }, prefix: config.queue.QUEUE_PREFIX });
 try {
   for (const offset of [0, 1])
     workers.push(await startWorkerProcess({ ...env, SANDBOX_SLOT_OFFSET: String(offset) }));
@@ -121,13 +123,15 @@ try {
   const serviceRate = completed.length / serviceSeconds;
 
   for (const worker of workers) await worker.kill("SIGTERM");
-  const uidBase = config.SANDBOX_UID_BASE;
+  const uidBase = config.sandbox.uidBase;
   const leftoverCgroups = [...(await cgroupDirs())].filter((dir) => !cgroupsBefore.has(dir));
-  const leftoverProcesses = sandboxProcesses(uidBase, uidBase + 2 * 65536);
+  // The two workers' slots (offsets 0 and 1, one slot each).
+  const leftoverProcesses = sandboxProcesses(uidBase, workerUidBase(uidBase, 2));
 
-  // 2. The sandbox alone, same program, 2 concurrent (one per core, like the 2 workers).
-  configureSandbox({ uidBase: uidBase + 1000 * 65536 });
-  const [bash] = (await loadLanguageDefinitions(config)).filter((d) => d.id === "bash");
+  // 2. The sandbox alone, same program, 2 concurrent (one per core, like the 2 workers), in a uid
+  // range far from the workers'.
+  configureSandbox({ uidBase: workerUidBase(uidBase, 1000) });
+  const bash = (await hostLanguages(config)).get("bash");
   if (!bash) throw new Error("bash language missing");
   const spec = (slot: number) =>
     buildSandboxSpec({
@@ -135,9 +139,9 @@ try {
       argv: ["/bin/bash", "-c", "true"],
       workDir: null,
       stdin: Buffer.alloc(0),
-      limits: runLimits({}, bash, config),
+      limits: resolveRunLimits({}, bash, config.limits),
       slot,
-      config,
+      sandbox: config.sandbox,
     });
   let next = 0;
   const s0 = Date.now();

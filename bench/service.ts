@@ -4,12 +4,14 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { startApi } from "../api/start-api.ts";
-import { loadConfig } from "../app/config.ts";
-import { RedisServer } from "../app/redis-server.ts";
+import { loadConfig } from "../config/load-config.ts";
+import { resolveRunLimits } from "../contract/resolve-limits.ts";
+import { workerUidBase } from "../contract/sandbox-identity.ts";
 import { configureSandbox, runSandbox } from "../native/index.ts";
+import { RedisServer } from "../redis/redis-server.ts";
 import { startWorkerProcess } from "../test/helpers/worker-process.ts";
-import { buildSandboxSpec, runLimits } from "../worker/build-sandbox-spec.ts";
-import { loadLanguageDefinitions } from "../worker/languages.ts";
+import { buildSandboxSpec } from "../worker/build-sandbox-spec.ts";
+import { hostLanguages } from "./host-languages.ts";
 
 // `npm run bench:service`: the service against the bare sandbox, side by side in one run, because
 // absolute times drift ±10–30 % between runs on this machine. Everything targets 127.0.0.1, its own
@@ -78,8 +80,8 @@ const worker = await startWorkerProcess(env);
 const api = await startApi(config, pino({ level: "silent" }));
 
 // The bench process runs its own sandboxes in a uid range far from the worker's.
-configureSandbox({ uidBase: config.SANDBOX_UID_BASE + 1000 * 65536 });
-const languages = new Map((await loadLanguageDefinitions(config)).map((l) => [l.id, l]));
+configureSandbox({ uidBase: workerUidBase(config.sandbox.uidBase, 1000) });
+const languages = await hostLanguages(config);
 const programs = [
   { name: "bash true", language: "bash", source: "true\n" },
   { name: "python hello", language: "python", source: 'print("hello, world")\n' },
@@ -97,9 +99,9 @@ async function directSpec(language: string, source: string, slot: number) {
     argv: definition.run,
     workDir: { path: dir, writable: false },
     stdin: Buffer.alloc(0),
-    limits: runLimits({}, definition, config),
+    limits: resolveRunLimits({}, definition, config.limits),
     slot,
-    config,
+    sandbox: config.sandbox,
   });
 }
 
@@ -180,5 +182,5 @@ try {
   await worker.kill("SIGTERM");
   await redis.stop();
   await rm(tmp, { recursive: true, force: true });
-  await rm(config.WORK_ROOT, { recursive: true, force: true });
+  await rm(config.worker.WORK_ROOT, { recursive: true, force: true });
 }

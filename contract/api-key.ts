@@ -33,6 +33,13 @@ export const ApiKeyRecordSchema = z
   })
   .strict();
 
+/** A record as stored in Redis (`redisKeys().apiKeyRecords`): the key's digest is kept with it. */
+export const StoredApiKeySchema = ApiKeyRecordSchema.extend({
+  /** sha256(key) hex; compared again on every lookup. */
+  keyDigest: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export type StoredApiKey = z.infer<typeof StoredApiKeySchema>;
 export type KeyCeilings = z.infer<typeof KeyCeilingsSchema>;
 export type KeyLimits = z.infer<typeof KeyLimitsSchema>;
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecordSchema>;

@@ -36,6 +36,16 @@ export const BatchViewSchema = z.object({
   callback: CallbackViewSchema.optional(),
 });
 
+/** A batch as stored in its Redis hash (`redisKeys().batch`); hash fields are strings. */
+export const BatchRecordSchema = z.object({
+  keyId: z.string(),
+  createdAt: z.string(),
+  total: z.coerce.number().int().nonnegative(),
+  callbackUrl: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+
+export type BatchRecord = z.infer<typeof BatchRecordSchema>;
 export type BatchSubmission = z.infer<typeof BatchSubmissionSchema>;
 export type BatchCounts = z.infer<typeof BatchCountsSchema>;
 export type BatchView = z.infer<typeof BatchViewSchema>;

@@ -33,3 +33,14 @@ export const LanguageSchema = z
 
 export type Language = z.infer<typeof LanguageSchema>;
 export type LanguageLimits = z.infer<typeof LanguageLimitsSchema>;
+
+/** The recipe of the zero-build layout (read-only binds of the host's /usr, /bin, /lib*). */
+export const HOST_RECIPE = "host";
+
+/**
+ * A language as the recipes define it, without the sandbox: what the API validates requests
+ * against. `recipe` is the recipe that provides it first (the host layout before any image).
+ */
+export interface LanguageDefinition extends Language {
+  recipe: string;
+}

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { JobRequestSchema } from "./job-request.ts";
-import { LanguageLimitsSchema } from "./language.ts";
 
 // Names shared by the API and the workers through Redis. Everything lives under one prefix so
 // that several deployments can share a Redis by setting QUEUE_PREFIX.
@@ -38,10 +37,29 @@ export const QueuedJobSchema = z.object({
 
 export type QueuedJob = z.infer<typeof QueuedJobSchema>;
 
+/** The fields of a queued job that say whose it is, parsed without the (possibly large) request. */
+export const QueuedJobOwnerSchema = QueuedJobSchema.pick({ keyId: true, band: true, batchId: true });
+
+export type QueuedJobOwner = z.infer<typeof QueuedJobOwnerSchema>;
+
+/**
+ * The data of a flow parent in the completions queue: `job-<jobId>` (a job with a callbackUrl) or
+ * `batch-<batchId>` (every batch); it says whom to tell when its children have finished.
+ */
+export const CompletionDataSchema = z.object({
+  kind: z.enum(["job", "batch"]),
+  /** Job id or batch id. */
+  ownerId: z.string(),
+  keyId: z.string(),
+  url: z.string().optional(),
+});
+
+export type CompletionData = z.infer<typeof CompletionDataSchema>;
+
 export const redisKeys = (prefix: string) => ({
   /** Pub/sub channel: a job id published here is cancelled by whichever worker runs it. */
   cancelChannel: `${prefix}:cancel`,
-  /** Marker set by DELETE /jobs/:id; wins over any later state of the job. */
+  /** Marker set by DELETE /jobs/:id; wins over any state but completed (contract/job-status.ts). */
   cancelled: (jobId: string) => `${prefix}:cancelled:${jobId}`,
   /** Idempotency-Key → "<jobId> <body hash>". */
   idempotency: (key: string) => `${prefix}:idempotency:${key}`,
@@ -49,7 +67,7 @@ export const redisKeys = (prefix: string) => ({
   workers: `${prefix}:workers`,
   /** Hash: worker id → its heartbeat details (JSON). */
   workerInfo: `${prefix}:worker-info`,
-  /** Languages as resolved by the most recently started worker (JSON list of LanguageInfo). */
+  /** Languages as resolved by the most recently started worker (JSON list of LanguageInfo, contract/language-info.ts). */
   languages: `${prefix}:languages`,
   /** Set of a key's job ids waiting in one priority band: the fair-share position and the queued quota. */
   queuedByKey: (keyId: string, band: PriorityBand) => `${prefix}:queued:${keyId}:${band}`,
@@ -57,9 +75,11 @@ export const redisKeys = (prefix: string) => ({
   runningByKey: (keyId: string) => `${prefix}:running:${keyId}`,
   /** Fixed-window request counter of a key for one minute. */
   rateWindow: (keyId: string, windowStartMs: number) => `${prefix}:rate:${keyId}:${windowStartMs}`,
-  /** Hash: sha256(key) hex → key id (records: `<prefix>:api-key-records`, see api/api-keys.ts). */
+  /** Hash: sha256(key) hex → key id. */
   apiKeys: `${prefix}:api-keys`,
-  /** Hash: batch fields (BatchRecord). */
+  /** Hash: key id → StoredApiKey JSON (contract/api-key.ts). */
+  apiKeyRecords: `${prefix}:api-key-records`,
+  /** Hash: batch fields (BatchRecord, contract/batch.ts). */
   batch: (batchId: string) => `${prefix}:batch:${batchId}`,
   /** List of a batch's job ids in request order. */
   batchJobs: (batchId: string) => `${prefix}:batch:${batchId}:jobs`,
@@ -69,32 +89,20 @@ export const redisKeys = (prefix: string) => ({
   metrics: `${prefix}:metrics`,
 });
 
-/** A language as GET /languages shows it. */
-export const LanguageInfoSchema = z.object({
+/** What a worker writes on each heartbeat; GET /workers lists these. */
+export const WorkerHeartbeatSchema = z.object({
   id: z.string(),
-  name: z.string(),
-  /** Read from the image at worker start-up by running the language's versionCommand; null if unknown. */
-  version: z.string().nullable(),
-  compiled: z.boolean(),
-  sourceFile: z.string(),
-  limits: LanguageLimitsSchema.required(),
-  compileLimits: LanguageLimitsSchema.required().nullable(),
+  pid: z.number().int(),
+  host: z.string(),
+  slots: z.number().int(),
+  /** Slots running a job at the last heartbeat. */
+  busySlots: z.number().int(),
+  languages: z.array(z.string()),
+  /** Root filesystems the worker's languages use ("host" or an image path). */
+  images: z.array(z.string()),
+  selfCheck: z.object({ ok: z.boolean(), detail: z.string() }),
+  startedAt: z.string(),
+  seenAt: z.string().optional(),
 });
 
-export type LanguageInfo = z.infer<typeof LanguageInfoSchema>;
-
-/** What a worker writes on each heartbeat; GET /workers lists these. */
-export interface WorkerHeartbeat {
-  id: string;
-  pid: number;
-  host: string;
-  slots: number;
-  /** Slots running a job at the last heartbeat. */
-  busySlots: number;
-  languages: string[];
-  /** Root filesystems the worker's languages use ("host" or an image path). */
-  images: string[];
-  selfCheck: { ok: boolean; detail: string };
-  startedAt: string;
-  seenAt?: string;
-}
+export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeatSchema>;

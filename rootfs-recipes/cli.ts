@@ -1,12 +1,25 @@
+import { loadConfig } from "../config/load-config.ts";
+import { sandboxHostConfig } from "../worker/sandbox-host.ts";
 import { buildImage } from "./lib/build-image.ts";
 import { exportImage, importImage } from "./lib/export-import.ts";
 import { collectGarbage } from "./lib/gc.ts";
-import { imagesRootFromEnv } from "./lib/image-paths.ts";
 import { listRecipeNames, loadRecipe } from "./lib/load-recipe.ts";
+import type { VerifySettings } from "./lib/verify-image.ts";
 import { formatReports, verifyRecipes } from "./lib/verify-report.ts";
 
 // `npm run images:<verb> -- …`: build, verify, gc, export, import. Each verb is a thin call into
-// lib/; the exit code is non-zero when anything failed so CI can gate on it.
+// lib/; the exit code is non-zero when anything failed so CI can gate on it. An entry point: the
+// environment is parsed here, with the service's schema (config/env-schema.ts), and lib/ is handed
+// explicit values. Verification runs in the sandbox configured as a worker's would be (uid base,
+// cgroup parent), in slot CELLBLOCK_VERIFY_SLOT.
+
+const config = loadConfig();
+const root = config.images.CELLBLOCK_IMAGES;
+const recipesDir = config.images.RECIPES_DIR;
+const verifySettings: VerifySettings = {
+  slot: config.images.CELLBLOCK_VERIFY_SLOT,
+  hostConfig: sandboxHostConfig(config.sandbox, { prewarm: false }),
+};
 
 const USAGE = `usage: node --import tsx rootfs-recipes/cli.ts <verb> [args]
   build <name…> | --all    build, verify and publish images (no-op when up to date)
@@ -14,21 +27,21 @@ const USAGE = `usage: node --import tsx rootfs-recipes/cli.ts <verb> [args]
   gc [--dry-run]           remove images no recipe's newest verified image needs and no worker uses
   export <name> [--out D]  write <name>-<hash12>.tar and its .manifest.json into D (default .)
   import <file.tar>        check and install an exported image
-environment: CELLBLOCK_IMAGES (images root, default /var/lib/cellblock/images)`;
+environment: CELLBLOCK_IMAGES (images root, default /var/lib/cellblock/images), CELLBLOCK_VERIFY_SLOT,
+  SANDBOX_UID_BASE, SANDBOX_CGROUP_PARENT, CELLBLOCK_CGROUP_ROOT (see the README's configuration)`;
 
 async function buildableNames(args: string[]): Promise<string[]> {
-  if (args.includes("--all")) return (await listRecipeNames()).filter((n) => n !== "host");
+  if (args.includes("--all")) return (await listRecipeNames(recipesDir)).filter((n) => n !== "host");
   return args;
 }
 
 async function build(args: string[]): Promise<number> {
-  const root = imagesRootFromEnv();
   const names = await buildableNames(args);
   if (names.length === 0) throw new Error("build: name a recipe or pass --all");
   const failures: string[] = [];
   for (const name of names) {
     try {
-      await buildImage(await loadRecipe(name), root);
+      await buildImage(await loadRecipe(name, recipesDir), root, verifySettings);
     } catch (error) {
       // Keep going: one broken recipe must not stop the others in --all.
       failures.push(name);
@@ -41,7 +54,7 @@ async function build(args: string[]): Promise<number> {
 
 async function verify(args: string[]): Promise<number> {
   const names = args.length > 0 ? args : await buildableNames(["--all"]);
-  const reports = await verifyRecipes(names);
+  const reports = await verifyRecipes(names, root, verifySettings);
   process.stdout.write(formatReports(reports));
   return reports.every((r) => r.checks.every((c) => c.ok)) ? 0 : 1;
 }
@@ -60,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       return verify(args);
     case "gc": {
       const dryRun = args.includes("--dry-run");
-      const { removed, kept } = await collectGarbage(imagesRootFromEnv(), { dryRun });
+      const { removed, kept } = await collectGarbage(root, { dryRun, recipesDir });
       const verb = dryRun ? "would be removed" : "removed";
       process.stderr.write(`gc: ${removed.length} ${verb}, ${kept.length} images kept\n`);
       return 0;
@@ -68,18 +81,14 @@ async function main(argv: string[]): Promise<number> {
     case "export": {
       const name = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--out");
       if (!name) throw new Error("export: name the recipe whose image to export");
-      const { tarFile, sidecarFile } = await exportImage(
-        imagesRootFromEnv(),
-        name,
-        option(args, "--out") ?? ".",
-      );
+      const { tarFile, sidecarFile } = await exportImage(root, name, option(args, "--out") ?? ".");
       process.stdout.write(`${tarFile}\n${sidecarFile}\n`);
       return 0;
     }
     case "import": {
       const [file] = args;
       if (!file) throw new Error("import: name the .tar file to import");
-      process.stdout.write(`${await importImage(imagesRootFromEnv(), file)}\n`);
+      process.stdout.write(`${await importImage(root, file)}\n`);
       return 0;
     }
     default:

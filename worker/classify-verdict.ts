@@ -1,7 +1,7 @@
+import { assertNever } from "../contract/assert-never.ts";
 import type { CompareMode } from "../contract/job-request.ts";
 import type { Step, Verdict } from "../contract/job-result.ts";
 import type { SandboxReport, SandboxStatus } from "../native/types.ts";
-import { assertNever } from "./assert-never.ts";
 import { compareOutput } from "./compare-output.ts";
 
 // Verdicts come only from supervisor data (the sandbox report) plus, for an accepted/wrong answer,

@@ -1,5 +1,5 @@
+import { assertNever } from "../contract/assert-never.ts";
 import type { CompareMode } from "../contract/job-request.ts";
-import { assertNever } from "./assert-never.ts";
 
 // Output comparison, one function per mode. All modes compare the whole stdout of a run with the
 // test's expected output; they never look at stderr.

@@ -1,7 +1,9 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../app/config.ts";
+import type { LimitsConfig } from "../config/load-config.ts";
+import type { JobRequest } from "../contract/job-request.ts";
 import type { QueuedJob, redisKeys } from "../contract/queue.ts";
-import type { LanguageDefinition } from "./languages.ts";
+import { jobWallTimeMs, type OperatorLimits } from "../contract/resolve-limits.ts";
+import type { RunnableLanguage } from "./resolve-languages.ts";
 
 // Whether this worker may run a job it has just taken, and the bookkeeping of starting/ending it.
 // One queue serves every language and key, so the fleet keeps one global priority order (fair
@@ -11,7 +13,9 @@ import type { LanguageDefinition } from "./languages.ts";
 //   - the worker lacks the job's language (heterogeneous fleets: images on some hosts only);
 //   - the job's API key already runs maxRunningJobs jobs fleet-wide.
 // Running jobs per key are a sorted set of job ids scored by lease expiry, so a worker that dies
-// mid-job frees its key's place when the lease runs out instead of leaking it forever.
+// mid-job frees its key's place when the lease runs out instead of leaking it forever. The lease
+// must outlast the job, or the key could start more jobs than its limit while this one still runs:
+// it is sized from the same limit resolution the run uses (runningLeaseMs).
 
 const claimScript = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -25,24 +29,49 @@ redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 
-export type Admission = { admitted: true } | { admitted: false; reason: string };
+/** Time a step takes beyond its wall-time limit: container set-up and teardown, result upload. */
+export const STEP_OVERHEAD_MS = 1000;
+
+/**
+ * How long a job holds its key's running place: every step at its wall-time limit (compile with
+ * the language's compile limits, each test with the resolved run limits), each step's overhead,
+ * and the lock duration — after which a dead worker's job is re-queued and claims again.
+ */
+export function runningLeaseMs(
+  request: Pick<JobRequest, "limits" | "tests">,
+  language: RunnableLanguage,
+  limits: Pick<OperatorLimits, "run" | "compile">,
+  lockDurationMs: number,
+): number {
+  const steps = (request.tests?.length ?? 1) + (language.compile ? 1 : 0);
+  return jobWallTimeMs(request, language, limits) + steps * STEP_OVERHEAD_MS + lockDurationMs;
+}
+
+export type Admission = { admitted: true; language: RunnableLanguage } | { admitted: false; reason: string };
+
+export interface DispatchGateSettings {
+  limits: Pick<LimitsConfig, "run" | "compile">;
+  /** LOCK_DURATION_MS. */
+  lockDurationMs: number;
+}
 
 export class DispatchGate {
   constructor(
     private readonly redis: Redis,
     private readonly keys: ReturnType<typeof redisKeys>,
-    private readonly config: Config,
-    private readonly languages: ReadonlyMap<string, LanguageDefinition>,
+    private readonly settings: DispatchGateSettings,
+    private readonly languages: ReadonlyMap<string, RunnableLanguage>,
   ) {}
 
   /** Claims a running place for the job's key, or says why not. */
   async admit(jobId: string, job: QueuedJob): Promise<Admission> {
-    if (!this.languages.has(job.request.language)) {
+    const language = this.languages.get(job.request.language);
+    if (!language) {
       return { admitted: false, reason: `language ${job.request.language} is not available on this worker` };
     }
-    if (job.maxRunningJobs === 0) return { admitted: true };
+    if (job.maxRunningJobs === 0) return { admitted: true, language };
     const now = Date.now();
-    const leaseMs = this.leaseMs(job);
+    const leaseMs = runningLeaseMs(job.request, language, this.settings.limits, this.settings.lockDurationMs);
     const claimed = await this.redis.eval(
       claimScript,
       1,
@@ -54,7 +83,7 @@ export class DispatchGate {
       leaseMs,
     );
     return claimed === 1
-      ? { admitted: true }
+      ? { admitted: true, language }
       : { admitted: false, reason: `API key ${job.keyId} runs ${job.maxRunningJobs} jobs already` };
   }
 
@@ -65,12 +94,5 @@ export class DispatchGate {
 
   async finished(jobId: string, job: QueuedJob): Promise<void> {
     if (job.maxRunningJobs > 0) await this.redis.zrem(this.keys.runningByKey(job.keyId), jobId);
-  }
-
-  /** Longest the job can hold its place: every step at its wall-time limit, plus the lock margin. */
-  private leaseMs(job: QueuedJob): number {
-    const wallMs = job.request.limits.wallTimeMs ?? this.config.MAX_WALL_TIME_MS;
-    const steps = (job.request.tests?.length ?? 1) + 1;
-    return steps * Math.max(wallMs, this.config.COMPILE_WALL_TIME_MS) + this.config.LOCK_DURATION_MS;
   }
 }

@@ -36,7 +36,9 @@ export function startHeartbeat(
         .zrem(keys.workers, info().id)
         .hdel(keys.workerInfo, info().id)
         .exec()
-        .catch(() => undefined);
+        .catch((error) =>
+          log.warn({ err: error }, "heartbeat removal failed; the entry ages out after 3 intervals"),
+        );
     },
   };
 }

@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
-import { addToSharedMetric } from "../app/shared-metrics-store.ts";
 import type { JobResult } from "../contract/job-result.ts";
 import type { PriorityBand } from "../contract/queue.ts";
 import { sharedMetrics } from "../contract/shared-metrics.ts";
+import { addToSharedMetric } from "../redis/shared-metrics-store.ts";
 
 // The worker's share of the fleet-wide metrics (contract/shared-metrics.ts), written to Redis so
 // the API's GET /metrics shows them whichever worker ran the job. Failures to record are only

@@ -1,12 +1,15 @@
-import type { Config } from "../app/config.ts";
+import type { Logger } from "pino";
+import type { LimitsConfig, WorkerSettings } from "../config/load-config.ts";
 import type { JobRequest } from "../contract/job-request.ts";
 import type { JobResult, Step } from "../contract/job-result.ts";
+import { resolveCompileLimits, resolveRunLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
+import { jobHostId } from "../contract/sandbox-identity.ts";
 import type { SandboxReport, SandboxSpec } from "../native/types.ts";
-import { buildSandboxSpec, compileLimits, runLimits } from "./build-sandbox-spec.ts";
+import { buildSandboxSpec, type StepSandboxSettings } from "./build-sandbox-spec.ts";
 import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
-import type { LanguageDefinition } from "./languages.ts";
+import type { RunnableLanguage } from "./resolve-languages.ts";
 import { stepFromReport } from "./step-from-report.ts";
-import { createWorkDir, jobFiles, removeWorkDirLater, slotHostUid } from "./work-dir.ts";
+import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
 
 // Theory of operation: one job = one work dir + one sandbox per step. The work dir gets the job's
 // files; the compile step (compiled languages only) runs with the dir writable and the language's
@@ -18,11 +21,17 @@ import { createWorkDir, jobFiles, removeWorkDirLater, slotHostUid } from "./work
 export type RunSandbox = (spec: SandboxSpec, opts?: { signal?: AbortSignal }) => Promise<SandboxReport>;
 
 export interface RunJobContext {
-  config: Config;
+  settings: {
+    worker: Pick<WorkerSettings, "WORK_ROOT">;
+    limits: Pick<LimitsConfig, "run" | "compile">;
+    sandbox: StepSandboxSettings;
+  };
   runSandbox: RunSandbox;
   slot: number;
+  /** First host id of this worker's slot 0. */
   uidBase: number;
   signal: AbortSignal;
+  log: Logger;
 }
 
 /** A sandbox failed to set up: the queue retries the job (the only retried outcome). */
@@ -49,19 +58,15 @@ export interface RunJobOptions {
 export async function runJob(
   id: string,
   request: JobRequest,
-  language: LanguageDefinition,
+  language: RunnableLanguage,
   ctx: RunJobContext,
   options: RunJobOptions,
 ): Promise<JobResult> {
+  const { settings } = ctx;
   const files = jobFiles(request.source, request.files, language.sourceFile);
-  const workDir = await createWorkDir(ctx.config.WORK_ROOT, files, slotHostUid(ctx.uidBase, ctx.slot));
+  const workDir = await createWorkDir(settings.worker.WORK_ROOT, files, jobHostId(ctx.uidBase, ctx.slot));
   try {
-    const step = async (
-      argv: string[],
-      writable: boolean,
-      stdin: Buffer,
-      limits: ReturnType<typeof runLimits>,
-    ) => {
+    const step = async (argv: string[], writable: boolean, stdin: Buffer, limits: StepLimitValues) => {
       const spec = buildSandboxSpec({
         language,
         argv,
@@ -69,7 +74,7 @@ export async function runJob(
         stdin,
         limits,
         slot: ctx.slot,
-        config: ctx.config,
+        sandbox: settings.sandbox,
       });
       const report = await ctx.runSandbox(spec, { signal: ctx.signal });
       if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
@@ -83,7 +88,8 @@ export async function runJob(
 
     let compile: Step | null = null;
     if (language.compile) {
-      const report = await step(language.compile, true, Buffer.alloc(0), compileLimits(language, ctx.config));
+      const limits = resolveCompileLimits(language, settings.limits);
+      const report = await step(language.compile, true, Buffer.alloc(0), limits);
       compile = failIfSetup(stepFromReport(report, classifyCompile(report)));
       if (!isPassing(compile.verdict)) {
         return {
@@ -98,7 +104,7 @@ export async function runJob(
     }
 
     const argv = [...language.run, ...request.args];
-    const limits = runLimits(request.limits, language, ctx.config);
+    const limits = resolveRunLimits(request.limits, language, settings.limits);
     const tests = request.tests ?? [{ stdin: request.stdin, expectedOutput: undefined }];
     const runs: Step[] = [];
     for (const test of tests) {
@@ -110,6 +116,6 @@ export async function runJob(
     const verdict = classifyJob(compile, runs, request.tests !== undefined);
     return { id, status: "completed", verdict, language: language.id, compile, runs };
   } finally {
-    removeWorkDirLater(workDir);
+    removeWorkDirLater(workDir, ctx.log);
   }
 }

@@ -2,19 +2,14 @@ import { randomUUID } from "node:crypto";
 import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, rm } from "node:fs/promises";
 import path from "node:path";
+import type { Logger } from "pino";
 import type { JobFile } from "../contract/job-request.ts";
 
 // The per-job work dir, bound at /box inside each step's sandbox. It lives on tmpfs (WORK_ROOT,
 // default /dev/shm) so the files a compile step writes are charged to that step's memory cgroup.
-// It belongs to the slot's unprivileged host uid (the sandbox maps uid 1000 inside to it) with mode
-// 0700, so no other slot's job can read it. The owner of a work dir is the job that created it:
-// removeWorkDir() runs in a finally on every path.
-
-export const SANDBOX_INNER_UID = 1000;
-
-export function slotHostUid(uidBase: number, slot: number): number {
-  return uidBase + slot * 65536 + SANDBOX_INNER_UID;
-}
+// It belongs to the slot's unprivileged host id for the job's uid (contract/sandbox-identity.ts
+// jobHostId) with mode 0700, so no other slot's job can read it. The owner of a work dir is the
+// job that created it: removeWorkDir() runs in a finally on every path.
 
 /**
  * Creates the work root once at worker start. Mode 0711: the sandbox mounts a job's dir with the
@@ -65,11 +60,9 @@ const pendingRemovals = new Set<Promise<void>>();
  * Removes a finished job's dir off its critical path (the result goes back first); the worker's
  * close() waits for every pending removal, so nothing is left behind on shutdown either.
  */
-export function removeWorkDirLater(dir: string): void {
+export function removeWorkDirLater(dir: string, log: Logger): void {
   const removal: Promise<void> = removeWorkDir(dir)
-    .catch((error: Error) => {
-      process.stderr.write(`${JSON.stringify({ msg: "remove work dir failed", dir, err: error.message })}\n`);
-    })
+    .catch((error: Error) => log.error({ err: error, dir }, "remove work dir failed; it stays on tmpfs"))
     .finally(() => pendingRemovals.delete(removal));
   pendingRemovals.add(removal);
 }

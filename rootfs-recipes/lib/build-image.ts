@@ -11,7 +11,7 @@ import { type ImageManifest, readManifest, writeManifest } from "./manifest.ts";
 import { DRIVER_VERSION, recipeHash } from "./recipe-hash.ts";
 import { progress, runCommand } from "./run-command.ts";
 import { hashTree } from "./tree-hash.ts";
-import { verifyImage } from "./verify-image.ts";
+import { type VerifySettings, verifyImage } from "./verify-image.ts";
 
 // Theory of operation. An image moves through three directories, each step a rename within the
 // images root so a reader never sees a half-made image:
@@ -28,6 +28,9 @@ export interface BuildResult {
   /** True when the image already existed and nothing was done. */
   cached: boolean;
 }
+
+/** A directory's manifest, or null when it has none or it is unreadable: the build (re)makes it either way. */
+const manifestIfReadable = (dir: string) => readManifest(dir).catch(() => null);
 
 const APT_ENV = { DEBIAN_FRONTEND: "noninteractive", DEBCONF_NONINTERACTIVE_SEEN: "true" };
 
@@ -112,7 +115,7 @@ async function buildTree(loaded: LoadedRecipe, root: string, hash: string): Prom
     };
     await writeManifest(tmp, manifest);
     const built = builtDir(root, recipe.name, hash);
-    const other = await readManifest(built).catch(() => null);
+    const other = await manifestIfReadable(built);
     if (other) {
       // A concurrent build of the same hash finished first; keep its tree, drop ours.
       await rm(tmp, { recursive: true, force: true });
@@ -132,13 +135,18 @@ async function buildTree(loaded: LoadedRecipe, root: string, hash: string): Prom
 }
 
 /** Builds, verifies and publishes one recipe's image; a no-op when its verified image exists. */
-export async function buildImage(loaded: LoadedRecipe, root: string): Promise<BuildResult> {
+/** Builds, verifies (in the sandbox, as `verify` says) and publishes a recipe's image. */
+export async function buildImage(
+  loaded: LoadedRecipe,
+  root: string,
+  verify: VerifySettings,
+): Promise<BuildResult> {
   const { recipe } = loaded;
   if (recipe.base === "host")
     throw new Error(`recipe "${recipe.name}": base "host" is the zero-build layout; nothing to build`);
   const hash = await recipeHash(recipe, loaded.dir);
   const final = imageDir(root, recipe.name, hash);
-  const existing = await readManifest(final).catch(() => null);
+  const existing = await manifestIfReadable(final);
   if (existing?.verification?.ok) {
     progress(recipe.name, `up to date: ${final}`);
     return { dir: final, manifest: existing, cached: true };
@@ -150,7 +158,7 @@ export async function buildImage(loaded: LoadedRecipe, root: string): Promise<Bu
   else manifest = await buildTree(loaded, root, hash);
 
   progress(recipe.name, `verify ${recipe.languages.map((l) => l.id).join(", ")} in the sandbox`);
-  const checks = await verifyImage(rootfsOf(built), recipe.languages);
+  const checks = await verifyImage(rootfsOf(built), recipe.languages, verify);
   const ok = checks.every((c) => c.ok);
   manifest = { ...manifest, verification: { verifiedAt: new Date().toISOString(), ok, checks } };
   await writeManifest(built, manifest);
@@ -160,7 +168,7 @@ export async function buildImage(loaded: LoadedRecipe, root: string): Promise<Bu
       `image ${recipe.name}: verification failed (kept in ${built}):\n  ${failed.join("\n  ")}`,
     );
   }
-  const raced = await readManifest(final).catch(() => null);
+  const raced = await manifestIfReadable(final);
   if (raced?.verification?.ok) {
     // Another build or an import of the same hash published first; same recipe, same content.
     await rm(built, { recursive: true, force: true });

@@ -12,12 +12,8 @@ import path from "node:path";
 //   <root>/.built-<name>-<hash12>/         built but not yet verified (resumable)
 //   <root>/.tmp-*                          in progress; removed on failure or by gc
 
-/** Default images root; override with CELLBLOCK_IMAGES. */
+/** Default images root (CELLBLOCK_IMAGES, config/env-schema.ts). */
 export const DEFAULT_IMAGES_ROOT = "/var/lib/cellblock/images";
-
-export function imagesRootFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.CELLBLOCK_IMAGES || DEFAULT_IMAGES_ROOT);
-}
 
 /** The recipes folder (this package's parent directory). */
 export const RECIPES_DIR = path.resolve(import.meta.dirname, "..");

@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
+import type { LanguageImagesSetting } from "../../config/language-images.ts";
+import { HOST_RECIPE } from "../../contract/language.ts";
 import type { RecipeLanguage } from "../../contract/recipe.ts";
 import type { RootfsSpec } from "../../native/types.ts";
 import { RECIPES_DIR, rootfsOf } from "./image-paths.ts";
@@ -15,7 +17,7 @@ import { loadRecipe } from "./load-recipe.ts";
 //   2. A language the host layout also provides (python, c, cpp, javascript, bash) stays on the
 //      host layout, so a fresh machine runs jobs before any image is built, unless the operator
 //      switches it: CELLBLOCK_LANGUAGE_IMAGES="python:python,c:gcc" (language:recipe pairs) or
-//      "all" (every language an image provides uses the image).
+//      "all" (every language an image provides uses the image); config/language-images.ts parses it.
 //   3. A switched language whose image is missing or unverified falls back to the host layout
 //      and a warning says so; a host language whose binary is missing on this host is left out.
 // Only verified images are considered, so GET /languages lists only languages that ran here.
@@ -30,27 +32,10 @@ export interface ResolvedLanguage {
 }
 
 export interface ResolveOptions {
-  env?: NodeJS.ProcessEnv;
+  /** CELLBLOCK_LANGUAGE_IMAGES: host-layout languages switched onto images. */
+  languageImages: LanguageImagesSetting;
   recipesDir?: string;
   onWarning?: (message: string) => void;
-}
-
-/** Parses CELLBLOCK_LANGUAGE_IMAGES: "all", or comma-separated language:recipe pairs. */
-export function parseLanguageImages(value: string | undefined): "all" | Map<string, string> {
-  const text = (value ?? "").trim();
-  if (text === "all") return "all";
-  const pairs = new Map<string, string>();
-  for (const item of text
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const [language, recipe, extra] = item.split(":");
-    if (!language || !recipe || extra !== undefined) {
-      throw new Error(`CELLBLOCK_LANGUAGE_IMAGES: "${item}" is not language:recipe (or use "all")`);
-    }
-    pairs.set(language, recipe);
-  }
-  return pairs;
 }
 
 const run = promisify(execFile);
@@ -76,12 +61,11 @@ async function hostVersion(language: RecipeLanguage): Promise<string | null> {
 
 export async function resolveLanguages(
   imagesRoot: string,
-  options: ResolveOptions = {},
+  options: ResolveOptions,
 ): Promise<ResolvedLanguage[]> {
-  const env = options.env ?? process.env;
   const warn = options.onWarning ?? ((m: string) => process.stderr.write(`languages: ${m}\n`));
-  const switched = parseLanguageImages(env.CELLBLOCK_LANGUAGE_IMAGES);
-  const host = await loadRecipe("host", options.recipesDir ?? RECIPES_DIR);
+  const switched = options.languageImages;
+  const host = await loadRecipe(HOST_RECIPE, options.recipesDir ?? RECIPES_DIR);
   const hostIds = new Set(host.recipe.languages.map((l) => l.id));
 
   const fromImages = new Map<string, ResolvedLanguage & { recipe: string }>();

@@ -3,22 +3,20 @@ import os from "node:os";
 import path from "node:path";
 import type { LanguageLimits } from "../../contract/language.ts";
 import type { RecipeLanguage } from "../../contract/recipe.ts";
+import { jobHostId } from "../../contract/sandbox-identity.ts";
+import { BOX_DIR, stepEnvironment } from "../../contract/step-environment.ts";
+import type { SandboxHostConfig } from "../../native/index.ts";
 import type { SandboxLimits, SandboxReport, SandboxSpec } from "../../native/types.ts";
 import type { LanguageCheck } from "./manifest.ts";
 
 // An image is used only after each of its languages compiled and ran its test program inside our
 // own sandbox, on that image, exactly as a job would: read-only image as "/", a writable work dir
-// at /box owned by the slot's uid 1000, the language's argv and limits. A hello-world that passes
-// in a chroot but not in the sandbox (missing /proc use, a setuid helper, a JVM over its memory
-// limit) is caught here, not by the first user.
-
-/** Sandbox slot used for verification; high so it does not collide with a local worker's slots 0..N. */
-export const VERIFY_SLOT = Number(process.env.CELLBLOCK_VERIFY_SLOT ?? 60);
-
-/** Host uid that the sandbox maps to uid 1000 inside (see native: "0 <200000 + slot*65536> 65536"). */
-export function hostUidForSlot(slot: number): number {
-  return 200_000 + slot * 65_536 + 1000;
-}
+// at /box owned by the job's uid (JOB_UID inside the slot), the language's argv and limits. A
+// hello-world that passes in a chroot but not in the sandbox (missing /proc use, a setuid helper, a
+// JVM over its memory limit) is caught here, not by the first user. The slot is CELLBLOCK_VERIFY_SLOT
+// (high, so it does not collide with a local worker's slots 0..N); the uid base is the one the
+// sandbox was configured with (the images CLI passes SANDBOX_UID_BASE), so the work dir's owner is
+// always the id the sandbox maps JOB_UID to.
 
 // Verification limits when a language sets none; generous because a cold cache on a busy
 // 2-core machine is slower than steady-state jobs.
@@ -37,11 +35,33 @@ const DEFAULT_LIMITS: SandboxLimits = {
 
 type RunSandbox = (spec: SandboxSpec) => Promise<SandboxReport>;
 
-async function loadSandbox(): Promise<RunSandbox> {
+/** Where verification runs: CELLBLOCK_VERIFY_SLOT, and the sandbox set-up from the SANDBOX_* settings. */
+export interface VerifySettings {
+  slot: number;
+  /** Configures the sandbox before the first check; without it, as this process already has (or the defaults). */
+  hostConfig?: Partial<SandboxHostConfig>;
+}
+
+interface Sandbox {
+  runSandbox: RunSandbox;
+  /** First host id of slot 0 as the sandbox maps it. */
+  uidBase: number;
+}
+
+/** Host configurations already applied: `images:build --all` verifies many images with one. */
+const applied = new WeakSet<Partial<SandboxHostConfig>>();
+
+async function loadSandbox(settings: VerifySettings): Promise<Sandbox> {
   try {
     // Imported lazily: building and exporting images must not need the addon, only verification does.
     const native = await import("../../native/index.ts");
-    return native.runSandbox as RunSandbox;
+    const { hostConfig } = settings;
+    if (hostConfig && !applied.has(hostConfig)) {
+      native.configureSandbox(hostConfig);
+      applied.add(hostConfig);
+    }
+    const host = native.sandboxHostInfo();
+    return { runSandbox: native.runSandbox, uidBase: host.config.uidBase };
   } catch (error) {
     throw new Error(
       `load the sandbox addon: ${(error as Error).message} (build it with: node scripts/build-native.mjs)`,
@@ -67,26 +87,28 @@ function describeFailure(step: string, report: SandboxReport): string {
 }
 
 export async function verifyLanguage(
-  runSandbox: RunSandbox,
+  sandbox: Sandbox,
   rootfs: string,
   language: RecipeLanguage,
-  slot = VERIFY_SLOT,
+  slot: number,
 ): Promise<LanguageCheck> {
+  const { runSandbox } = sandbox;
   const work = await mkdtemp(path.join(os.tmpdir(), `cellblock-verify-${language.id}-`));
   try {
-    const uid = hostUidForSlot(slot);
+    // Owned by the host id JOB_UID maps to in this slot (the work dir must be writable inside).
+    const uid = jobHostId(sandbox.uidBase, slot);
     await chown(work, uid, uid);
     const source = path.join(work, language.sourceFile);
     await writeFile(source, language.test.source);
     await chown(source, uid, uid);
-    const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8", ...language.env };
+    const env = stepEnvironment(language);
     const run = (argv: string[], stdin: string, limits: LanguageLimits) =>
       runSandbox({
         rootfs: { kind: "image", path: rootfs },
-        binds: [{ source: work, target: "/box", writable: true }],
+        binds: [{ source: work, target: BOX_DIR, writable: true }],
         argv,
         env,
-        cwd: "/box",
+        cwd: BOX_DIR,
         stdin: Buffer.from(stdin),
         limits: { ...DEFAULT_LIMITS, ...limits },
         slot,
@@ -127,9 +149,14 @@ export async function verifyLanguage(
 }
 
 /** Verifies every language of an image, one at a time (compilers are memory-hungry). */
-export async function verifyImage(rootfs: string, languages: RecipeLanguage[]): Promise<LanguageCheck[]> {
-  const runSandbox = await loadSandbox();
+export async function verifyImage(
+  rootfs: string,
+  languages: RecipeLanguage[],
+  settings: VerifySettings,
+): Promise<LanguageCheck[]> {
+  const sandbox = await loadSandbox(settings);
   const checks: LanguageCheck[] = [];
-  for (const language of languages) checks.push(await verifyLanguage(runSandbox, rootfs, language));
+  for (const language of languages)
+    checks.push(await verifyLanguage(sandbox, rootfs, language, settings.slot));
   return checks;
 }

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { builtDir, imageDir, imagesRootFromEnv, rootfsOf } from "./image-paths.ts";
+import { builtDir, imageDir, rootfsOf } from "./image-paths.ts";
 import { loadRecipe } from "./load-recipe.ts";
 import { type LanguageCheck, readManifest } from "./manifest.ts";
 import { recipeHash } from "./recipe-hash.ts";
 import { progress } from "./run-command.ts";
-import { verifyImage } from "./verify-image.ts";
+import { type VerifySettings, verifyImage } from "./verify-image.ts";
 
 // `images:verify`: re-runs every language test of each recipe's current image (published, or
 // built and waiting for verification) in the sandbox and prints one table row per language, plus
@@ -18,7 +18,12 @@ export interface ImageReport {
   checks: LanguageCheck[];
 }
 
-export async function verifyRecipes(names: string[], root = imagesRootFromEnv()): Promise<ImageReport[]> {
+/** Verifies the current image of each named recipe under `root`. */
+export async function verifyRecipes(
+  names: string[],
+  root: string,
+  verify: VerifySettings,
+): Promise<ImageReport[]> {
   const reports: ImageReport[] = [];
   for (const name of names) {
     const loaded = await loadRecipe(name);
@@ -47,7 +52,7 @@ export async function verifyRecipes(names: string[], root = imagesRootFromEnv())
       continue;
     }
     progress(name, `verify ${path.basename(dir)}`);
-    const checks = await verifyImage(rootfsOf(dir), loaded.recipe.languages);
+    const checks = await verifyImage(rootfsOf(dir), loaded.recipe.languages, verify);
     reports.push({
       image: path.basename(dir),
       sizeBytes: manifest.tree.sizeBytes,

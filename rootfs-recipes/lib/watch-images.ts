@@ -6,6 +6,31 @@ import { mkdir } from "node:fs/promises";
 // (not the trees below it) sees every change that matters. Events come in bursts (tmp dirs
 // appear and vanish during a build); one callback per quiet period is enough.
 
+export interface ChangeDebouncer {
+  /** One directory event for `name` (fs.watch's filename, when it gives one). */
+  onEvent(name: string | null): void;
+  /** Drops a pending callback. */
+  stop(): void;
+}
+
+/**
+ * Calls onChange once the events have been quiet for debounceMs. Dot-entries are build scratch
+ * (.tmp-, .built-, caches): only published names count.
+ */
+export function debounceChanges(onChange: () => void, debounceMs: number): ChangeDebouncer {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    onEvent(name) {
+      if (typeof name === "string" && name.startsWith(".")) return;
+      clearTimeout(timer);
+      timer = setTimeout(onChange, debounceMs);
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Calls onChange after the images root has been quiet for debounceMs; returns a stop function. */
 export async function watchImagesRoot(
   root: string,
@@ -13,15 +38,10 @@ export async function watchImagesRoot(
   debounceMs = 500,
 ): Promise<() => void> {
   await mkdir(root, { recursive: true });
-  let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(root, { persistent: false }, (_event, name) => {
-    // Dot-entries are build scratch (.tmp-, .built-, caches); only published names matter.
-    if (typeof name === "string" && name.startsWith(".")) return;
-    clearTimeout(timer);
-    timer = setTimeout(onChange, debounceMs);
-  });
+  const changes = debounceChanges(onChange, debounceMs);
+  const watcher = watch(root, { persistent: false }, (_event, name) => changes.onEvent(name));
   return () => {
-    clearTimeout(timer);
+    changes.stop();
     watcher.close();
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { RedisServer } from "../../app/redis-server.ts";
+import { RedisServer } from "../../redis/redis-server.ts";
 
 // A real redis-server for one test file: free port, temp data dir (AOF on), removed on stop.
 // restart() keeps port and dir, so the AOF is replayed — the durability test uses it.

@@ -4,9 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { type StartedApi, startApi } from "../../api/start-api.ts";
-import { type Config, loadConfig } from "../../app/config.ts";
+import { type Config, loadConfig } from "../../config/load-config.ts";
 import type { JobRequestInput } from "../../contract/job-request.ts";
 import { type StartedWorker, startWorker } from "../../worker/start-worker.ts";
+import { eventually } from "./eventually.ts";
 
 // The service in-process for a test file: the real API on port 0 and, when asked, a real worker
 // (real sandbox, real queue) against the test's redis-server. Each call gets its own QUEUE_PREFIX
@@ -45,7 +46,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     ...options.env,
   };
   const config = loadConfig(env);
-  const logger = pino({ level: config.LOG_LEVEL });
+  const logger = pino({ level: config.logging.LOG_LEVEL });
   let worker: StartedWorker | null = null;
   let api: StartedApi;
   try {
@@ -93,12 +94,9 @@ export async function waitForStatus(
   statuses: string[],
   timeoutMs = 60_000,
 ) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const body = await (await service.get(`/jobs/${id}`)).json();
-    if (statuses.includes(body.status)) return body;
-    if (Date.now() > deadline)
-      throw new Error(`job ${id} stayed ${body.status}, wanted ${statuses.join("|")}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return eventually(async () => (await service.get(`/jobs/${id}`)).json(), {
+    until: (body) => statuses.includes(body.status),
+    timeoutMs,
+    what: `job ${id} ${statuses.join("|")}`,
+  });
 }

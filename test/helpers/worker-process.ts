@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-// A worker as its own process (`node --import tsx worker/main.ts`), so a test can SIGKILL it the
+// A worker as its own process (`node --import tsx app/worker-main.ts`), so a test can SIGKILL it the
 // way a crash or an OOM kill would. Ready when its log says "worker started".
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -16,7 +16,7 @@ export interface WorkerProcess {
 }
 
 export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "worker/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "app/worker-main.ts"], {
     cwd: root,
     env: { ...env, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],

@@ -7,11 +7,12 @@ import { chown, lstat, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { jobHostId } from "../../contract/sandbox-identity.ts";
 import { buildImage } from "../../rootfs-recipes/lib/build-image.ts";
 import { mountsUnder } from "../../rootfs-recipes/lib/chroot-mounts.ts";
-import { imagesRootFromEnv, rootfsOf } from "../../rootfs-recipes/lib/image-paths.ts";
+import { rootfsOf } from "../../rootfs-recipes/lib/image-paths.ts";
 import { loadRecipe } from "../../rootfs-recipes/lib/load-recipe.ts";
-import { hostUidForSlot, VERIFY_SLOT } from "../../rootfs-recipes/lib/verify-image.ts";
+import { imagesRoot, verifySettings } from "../helpers/images.ts";
 
 const addon = path.resolve(import.meta.dirname, "../../native/build/Release/cellblock.node");
 const missing = [
@@ -26,16 +27,16 @@ describe.skipIf(missing.length > 0)(
     it("builds from its recipe (or reuses it by hash) and runs a python job through the sandbox", {
       timeout: 20 * 60_000,
     }, async () => {
-      const root = imagesRootFromEnv();
-      const { dir, manifest } = await buildImage(await loadRecipe("python"), root);
+      const root = imagesRoot;
+      const { dir, manifest } = await buildImage(await loadRecipe("python"), root, verifySettings);
       expect(manifest.verification?.ok).toBe(true);
       expect(manifest.verification?.checks.map((c) => c.language)).toEqual(["python", "pypy"]);
       expect(manifest.packages.some((p) => p.name === "python3")).toBe(true);
 
-      const { runSandbox } = await import("../../native/index.ts");
+      const { runSandbox, sandboxHostInfo } = await import("../../native/index.ts");
       const work = await mkdtemp(path.join(os.tmpdir(), "cellblock-python-image-"));
       try {
-        const uid = hostUidForSlot(VERIFY_SLOT);
+        const uid = jobHostId(sandboxHostInfo().config.uidBase, verifySettings.slot);
         await chown(work, uid, uid);
         const program =
           "import sys, platform\nprint(platform.python_version(), sum(int(x) for x in sys.stdin.read().split()))\n";
@@ -59,7 +60,7 @@ describe.skipIf(missing.length > 0)(
             tmpfsBytes: 16 * 2 ** 20,
             cpuQuotaPercent: 0,
           },
-          slot: VERIFY_SLOT,
+          slot: verifySettings.slot,
         });
         expect(report.stderr.toString(), report.status).toBe("");
         expect(report.status).toBe("ok");
@@ -77,7 +78,7 @@ describe.skipIf(missing.length > 0)(
     });
 
     it("the built image is root-owned, with no setuid/setgid or world-writable entries and empty mount points", async () => {
-      const { dir } = await buildImage(await loadRecipe("python"), imagesRootFromEnv());
+      const { dir } = await buildImage(await loadRecipe("python"), imagesRoot, verifySettings);
       const rootfs = rootfsOf(dir);
       const problems: string[] = [];
       const walk = async (rel: string) => {

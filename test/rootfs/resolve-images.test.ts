@@ -4,7 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseLanguageImages, resolveLanguages } from "../../rootfs-recipes/lib/resolve-images.ts";
+import { parseLanguageImages } from "../../config/language-images.ts";
+import { resolveLanguages } from "../../rootfs-recipes/lib/resolve-images.ts";
 import { makeFakeImage } from "./_fake-image.ts";
 
 let root: string;
@@ -25,7 +26,7 @@ const where = (entries: Awaited<ReturnType<typeof resolveLanguages>>) =>
 
 describe("language resolution", () => {
   it("by default host languages stay on the host layout and image-only languages use their verified image", async () => {
-    const resolved = await resolveLanguages(root, { env: {}, onWarning: () => {} });
+    const resolved = await resolveLanguages(root, { languageImages: new Map(), onWarning: () => {} });
     const map = where(resolved);
     expect(map.python).toBe("host");
     expect(map.bash).toBe("host");
@@ -38,28 +39,21 @@ describe("language resolution", () => {
   });
 
   it("CELLBLOCK_LANGUAGE_IMAGES=python:python moves python to its image", async () => {
-    const map = where(await resolveLanguages(root, { env: { CELLBLOCK_LANGUAGE_IMAGES: "python:python" } }));
+    const map = where(
+      await resolveLanguages(root, {
+        languageImages: parseLanguageImages("python:python"),
+        onWarning: () => {},
+      }),
+    );
     expect(map.python).toBe("python-111111111111");
     expect(map.bash).toBe("host");
   });
 
   it("a language switched to an image that is not built falls back to the host layout with a warning", async () => {
     const warnings: string[] = [];
-    const env = { CELLBLOCK_LANGUAGE_IMAGES: "bash:scripting" };
-    const map = where(await resolveLanguages(root, { env, onWarning: (m) => warnings.push(m) }));
+    const languageImages = parseLanguageImages("bash:scripting");
+    const map = where(await resolveLanguages(root, { languageImages, onWarning: (m) => warnings.push(m) }));
     expect(map.bash).toBe("host");
     expect(warnings.join("\n")).toMatch(/bash: no verified "scripting" image/);
-  });
-
-  it('"all" and language:recipe pairs parse; a malformed pair is an error naming it', () => {
-    expect(parseLanguageImages("all")).toBe("all");
-    expect(parseLanguageImages(" python:python , c:gcc ")).toEqual(
-      new Map([
-        ["python", "python"],
-        ["c", "gcc"],
-      ]),
-    );
-    expect(parseLanguageImages(undefined)).toEqual(new Map());
-    expect(() => parseLanguageImages("python")).toThrow(/"python" is not language:recipe/);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { startTestService, type TestService } from "../helpers/service.ts";
@@ -18,13 +19,12 @@ const echoJobs = (count: number, prefix: string) =>
   Array.from({ length: count }, (_, i) => ({ language: "bash", source: `echo ${prefix}-${i}` }));
 
 async function waitForBatch(id: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const view = await (await service.get(`/batches/${id}?limit=0`)).json();
-    if (view.status === "finished") return view;
-    if (Date.now() > deadline) throw new Error(`batch ${id} unfinished: ${JSON.stringify(view.counts)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  return eventually(async () => (await service.get(`/batches/${id}?limit=0`)).json(), {
+    until: (view) => view.status === "finished",
+    timeoutMs,
+    intervalMs: 250,
+    what: `batch ${id} finished`,
+  });
 }
 
 async function allJobs(id: string, total: number) {
@@ -134,10 +134,10 @@ describe.skipIf(unavailable !== null)(
       ).json();
       const victim = workers[0] as WorkerProcess;
       const before = victim.finishedJobIds().length;
-      const deadline = Date.now() + 60_000;
-      while (victim.finishedJobIds().length < before + 3 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await eventually(() => victim.finishedJobIds().length >= before + 3, {
+        timeoutMs: 60_000,
+        what: "the victim finishing 3 jobs of the batch",
+      });
       await victim.kill("SIGKILL");
 
       const view = await waitForBatch(id, 240_000);

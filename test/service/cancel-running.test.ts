@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { startTestService, type TestService, waitForStatus } from "../helpers/service.ts";
@@ -45,12 +46,11 @@ describe.skipIf(unavailable !== null)(
         limits: { wallTimeMs: 30_000 },
       });
       // POST /run does not tell its id before it answers; the job is the one the only slot runs.
-      let id: string | undefined;
-      for (let i = 0; i < 300 && !id; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        id = await runningJobId(service);
-      }
-      expect(id).toBeDefined();
+      const id = await eventually(() => runningJobId(service), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: "the POST /run job running",
+      });
       await service.del(`/jobs/${id}`);
       const response = await pending;
       expect(response.status).toBe(200);
@@ -69,8 +69,8 @@ describe.skipIf(unavailable !== null)(
 async function runningJobId(service: TestService): Promise<string | undefined> {
   const { Queue } = await import("bullmq");
   const queue = new Queue("jobs", {
-    connection: { url: service.config.REDIS_URL },
-    prefix: service.config.QUEUE_PREFIX,
+    connection: { url: service.config.queue.REDIS_URL },
+    prefix: service.config.queue.QUEUE_PREFIX,
   });
   try {
     const [job] = await queue.getActive();

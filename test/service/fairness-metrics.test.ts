@@ -1,9 +1,10 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKey } from "../../api/api-keys.ts";
+import { createKey } from "../../api/api-key-store.ts";
 import type { KeyLimits } from "../../contract/api-key.ts";
 import { QUEUE_NAME } from "../../contract/queue.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { startTestService, type TestService } from "../helpers/service.ts";
@@ -22,12 +23,15 @@ let queue: Queue;
 const unlimited: KeyLimits = { requestsPerMinute: 0, maxRunningJobs: 0, maxQueuedJobs: 0, ceilings: {} };
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
+// This wait had no deadline: a job that never finished hung the file until vitest's timeout.
 async function finished(id: string) {
-  for (;;) {
-    const job = await queue.getJob(id);
-    if (job?.finishedOn) return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const job = await eventually(() => queue.getJob(id), {
+    until: (candidate) => Boolean(candidate?.finishedOn),
+    timeoutMs: 60_000,
+    what: `job ${id} finished`,
+  });
+  if (!job) throw new Error(`job ${id} vanished`);
+  return job;
 }
 
 describe.skipIf(unavailable !== null)(`fairness and metrics ${unavailable ? `(${unavailable})` : ""}`, () => {
@@ -35,7 +39,10 @@ describe.skipIf(unavailable !== null)(`fairness and metrics ${unavailable ? `(${
     redis = await startTestRedis();
     service = await startTestService({ redisUrl: redis.url, worker: true, env: { WORKER_SLOTS: "1" } });
     client = new Redis(redis.url);
-    queue = new Queue(QUEUE_NAME, { connection: { url: redis.url }, prefix: service.config.QUEUE_PREFIX });
+    queue = new Queue(QUEUE_NAME, {
+      connection: { url: redis.url },
+      prefix: service.config.queue.QUEUE_PREFIX,
+    });
   });
 
   afterAll(async () => {
@@ -46,7 +53,7 @@ describe.skipIf(unavailable !== null)(`fairness and metrics ${unavailable ? `(${
   });
 
   it("metrics count a known workload: verdicts by language, waits, run times, workers and slots", async () => {
-    const { key } = await createKey(client, service.config.QUEUE_PREFIX, "metrics", unlimited);
+    const { key } = await createKey(client, service.config.queue.QUEUE_PREFIX, "metrics", unlimited);
     for (const source of ["echo 1", "echo 2", "echo 3", "exit 3"]) {
       expect((await service.post("/run", { language: "bash", source }, as(key))).status).toBe(200);
     }
@@ -75,7 +82,7 @@ describe.skipIf(unavailable !== null)(`fairness and metrics ${unavailable ? `(${
   });
 
   it("key B's jobs run within a few job slots while key A's 150-job batch is queued", async () => {
-    const prefix = service.config.QUEUE_PREFIX;
+    const prefix = service.config.queue.QUEUE_PREFIX;
     const a = (await createKey(client, prefix, "A", unlimited)).key;
     const b = (await createKey(client, prefix, "B", unlimited)).key;
     const jobs = Array.from({ length: 150 }, (_, i) => ({ language: "bash", source: `echo a-${i}` }));

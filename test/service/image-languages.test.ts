@@ -4,8 +4,8 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../../rootfs-recipes/lib/build-image.ts";
-import { imagesRootFromEnv } from "../../rootfs-recipes/lib/image-paths.ts";
 import { loadRecipe } from "../../rootfs-recipes/lib/load-recipe.ts";
+import { imagesRoot, verifySettings } from "../helpers/images.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { runJob, startTestService, type TestService } from "../helpers/service.ts";
@@ -18,20 +18,20 @@ describe.skipIf(unavailable !== null)(
   () => {
     let redis: TestRedis;
     let service: TestService;
-    const saved = process.env.CELLBLOCK_LANGUAGE_IMAGES;
 
     beforeAll(async () => {
-      await buildImage(await loadRecipe("python"), imagesRootFromEnv());
-      process.env.CELLBLOCK_LANGUAGE_IMAGES = "python:python";
+      await buildImage(await loadRecipe("python"), imagesRoot, verifySettings);
       redis = await startTestRedis();
-      service = await startTestService({ redisUrl: redis.url, worker: true });
+      service = await startTestService({
+        redisUrl: redis.url,
+        worker: true,
+        env: { CELLBLOCK_LANGUAGE_IMAGES: "python:python" },
+      });
     }, 20 * 60_000);
 
     afterAll(async () => {
       await service?.close();
       await redis?.stop();
-      if (saved === undefined) delete process.env.CELLBLOCK_LANGUAGE_IMAGES;
-      else process.env.CELLBLOCK_LANGUAGE_IMAGES = saved;
     });
 
     it("runs a python job on the python image's root filesystem, not the host's", async () => {

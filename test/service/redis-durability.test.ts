@@ -42,7 +42,7 @@ describe("durability across a Redis restart", () => {
     withWorker = await startTestService({
       redisUrl: redis.url,
       worker: true,
-      env: { QUEUE_PREFIX: api.config.QUEUE_PREFIX, WORKER_SLOTS: "2" },
+      env: { QUEUE_PREFIX: api.config.queue.QUEUE_PREFIX, WORKER_SLOTS: "2" },
     });
     for (const [i, id] of ids.entries()) {
       const view = await waitForStatus(api, id, ["completed", "failed"]);

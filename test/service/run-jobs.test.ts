@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
-import { runJob, startTestService, type TestService } from "../helpers/service.ts";
+import { runJob, startTestService, type TestService, waitForStatus } from "../helpers/service.ts";
 
 // Jobs end to end through HTTP, a real queue, a real worker and the real sandbox.
 
@@ -207,11 +207,7 @@ describe.skipIf(unavailable !== null)(
       const { id } = await (await service.post("/jobs", { language: "bash", source: "echo queued" })).json();
       const run = await (await service.post(`/run?waitMs=0`, { language: "bash", source: "true" })).json();
       expect(run.id).toBeDefined();
-      let view = await (await service.get(`/jobs/${id}`)).json();
-      for (let i = 0; i < 600 && view.status !== "completed"; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        view = await (await service.get(`/jobs/${id}`)).json();
-      }
+      const view = await waitForStatus(service, id, ["completed", "failed", "cancelled"]);
       expect(view.status).toBe("completed");
       expect(view.result.runs[0].stdout).toBe("queued\n");
     });

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebhookAddressPolicy } from "../../api/webhook-address-policy.ts";
 import { SIGNATURE_HEADER, verifyWebhook } from "../../contract/webhook.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { startTestService, type TestService } from "../helpers/service.ts";
@@ -55,12 +56,11 @@ afterAll(async () => {
 });
 
 async function deliveriesTo(path: string, count: number, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (received.filter((r) => r.url === path).length < count) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${count} deliveries to ${path}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return received.filter((r) => r.url === path);
+  return eventually(() => received.filter((r) => r.url === path), {
+    until: (deliveries) => deliveries.length >= count,
+    timeoutMs,
+    what: `${count} deliveries to ${path}`,
+  });
 }
 
 describe("the default address policy (SSRF)", () => {
@@ -164,12 +164,11 @@ describe.skipIf(unavailable !== null)(`webhook deliveries ${unavailable ? `(${un
       result: { runs: [{ stdout: "hooked\n" }] },
     });
 
-    const deadline = Date.now() + 10_000;
-    let view = await (await open.get(`/jobs/${id}`)).json();
-    while (view.callback?.state !== "delivered" && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      view = await (await open.get(`/jobs/${id}`)).json();
-    }
+    const view = await eventually(async () => (await open.get(`/jobs/${id}`)).json(), {
+      until: (candidate) => candidate.callback?.state === "delivered",
+      timeoutMs: 10_000,
+      what: "the job's callback delivered",
+    });
     expect(view.callback).toMatchObject({
       url: `${receiverUrl}/job-hook`,
       state: "delivered",

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKey } from "../../api/api-keys.ts";
+import { createKey } from "../../api/api-key-store.ts";
 import type { KeyLimits } from "../../contract/api-key.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { startTestService, type TestService } from "../helpers/service.ts";
@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 const newKey = async (limits: Partial<KeyLimits>) =>
-  (await createKey(client, service.config.QUEUE_PREFIX, "test", { ...unlimited, ...limits })).key;
+  (await createKey(client, service.config.queue.QUEUE_PREFIX, "test", { ...unlimited, ...limits })).key;
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe("API keys", () => {
@@ -48,8 +48,10 @@ describe("API keys", () => {
 
   it("only the key's SHA-256 is stored, never the key", async () => {
     const key = await newKey({});
-    const dump = JSON.stringify(await client.hgetall(`${service.config.QUEUE_PREFIX}:api-keys`));
-    const records = JSON.stringify(await client.hgetall(`${service.config.QUEUE_PREFIX}:api-key-records`));
+    const dump = JSON.stringify(await client.hgetall(`${service.config.queue.QUEUE_PREFIX}:api-keys`));
+    const records = JSON.stringify(
+      await client.hgetall(`${service.config.queue.QUEUE_PREFIX}:api-key-records`),
+    );
     expect(dump + records).not.toContain(key);
   });
 
@@ -80,7 +82,7 @@ describe("API keys", () => {
     for (let i = 0; i < 3; i++) expect((await service.post("/jobs", job, as(key))).status).toBe(202);
     const refused = await service.post("/jobs", job, as(key));
     expect(refused.status).toBe(429);
-    expect(refused.headers.get("retry-after")).toBe(String(service.config.QUOTA_RETRY_AFTER_S));
+    expect(refused.headers.get("retry-after")).toBe(String(service.config.api.QUOTA_RETRY_AFTER_S));
     expect((await refused.json()).error).toMatchObject({
       code: "E_QUOTA_EXCEEDED",
       details: { maxQueuedJobs: 3 },
@@ -112,7 +114,7 @@ describe("API keys", () => {
   });
 
   it("npm run keys creates, lists and revokes keys; a revoked key gets 401", async () => {
-    const env = { ...process.env, REDIS_URL: redis.url, QUEUE_PREFIX: service.config.QUEUE_PREFIX };
+    const env = { ...process.env, REDIS_URL: redis.url, QUEUE_PREFIX: service.config.queue.QUEUE_PREFIX };
     const keys = (...args: string[]) =>
       promisify(execFile)(process.execPath, ["--import", "tsx", "app/keys-cli.ts", ...args], {
         cwd: root,

@@ -1,8 +1,14 @@
 import type { Redis } from "ioredis";
+import { z } from "zod";
+import { parseJsonWith } from "../contract/parse-json.ts";
 import { redisKeys } from "../contract/queue.ts";
 import { type Labels, observationIncrements, type SharedMetric } from "../contract/shared-metrics.ts";
 
-// Writes and reads the fleet-wide metrics hash (see contract/shared-metrics.ts).
+// Writes and reads the fleet-wide metrics hash (see contract/shared-metrics.ts). Fields are parsed
+// back with their layout; a field that does not parse is skipped (it cannot be rendered as any
+// metric), never trusted.
+
+const LabelsSchema = z.record(z.string(), z.string());
 
 export async function addToSharedMetric(
   redis: Redis,
@@ -30,14 +36,16 @@ export async function renderSharedMetrics(
     lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`);
     const groups = new Map<string, Map<string, string>>();
     for (const [field, value] of Object.entries(all)) {
-      const [name, labelsJson, suffix] = field.split("|") as [string, string, string];
-      if (name !== metric.name) continue;
+      const [name, labelsJson, suffix] = field.split("|");
+      if (name !== metric.name || labelsJson === undefined || suffix === undefined) continue;
       const group = groups.get(labelsJson) ?? new Map<string, string>();
       group.set(suffix, value);
       groups.set(labelsJson, group);
     }
     for (const [labelsJson, values] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
-      const labels = Object.entries(JSON.parse(labelsJson) as Labels).map(
+      const parsedLabels = parseJsonWith(LabelsSchema, labelsJson);
+      if (!parsedLabels) continue;
+      const labels = Object.entries(parsedLabels).map(
         ([name, v]) => `${name}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`,
       );
       if (metric.type === "counter") {

@@ -218,7 +218,7 @@ describe("backpressure", () => {
       expect((await small.post("/jobs", valid)).status).toBe(202);
       const full = await small.post("/jobs", valid);
       expect(full.status).toBe(503);
-      expect(full.headers.get("retry-after")).toBe(String(small.config.QUEUE_FULL_RETRY_AFTER_S));
+      expect(full.headers.get("retry-after")).toBe(String(small.config.api.QUEUE_FULL_RETRY_AFTER_S));
       expect((await full.json()).error.code).toBe("E_QUEUE_FULL");
     } finally {
       await small.close();

@@ -1,0 +1,122 @@
+import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { QueueConfig, WorkerConfig } from "../config/load-config.ts";
+import type { JobResult } from "../contract/job-result.ts";
+import { CANCELLED_REASON } from "../contract/job-status.ts";
+import { type QueuedJob, QueuedJobSchema, type redisKeys } from "../contract/queue.ts";
+import type { CancelListener } from "./cancel-listener.ts";
+import type { DispatchGate } from "./dispatch-gate.ts";
+import { recordJobResult, recordQueueWait, recordSetupFailure } from "./record-job-metrics.ts";
+import type { RunnableLanguage } from "./resolve-languages.ts";
+import { JobAbortedError, type RunSandbox, runJob, SandboxSetupError } from "./run-job.ts";
+import type { SlotPool } from "./slot-pool.ts";
+
+// What the BullMQ Worker calls for each job it takes. In order: parse the job data (the queue is a
+// trust boundary), pass the dispatch gate (or hand the job back delayed), take a slot and a cancel
+// controller, check the cancel mark, run, record metrics. Outcomes:
+//   - a result (any verdict, including internal_error on the last attempt) → job completed;
+//   - sandbox setup failure before the last attempt → throw, BullMQ retries with backoff;
+//   - cancelled → UnrecoverableError(CANCELLED_REASON), never retried;
+//   - shutdown deadline → a plain Error, so the job runs again elsewhere.
+
+export interface JobProcessorDeps {
+  redis: Redis;
+  keys: ReturnType<typeof redisKeys>;
+  settings: Pick<WorkerConfig, "worker" | "limits" | "sandbox"> & {
+    queue: Pick<QueueConfig, "QUEUE_PREFIX">;
+  };
+  runSandbox: RunSandbox;
+  uidBase: number;
+  gate: DispatchGate;
+  slots: SlotPool;
+  cancels: CancelListener;
+  log: Logger;
+}
+
+export class JobProcessor {
+  private readonly prefix: string;
+
+  constructor(private readonly deps: JobProcessorDeps) {
+    this.prefix = deps.settings.queue.QUEUE_PREFIX;
+  }
+
+  /** The BullMQ processor function. */
+  readonly process = async (job: Job, token?: string): Promise<JobResult> => {
+    const jobId = job.id;
+    if (!jobId) throw new UnrecoverableError("a job without an id cannot be run");
+    const parsed = QueuedJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message}`);
+    const language = await this.admit(job, jobId, parsed.data, token);
+    if (job.attemptsMade === 0 && job.stalledCounter === 0) {
+      this.metric(
+        recordQueueWait(this.deps.redis, this.prefix, parsed.data.band, Date.now() - job.timestamp),
+      );
+    }
+    return this.run(job, jobId, parsed.data, language);
+  };
+
+  /** Admits the job, or moves it back to the queue delayed and tells BullMQ so. */
+  private async admit(job: Job, jobId: string, queued: QueuedJob, token: string | undefined) {
+    const admission = await this.deps.gate.admit(jobId, queued);
+    if (admission.admitted) return admission.language;
+    this.deps.log.debug({ jobId, reason: admission.reason }, "job handed back");
+    await job.moveToDelayed(Date.now() + this.deps.settings.worker.DISPATCH_RETRY_DELAY_MS, token);
+    throw new DelayedError(admission.reason);
+  }
+
+  private async run(
+    job: Job,
+    jobId: string,
+    queued: QueuedJob,
+    language: RunnableLanguage,
+  ): Promise<JobResult> {
+    const { deps } = this;
+    const startedAt = Date.now();
+    // Register before checking the mark: DELETE sets the mark, then publishes, so a cancel is seen
+    // either here or by the listener.
+    const controller = deps.cancels.register(jobId);
+    const slot = deps.slots.acquire();
+    try {
+      // One round trip for both (ioredis sends them back to back): this is every job's critical path.
+      const [, cancelled] = await Promise.all([
+        deps.gate.started(jobId, queued),
+        deps.redis.exists(deps.keys.cancelled(jobId)),
+      ]);
+      if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const { settings, runSandbox, uidBase, log } = deps;
+      const ctx = { settings, runSandbox, uidBase, log, slot, signal: controller.signal };
+      const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
+      const { keyId, batchId } = queued;
+      deps.log.info({ jobId, keyId, batchId, verdict: result.verdict, slot }, "job finished");
+      this.metric(recordJobResult(deps.redis, this.prefix, result, Date.now() - startedAt));
+      if (result.verdict === "internal_error") this.metric(recordSetupFailure(deps.redis, this.prefix));
+      return result;
+    } catch (error) {
+      if (error instanceof SandboxSetupError) this.metric(recordSetupFailure(deps.redis, this.prefix));
+      throw queueErrorOf(error);
+    } finally {
+      deps.slots.release(slot);
+      deps.cancels.unregister(jobId);
+      await deps.gate.finished(jobId, queued).catch((error) => {
+        deps.log.warn(
+          { err: error, jobId, keyId: queued.keyId },
+          "release running place failed; its lease expires",
+        );
+      });
+    }
+  }
+
+  /** A metric must never fail a job: failures to record are logged. */
+  private metric(record: Promise<void>): void {
+    record.catch((error) => this.deps.log.warn({ err: error }, "record metric failed"));
+  }
+}
+
+/** What BullMQ should do with a job whose run threw: cancels are final, shutdowns retry. */
+function queueErrorOf(error: unknown): unknown {
+  if (!(error instanceof JobAbortedError)) return error;
+  if (error.reason === CANCELLED_REASON) return new UnrecoverableError(CANCELLED_REASON);
+  return new Error("worker shut down while the job ran; it will be retried");
+}

@@ -1,0 +1,39 @@
+import type { SandboxConfig } from "../config/load-config.ts";
+import type { SandboxHostConfig } from "../native/index.ts";
+
+// The sandbox of one worker process: configured once from the SANDBOX_* settings (this worker's
+// uid range, our cgroup parent, prewarm on), then proven by a self-check; a worker whose sandbox
+// does not work refuses to start rather than fail every job. The addon is imported here, lazily,
+// so that loading the worker's modules (app/start.ts) costs nothing until a worker starts.
+
+/** The host configuration of the sandbox from the SANDBOX_* / CELLBLOCK_* settings. */
+export function sandboxHostConfig(
+  sandbox: SandboxConfig,
+  options: { prewarm: boolean },
+): Partial<SandboxHostConfig> & { trace?: boolean } {
+  return {
+    uidBase: sandbox.uidBase,
+    prewarm: options.prewarm,
+    ...(sandbox.SANDBOX_CGROUP_PARENT ? { cgroupParent: sandbox.SANDBOX_CGROUP_PARENT } : {}),
+    ...(sandbox.CELLBLOCK_CGROUP_ROOT ? { cgroupRoot: sandbox.CELLBLOCK_CGROUP_ROOT } : {}),
+    // CELLBLOCK_TRACE: one timing line per run on stderr (SandboxHostConfig.trace; spread only when
+    // on, so this compiles against a sandbox front that still reads the variable itself).
+    ...(sandbox.CELLBLOCK_TRACE ? { trace: true } : {}),
+  };
+}
+
+export async function openSandbox(sandbox: SandboxConfig) {
+  const native = await import("../native/index.ts");
+  // Prewarm: each slot prepares its next container while idle (see native/src/slot-runner.h).
+  native.configureSandbox(sandboxHostConfig(sandbox, { prewarm: true }));
+  const selfCheck = await native.selfCheck();
+  if (!selfCheck.ok) throw new Error(`start worker: sandbox self-check failed: ${selfCheck.detail}`);
+  return {
+    runSandbox: native.runSandbox,
+    releaseStandbys: native.releaseStandbys,
+    selfCheck,
+    uidBase: sandbox.uidBase,
+  };
+}
+
+export type OpenedSandbox = Awaited<ReturnType<typeof openSandbox>>;
