@@ -10,15 +10,14 @@ import type { SandboxHostConfig } from "../native/index.ts";
 export function sandboxHostConfig(
   sandbox: SandboxConfig,
   options: { prewarm: boolean },
-): Partial<SandboxHostConfig> & { trace?: boolean } {
+): Partial<SandboxHostConfig> {
   return {
     uidBase: sandbox.uidBase,
     prewarm: options.prewarm,
     ...(sandbox.SANDBOX_CGROUP_PARENT ? { cgroupParent: sandbox.SANDBOX_CGROUP_PARENT } : {}),
     ...(sandbox.CELLBLOCK_CGROUP_ROOT ? { cgroupRoot: sandbox.CELLBLOCK_CGROUP_ROOT } : {}),
-    // CELLBLOCK_TRACE: one timing line per run on stderr (SandboxHostConfig.trace; spread only when
-    // on, so this compiles against a sandbox front that still reads the variable itself).
-    ...(sandbox.CELLBLOCK_TRACE ? { trace: true } : {}),
+    // CELLBLOCK_TRACE: one timing line per run on stderr.
+    trace: sandbox.CELLBLOCK_TRACE,
   };
 }
 

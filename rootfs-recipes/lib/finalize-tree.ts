@@ -1,5 +1,6 @@
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { JOB_GID, JOB_UID } from "../../contract/sandbox-identity.ts";
 import { runCommand } from "./run-command.ts";
 
 // Turns an installed chroot into an image jobs may see: no build leftovers, nothing a job could
@@ -22,11 +23,11 @@ export async function dropPaths(rootfs: string, globs: string[]): Promise<void> 
 
 const PASSWD = [
   "root:x:0:0:root:/root:/usr/sbin/nologin",
-  // Jobs run as uid 1000; runtimes that call getpwuid() (JVM, mono, R) need an entry with a home.
-  "runner:x:1000:1000:runner:/tmp:/bin/sh",
+  // Jobs run as JOB_UID; runtimes that call getpwuid() (JVM, mono, R) need an entry with a home.
+  `runner:x:${JOB_UID}:${JOB_GID}:runner:/tmp:/bin/sh`,
   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
 ];
-const GROUP = ["root:x:0:", "runner:x:1000:", "nogroup:x:65534:"];
+const GROUP = ["root:x:0:", `runner:x:${JOB_GID}:`, "nogroup:x:65534:"];
 
 /** Everything after installation: mount points, users, ownership, permission bits. */
 export async function finalizeTree(rootfs: string): Promise<void> {
