@@ -8,6 +8,14 @@ import { StepLimitsSchema } from "./limits.ts";
 /** Per-step limits a language may default; every field is optional and falls back to the service defaults. */
 export const LanguageLimitsSchema = StepLimitsSchema;
 
+/** The runtime name a Piston client asks for, and the other names it accepts (Piston's `aliases`). */
+export const PistonRuntimeSchema = z
+  .object({
+    name: z.string().min(1),
+    aliases: z.array(z.string().min(1)),
+  })
+  .strict();
+
 export const LanguageSchema = z
   .object({
     /** Stable id used in requests, e.g. "python". */
@@ -28,11 +36,16 @@ export const LanguageSchema = z
     limits: LanguageLimitsSchema.default({}),
     /** Defaults for the compile step. */
     compileLimits: LanguageLimitsSchema.default({}),
+    /** Judge0 CE language ids this language answers to (the first is its own; the rest are aliases). */
+    judge0Ids: z.array(z.number().int().positive()).optional(),
+    /** The Piston runtime this language answers to; absent when Piston has no such runtime. */
+    piston: PistonRuntimeSchema.optional(),
   })
   .strict();
 
 export type Language = z.infer<typeof LanguageSchema>;
 export type LanguageLimits = z.infer<typeof LanguageLimitsSchema>;
+export type PistonRuntime = z.infer<typeof PistonRuntimeSchema>;
 
 /** The recipe of the zero-build layout (read-only binds of the host's /usr, /bin, /lib*). */
 export const HOST_RECIPE = "host";

@@ -13,7 +13,23 @@ export const LanguageTestSchema = z
   })
   .strict();
 
-export const RecipeLanguageSchema = LanguageSchema.extend({ test: LanguageTestSchema });
+/**
+ * A program of several files laid out by the language's build convention (a Java package, a Go
+ * module, a Rust crate with modules, C with headers…): verification compiles and runs it like a job
+ * sent as `files`, so the compile argv is known to build more than the entry file.
+ */
+export const MultiFileTestSchema = z
+  .object({
+    files: z.array(z.object({ path: z.string().min(1), content: z.string() }).strict()).min(2),
+    stdin: z.string().default(""),
+    expectedOutput: z.string(),
+  })
+  .strict();
+
+export const RecipeLanguageSchema = LanguageSchema.extend({
+  test: LanguageTestSchema,
+  multiFileTest: MultiFileTestSchema.optional(),
+});
 
 export const RecipeSchema = z
   .object({
@@ -30,3 +46,4 @@ export const RecipeSchema = z
 
 export type Recipe = z.infer<typeof RecipeSchema>;
 export type RecipeLanguage = z.infer<typeof RecipeLanguageSchema>;
+export type MultiFileTest = z.infer<typeof MultiFileTestSchema>;

@@ -19,6 +19,7 @@ const recipesDir = config.images.RECIPES_DIR;
 const verifySettings: VerifySettings = {
   slot: config.images.CELLBLOCK_VERIFY_SLOT,
   hostConfig: sandboxHostConfig(config.sandbox, { prewarm: false }),
+  operatorLimits: config.limits,
 };
 
 const USAGE = `usage: node --import tsx rootfs-recipes/cli.ts <verb> [args]

@@ -43,7 +43,7 @@ export async function resolveRunnableLanguages(
   });
   const resolved: ResolvedLanguage[] = [];
   for (const entry of entries) {
-    const { test: _test, ...language } = entry.language;
+    const { test: _test, multiFileTest: _multiFileTest, ...language } = entry.language;
     const runnable: RunnableLanguage = { ...language, rootfs: entry.image };
     const version =
       entry.imageDir === null ? await hostVersion(runnable, config, runSandbox, slot) : entry.version;

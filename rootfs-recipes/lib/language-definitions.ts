@@ -7,9 +7,9 @@ import { listRecipeNames, loadRecipe } from "./load-recipe.ts";
 // no spec builder — so the API process loads this to validate requests and list languages before
 // any worker has published what it runs (worker/resolve-languages.ts resolves that).
 
-/** A recipe's language without its verification test program. */
+/** A recipe's language without its verification test programs. */
 export function definitionOf(
-  { test: _test, ...language }: RecipeLanguage,
+  { test: _test, multiFileTest: _multiFileTest, ...language }: RecipeLanguage,
   recipe: string,
 ): LanguageDefinition {
   return { ...language, recipe };

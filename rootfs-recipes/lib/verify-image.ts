@@ -1,8 +1,13 @@
-import { chown, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { LanguageLimits } from "../../contract/language.ts";
 import type { RecipeLanguage } from "../../contract/recipe.ts";
+import {
+  type OperatorLimits,
+  resolveRunLimits,
+  type StepLimitValues,
+} from "../../contract/resolve-limits.ts";
 import { jobHostId } from "../../contract/sandbox-identity.ts";
 import { BOX_DIR, stepEnvironment } from "../../contract/step-environment.ts";
 import type { SandboxHostConfig } from "../../native/index.ts";
@@ -18,8 +23,9 @@ import type { LanguageCheck } from "./manifest.ts";
 // sandbox was configured with (the images CLI passes SANDBOX_UID_BASE), so the work dir's owner is
 // always the id the sandbox maps JOB_UID to.
 
-// Verification limits when a language sets none; generous because a cold cache on a busy
-// 2-core machine is slower than steady-state jobs.
+// Limits of a check when the operator's defaults are not given (tests), and the limits no language
+// sets (file size, open files, stack, tmpfs); generous because a cold cache on a busy 2-core machine
+// is slower than steady-state jobs.
 const DEFAULT_LIMITS: SandboxLimits = {
   cpuTimeMs: 10_000,
   wallTimeMs: 30_000,
@@ -33,6 +39,9 @@ const DEFAULT_LIMITS: SandboxLimits = {
   cpuQuotaPercent: 0,
 };
 
+/** How much longer than a job's wall-time limit a check may take (see checkLimits). */
+const COLD_WALL_FACTOR = 3;
+
 type RunSandbox = (spec: SandboxSpec) => Promise<SandboxReport>;
 
 /** Where verification runs: CELLBLOCK_VERIFY_SLOT, and the sandbox set-up from the SANDBOX_* settings. */
@@ -40,6 +49,8 @@ export interface VerifySettings {
   slot: number;
   /** Configures the sandbox before the first check; without it, as this process already has (or the defaults). */
   hostConfig?: Partial<SandboxHostConfig>;
+  /** The operator's run and compile defaults: checks then run with exactly a job's limits. */
+  operatorLimits?: Pick<OperatorLimits, "run" | "compile">;
 }
 
 interface Sandbox {
@@ -86,65 +97,146 @@ function describeFailure(step: string, report: SandboxReport): string {
   return `${step}: ${report.status} (${how}${report.stopReason ? `, ${report.stopReason}` : ""})${stderr ? `: ${stderr}` : ""}`;
 }
 
+/** One program of a check: its files, stdin and the exact output it must print. */
+interface CheckProgram {
+  label: string;
+  files: { path: string; content: string }[];
+  stdin: string;
+  expectedOutput: string;
+}
+
+interface ProgramOutcome {
+  compileMs: number | null;
+  runMs: number;
+  error: string | null;
+}
+
+/** The programs a language's check runs: the one-file test, then its multi-file test if it has one. */
+function checkPrograms(language: RecipeLanguage): CheckProgram[] {
+  const programs: CheckProgram[] = [
+    {
+      label: "",
+      files: [{ path: language.sourceFile, content: language.test.source }],
+      stdin: language.test.stdin,
+      expectedOutput: language.test.expectedOutput,
+    },
+  ];
+  if (language.multiFileTest) programs.push({ label: "multi-file ", ...language.multiFileTest });
+  return programs;
+}
+
+/**
+ * The limits a step of `language` gets: a job's own (language → operator default) when the
+ * operator's defaults are known, so an image passes only if its runtime starts within what jobs
+ * get; wall time ×3 because a cold page cache on a busy machine is slow to read, which wall time
+ * counts and CPU time does not.
+ */
+function checkLimits(languageLimits: LanguageLimits, operatorDefaults: StepLimitValues | undefined) {
+  if (!operatorDefaults) return { ...DEFAULT_LIMITS, ...languageLimits };
+  const resolved = resolveRunLimits({}, { limits: languageLimits }, { run: operatorDefaults });
+  return {
+    ...DEFAULT_LIMITS,
+    ...resolved,
+    wallTimeMs: resolved.wallTimeMs * COLD_WALL_FACTOR,
+    stackBytes: Math.min(DEFAULT_LIMITS.stackBytes, resolved.memoryBytes),
+  };
+}
+
 export async function verifyLanguage(
   sandbox: Sandbox,
   rootfs: string,
   language: RecipeLanguage,
-  slot: number,
+  settings: VerifySettings,
 ): Promise<LanguageCheck> {
   const { runSandbox } = sandbox;
-  const work = await mkdtemp(path.join(os.tmpdir(), `cellblock-verify-${language.id}-`));
-  try {
-    // Owned by the host id JOB_UID maps to in this slot (the work dir must be writable inside).
-    const uid = jobHostId(sandbox.uidBase, slot);
-    await chown(work, uid, uid);
-    const source = path.join(work, language.sourceFile);
-    await writeFile(source, language.test.source);
-    await chown(source, uid, uid);
-    const env = stepEnvironment(language);
-    const run = (argv: string[], stdin: string, limits: LanguageLimits) =>
-      runSandbox({
-        rootfs: { kind: "image", path: rootfs },
-        binds: [{ source: work, target: BOX_DIR, writable: true }],
-        argv,
-        env,
-        cwd: BOX_DIR,
-        stdin: Buffer.from(stdin),
-        limits: { ...DEFAULT_LIMITS, ...limits },
-        slot,
-      });
-    const versionReport = await run(language.versionCommand, "", language.limits);
-    const version = versionLine(versionReport.stdout.toString("utf8"), versionReport.stderr.toString("utf8"));
-    const check: LanguageCheck = {
-      language: language.id,
-      version,
-      compileMs: null,
-      runMs: 0,
-      ok: false,
-      error: null,
-    };
-    if (versionReport.status !== "ok" || versionReport.exitCode !== 0) {
-      return { ...check, error: describeFailure("version", versionReport) };
+  // Owned by the host id JOB_UID maps to in this slot (the work dir must be writable inside).
+  const uid = jobHostId(sandbox.uidBase, settings.slot);
+  const env = stepEnvironment(language);
+  const runLimits = checkLimits(language.limits, settings.operatorLimits?.run);
+  const compileLimits = checkLimits(language.compileLimits, settings.operatorLimits?.compile);
+  const run = (work: string | null, argv: string[], stdin: string, limits: SandboxLimits) =>
+    runSandbox({
+      rootfs: { kind: "image", path: rootfs },
+      binds: work ? [{ source: work, target: BOX_DIR, writable: true }] : [],
+      argv,
+      env,
+      cwd: work ? BOX_DIR : "/tmp",
+      stdin: Buffer.from(stdin),
+      limits,
+      slot: settings.slot,
+    });
+
+  const runProgram = async (program: CheckProgram): Promise<ProgramOutcome> => {
+    const work = await mkdtemp(path.join(os.tmpdir(), `cellblock-verify-${language.id}-`));
+    try {
+      await writeWorkFiles(work, program.files, uid);
+      let compileMs: number | null = null;
+      if (language.compile) {
+        const compiled = await run(work, language.compile, "", compileLimits);
+        compileMs = compiled.wallTimeMs;
+        if (compiled.status !== "ok" || compiled.exitCode !== 0)
+          return { compileMs, runMs: 0, error: describeFailure(`${program.label}compile`, compiled) };
+      }
+      const ran = await run(work, language.run, program.stdin, runLimits);
+      const outcome = { compileMs, runMs: ran.wallTimeMs, error: null };
+      if (ran.status !== "ok" || ran.exitCode !== 0)
+        return { ...outcome, error: describeFailure(`${program.label}run`, ran) };
+      const output = ran.stdout.toString("utf8");
+      if (output !== program.expectedOutput) {
+        const got = JSON.stringify(output.slice(0, 200));
+        return {
+          ...outcome,
+          error: `${program.label}run: expected ${JSON.stringify(program.expectedOutput)}, got ${got}`,
+        };
+      }
+      return outcome;
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
-    if (language.compile) {
-      const compiled = await run(language.compile, "", language.compileLimits);
-      check.compileMs = compiled.wallTimeMs;
-      if (compiled.status !== "ok" || compiled.exitCode !== 0)
-        return { ...check, error: describeFailure("compile", compiled) };
+  };
+
+  const versionReport = await run(null, language.versionCommand, "", runLimits);
+  const version = versionLine(versionReport.stdout.toString("utf8"), versionReport.stderr.toString("utf8"));
+  const check: LanguageCheck = {
+    language: language.id,
+    version,
+    compileMs: null,
+    runMs: 0,
+    ok: false,
+    error: null,
+  };
+  if (versionReport.status !== "ok" || versionReport.exitCode !== 0)
+    return { ...check, error: describeFailure("version", versionReport) };
+  const [single, ...more] = checkPrograms(language);
+  if (!single) throw new Error(`language ${language.id}: no test program`);
+  // The table shows the one-file test's times: comparable across languages.
+  const first = await runProgram(single);
+  if (first.error) return { ...check, compileMs: first.compileMs, runMs: first.runMs, error: first.error };
+  for (const program of more) {
+    const outcome = await runProgram(program);
+    if (outcome.error)
+      return { ...check, compileMs: first.compileMs, runMs: first.runMs, error: outcome.error };
+  }
+  return { ...check, compileMs: first.compileMs, runMs: first.runMs, ok: true };
+}
+
+/** Writes a check's files into its work dir (subdirectories included), all owned by the job's host id. */
+async function writeWorkFiles(work: string, files: CheckProgram["files"], uid: number): Promise<void> {
+  await chown(work, uid, uid);
+  for (const file of files) {
+    const target = path.join(work, file.path);
+    const relativeDirs = path
+      .dirname(file.path)
+      .split("/")
+      .filter((part) => part !== ".");
+    let dir = work;
+    for (const part of relativeDirs) {
+      dir = path.join(dir, part);
+      await mkdir(dir, { recursive: true });
+      await chown(dir, uid, uid);
     }
-    const ran = await run(language.run, language.test.stdin, language.limits);
-    check.runMs = ran.wallTimeMs;
-    if (ran.status !== "ok" || ran.exitCode !== 0) return { ...check, error: describeFailure("run", ran) };
-    const output = ran.stdout.toString("utf8");
-    if (output !== language.test.expectedOutput) {
-      return {
-        ...check,
-        error: `run: expected ${JSON.stringify(language.test.expectedOutput)}, got ${JSON.stringify(output.slice(0, 200))}`,
-      };
-    }
-    return { ...check, ok: true };
-  } finally {
-    await rm(work, { recursive: true, force: true });
+    await writeFile(target, file.content);
+    await chown(target, uid, uid);
   }
 }
 
@@ -156,7 +248,6 @@ export async function verifyImage(
 ): Promise<LanguageCheck[]> {
   const sandbox = await loadSandbox(settings);
   const checks: LanguageCheck[] = [];
-  for (const language of languages)
-    checks.push(await verifyLanguage(sandbox, rootfs, language, settings.slot));
+  for (const language of languages) checks.push(await verifyLanguage(sandbox, rootfs, language, settings));
   return checks;
 }
