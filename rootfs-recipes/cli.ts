@@ -1,9 +1,10 @@
+import { availableParallelism } from "node:os";
 import { loadConfig } from "../config/load-config.ts";
 import { sandboxHostConfig } from "../worker/sandbox-host.ts";
-import { buildImage } from "./lib/build-image.ts";
+import { buildMany } from "./lib/build-many.ts";
 import { exportImage, importImage } from "./lib/export-import.ts";
 import { collectGarbage } from "./lib/gc.ts";
-import { listRecipeNames, loadRecipe } from "./lib/load-recipe.ts";
+import { listRecipeNames } from "./lib/load-recipe.ts";
 import type { VerifySettings } from "./lib/verify-image.ts";
 import { formatReports, verifyRecipes } from "./lib/verify-report.ts";
 
@@ -23,7 +24,9 @@ const verifySettings: VerifySettings = {
 };
 
 const USAGE = `usage: node --import tsx rootfs-recipes/cli.ts <verb> [args]
-  build <name…> | --all    build, verify and publish images (no-op when up to date)
+  build <name…> | --all [--jobs N]
+                           build, verify and publish images (no-op when up to date), N at a time
+                           (default: the number of CPUs)
   verify [name…]           re-run every language's test in the sandbox; print a table
   gc [--dry-run]           remove images no recipe's newest verified image needs and no worker uses
   export <name> [--out D]  write <name>-<hash12>.tar and its .manifest.json into D (default .)
@@ -37,20 +40,22 @@ async function buildableNames(args: string[]): Promise<string[]> {
 }
 
 async function build(args: string[]): Promise<number> {
-  const names = await buildableNames(args);
+  const jobs = Number(option(args, "--jobs") ?? availableParallelism());
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error("build: --jobs takes a whole number ≥ 1");
+  const names = await buildableNames(args.filter((a, i) => a !== "--jobs" && args[i - 1] !== "--jobs"));
   if (names.length === 0) throw new Error("build: name a recipe or pass --all");
-  const failures: string[] = [];
-  for (const name of names) {
-    try {
-      await buildImage(await loadRecipe(name, recipesDir), root, verifySettings);
-    } catch (error) {
-      // Keep going: one broken recipe must not stop the others in --all.
-      failures.push(name);
-      process.stderr.write(`build ${name}: ${(error as Error).message}\n`);
-    }
-  }
-  if (failures.length > 0) process.stderr.write(`build: failed: ${failures.join(", ")}\n`);
-  return failures.length > 0 ? 1 : 0;
+  // Keeps going past failures: one broken recipe must not stop the others in --all.
+  const { built, failed, wallSeconds } = await buildMany(names, {
+    root,
+    recipesDir,
+    verify: verifySettings,
+    concurrency: jobs,
+  });
+  for (const [name, message] of failed) process.stderr.write(`build ${name}: ${message}\n`);
+  process.stderr.write(
+    `build: ${built.size} ready, ${failed.size} failed${failed.size > 0 ? ` (${[...failed.keys()].join(", ")})` : ""}; ${wallSeconds} s with ${jobs} at a time\n`,
+  );
+  return failed.size > 0 ? 1 : 0;
 }
 
 async function verify(args: string[]): Promise<number> {

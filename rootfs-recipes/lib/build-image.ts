@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { collectArchives, seedArchives } from "./apt-archives.ts";
 import { mirrorForSuite, readAptSources } from "./apt-sources.ts";
-import { assertNoMountsUnder, withChrootMounts } from "./chroot-mounts.ts";
+import { assertNoMountsUnder, withChrootProc } from "./chroot-mounts.ts";
 import { aptArchivesDir, ensureBase } from "./debootstrap-base.ts";
 import { dropPaths, finalizeTree } from "./finalize-tree.ts";
 import { builtDir, imageDir, rootfsOf } from "./image-paths.ts";
@@ -10,6 +11,7 @@ import type { LoadedRecipe } from "./load-recipe.ts";
 import { type ImageManifest, readManifest, writeManifest } from "./manifest.ts";
 import { DRIVER_VERSION, recipeHash } from "./recipe-hash.ts";
 import { progress, runCommand } from "./run-command.ts";
+import { shareTree, type TreeFile } from "./shared-files.ts";
 import { hashTree } from "./tree-hash.ts";
 import { type VerifySettings, verifyImage } from "./verify-image.ts";
 
@@ -49,12 +51,16 @@ async function installPackages(
   // policy-rc.d 101 = "do not start services": maintainer scripts must not launch daemons in the chroot.
   await writeFile(path.join(rootfs, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
   const apt = ["chroot", rootfs, "apt-get", "-q", "-y", "-o", "Acquire::Retries=3"];
-  await withChrootMounts(rootfs, aptArchivesDir(root, recipe.base, mirror), async () => {
+  const cache = aptArchivesDir(root, recipe.base, mirror);
+  await seedArchives(cache, rootfs);
+  await withChrootProc(rootfs, async () => {
     progress(recipe.name, "apt-get update");
     await runCommand([...apt, "update"], { env: APT_ENV });
     progress(recipe.name, `apt-get install --no-install-recommends ${recipe.packages.join(" ")}`);
     await runCommand([...apt, "install", "--no-install-recommends", ...recipe.packages], { env: APT_ENV });
   });
+  const downloaded = await collectArchives(rootfs, cache);
+  if (downloaded > 0) progress(recipe.name, `${downloaded} new .debs kept in ${cache}`);
   await rm(path.join(rootfs, "usr/sbin/policy-rc.d"), { force: true });
 }
 
@@ -98,7 +104,10 @@ async function buildTree(loaded: LoadedRecipe, root: string, hash: string): Prom
     progress(recipe.name, "drop docs, caches, locales; strip setuid; chown root; read-only");
     await dropPaths(rootfs, recipe.drop);
     await finalizeTree(rootfs);
-    const tree = await hashTree(rootfs);
+    progress(recipe.name, "digest; share files other images already hold");
+    const files: TreeFile[] = [];
+    const tree = await hashTree(rootfs, (relPath, sha256, stat) => files.push({ relPath, sha256, stat }));
+    const shared = await shareTree(root, rootfs, files);
     const manifest: ImageManifest = {
       formatVersion: 1,
       name: recipe.name,
@@ -122,9 +131,10 @@ async function buildTree(loaded: LoadedRecipe, root: string, hash: string): Prom
       return other;
     }
     await rename(tmp, built);
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
     progress(
       recipe.name,
-      `built ${(tree.sizeBytes / 2 ** 20).toFixed(0)} MiB in ${(manifest.buildMs / 1000).toFixed(0)} s`,
+      `built ${mib(tree.sizeBytes)} MiB (${mib(tree.sizeBytes - shared.bytesSaved)} MiB not shared) in ${(manifest.buildMs / 1000).toFixed(0)} s`,
     );
     return manifest;
   } catch (error) {
@@ -134,7 +144,6 @@ async function buildTree(loaded: LoadedRecipe, root: string, hash: string): Prom
   }
 }
 
-/** Builds, verifies and publishes one recipe's image; a no-op when its verified image exists. */
 /** Builds, verifies (in the sandbox, as `verify` says) and publishes a recipe's image. */
 export async function buildImage(
   loaded: LoadedRecipe,

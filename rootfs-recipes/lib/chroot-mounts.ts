@@ -2,11 +2,10 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { runCommand } from "./run-command.ts";
 
-// The only mounts the driver makes: /proc inside the build chroot (JVM and ca-certificates
-// maintainer scripts read it) and a bind of the shared apt download cache. Both live only for
-// the duration of one callback and are unmounted in `finally`; a build that dies leaves them
-// behind only if the process itself is killed, and assertNoMountsUnder() stops any recursive
-// delete from walking into such a leftover (a bind of the apt cache would otherwise be emptied).
+// The only mount the driver makes: /proc inside the build chroot (JVM and ca-certificates
+// maintainer scripts read it). It lives only for the duration of one callback and is unmounted in
+// `finally`; a build that dies leaves it behind only if the process itself is killed, and
+// assertNoMountsUnder() stops any recursive delete from walking into such a leftover.
 
 /** Mount points currently under `dir` (from /proc/self/mountinfo), deepest first. */
 export async function mountsUnder(dir: string): Promise<string[]> {
@@ -41,25 +40,14 @@ export async function unmountAllUnder(dir: string): Promise<void> {
   for (const target of await mountsUnder(dir)) await unmount(target);
 }
 
-/** Runs `fn` with /proc and the apt archive cache mounted into `rootfs`; always unmounts. */
-export async function withChrootMounts<T>(
-  rootfs: string,
-  aptArchives: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const mounted: string[] = [];
+/** Runs `fn` with /proc mounted into `rootfs`; always unmounts. */
+export async function withChrootProc<T>(rootfs: string, fn: () => Promise<T>): Promise<T> {
+  const proc = path.join(rootfs, "proc");
+  await mkdir(proc, { recursive: true });
+  await runCommand(["mount", "-t", "proc", "-o", "nosuid,nodev,noexec", "proc", proc]);
   try {
-    const proc = path.join(rootfs, "proc");
-    await mkdir(proc, { recursive: true });
-    await runCommand(["mount", "-t", "proc", "-o", "nosuid,nodev,noexec", "proc", proc]);
-    mounted.push(proc);
-    const archives = path.join(rootfs, "var/cache/apt/archives");
-    await mkdir(path.join(aptArchives, "partial"), { recursive: true });
-    await mkdir(archives, { recursive: true });
-    await runCommand(["mount", "--bind", aptArchives, archives]);
-    mounted.push(archives);
     return await fn();
   } finally {
-    for (const target of mounted.reverse()) await unmount(target);
+    await unmount(proc);
   }
 }

@@ -18,13 +18,23 @@ export function aptArchivesDir(root: string, suite: string, mirror: string): str
   return path.join(root, ".apt-archives", cacheKey(suite, mirror));
 }
 
+/** Bases being made by this process: parallel builds of one suite wait for one debootstrap. */
+const making = new Map<string, Promise<string>>();
+
 /** Returns the cached minbase tree for the suite, running debootstrap first when absent. */
-export async function ensureBase(
-  root: string,
-  suite: string,
-  mirror: string,
-  label: string,
-): Promise<string> {
+export function ensureBase(root: string, suite: string, mirror: string, label: string): Promise<string> {
+  const key = path.join(root, ".base", cacheKey(suite, mirror));
+  let base = making.get(key);
+  if (!base) {
+    base = makeBase(root, suite, mirror, label);
+    making.set(key, base);
+    // A failed debootstrap may be retried by a later build.
+    base.catch(() => making.delete(key));
+  }
+  return base;
+}
+
+async function makeBase(root: string, suite: string, mirror: string, label: string): Promise<string> {
   const base = path.join(root, ".base", cacheKey(suite, mirror));
   if (existsSync(path.join(base, "usr/bin/apt-get"))) {
     progress(label, `base ${suite} from cache ${base}`);

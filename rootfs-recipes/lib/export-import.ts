@@ -14,6 +14,7 @@ import {
   readManifest,
 } from "./manifest.ts";
 import { progress, runCommand } from "./run-command.ts";
+import { shareTree, type TreeFile } from "./shared-files.ts";
 import { inspectImageTar } from "./tar-inspect.ts";
 import { hashTree } from "./tree-hash.ts";
 
@@ -53,12 +54,14 @@ export async function exportImage(
   await mkdir(outDir, { recursive: true });
   const tarFile = path.join(path.resolve(outDir), `${base}.tar`);
   progress(name, `export ${imageDir} → ${tarFile}`);
-  // .in-use/ marks belong to this host's workers, not to the image.
+  // .in-use/ marks belong to this host's workers, not to the image. --hard-dereference: files
+  // shared with other images (shared-files.ts) are stored whole, so the tarball stands alone.
   await runCommand([
     "tar",
     "-C",
     imageDir,
     "--numeric-owner",
+    "--hard-dereference",
     "--sort=name",
     "-cf",
     tarFile,
@@ -114,7 +117,10 @@ export async function importImage(root: string, tarFile: string): Promise<string
     if (sidecar && sidecar.manifest.tree.sha256 !== manifest.tree.sha256)
       throw rejected("sidecar and inner manifest disagree");
     if (!existsSync(rootfsOf(tmp))) throw rejected("no rootfs/ in the tarball");
-    const tree = await hashTree(rootfsOf(tmp));
+    const files: TreeFile[] = [];
+    const tree = await hashTree(rootfsOf(tmp), (relPath, sha256, stat) =>
+      files.push({ relPath, sha256, stat }),
+    );
     if (tree.sha256 !== manifest.tree.sha256) {
       throw rejected(
         `tree digest ${tree.sha256.slice(0, 12)} ≠ manifest ${manifest.tree.sha256.slice(0, 12)} (content altered)`,
@@ -125,6 +131,8 @@ export async function importImage(root: string, tarFile: string): Promise<string
       progress("import", `${name} already present`);
       return final;
     }
+    // Only a tree whose digest matched is shared: nothing unverified ever becomes an object.
+    await shareTree(root, rootfsOf(tmp), files);
     await rm(final, { recursive: true, force: true });
     await rename(tmp, final);
     progress("import", `ready: ${final} (${tree.entries} entries)`);

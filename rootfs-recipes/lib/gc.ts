@@ -7,12 +7,14 @@ import { listImages, newestVerified } from "./image-store.ts";
 import { listRecipeNames, loadRecipe } from "./load-recipe.ts";
 import { recipeHash } from "./recipe-hash.ts";
 import { progress } from "./run-command.ts";
+import { pruneObjects } from "./shared-files.ts";
 
 // Old images stay until no worker uses them. A worker marks use with an empty file
 // <image>/.in-use/<pid> while it may start runs on that image and removes it when it switches
 // away or exits; a file whose pid is dead (a crashed worker) no longer protects the image.
 // Kept: the newest verified image of each recipe. Removed: every other image not in use,
-// .built- trees already published or of a superseded recipe, and .tmp- trees whose builder died.
+// .built- trees already published or of a superseded recipe, and .tmp- trees whose builder died;
+// then the shared files (shared-files.ts) no remaining tree links to.
 
 export function pidAlive(pid: number): boolean {
   try {
@@ -35,6 +37,8 @@ export async function livePidsUsing(dir: string): Promise<number[]> {
 export interface GcResult {
   removed: string[];
   kept: string[];
+  /** Shared files removed from the store (shared-files.ts) because no image links them any more. */
+  prunedObjects: number;
 }
 
 /** <name>-<hash12> of every buildable recipe as it is now. */
@@ -52,7 +56,7 @@ export async function collectGarbage(
   root: string,
   options: { dryRun?: boolean; recipesDir?: string } = {},
 ): Promise<GcResult> {
-  const result: GcResult = { removed: [], kept: [] };
+  const result: GcResult = { removed: [], kept: [], prunedObjects: 0 };
   const remove = async (dir: string, why: string) => {
     progress("gc", `${options.dryRun ? "would remove" : "remove"} ${path.basename(dir)} (${why})`);
     result.removed.push(dir);
@@ -84,5 +88,15 @@ export async function collectGarbage(
     if (builder && !pidAlive(Number(builder)) && (await stat(dir)).isDirectory())
       await remove(dir, "builder gone");
   }
+  // Last: objects whose images were just removed now have no other link.
+  const pruned = await pruneObjects(root, { dryRun: options.dryRun });
+  if (pruned.removed > 0) {
+    const mib = (pruned.bytes / 2 ** 20).toFixed(0);
+    progress(
+      "gc",
+      `${options.dryRun ? "would remove" : "removed"} ${pruned.removed} shared files no image holds (${mib} MiB)`,
+    );
+  }
+  result.prunedObjects = pruned.removed;
   return result;
 }

@@ -59,8 +59,21 @@ export function runCommand(argv: string[], options: RunOptions = {}): Promise<Ru
   });
 }
 
+type ProgressListener = (image: string, message: string) => void;
+const listeners = new Set<ProgressListener>();
+
+/** Sends progress lines to `listener` instead of stderr (a progress display); returns the unsubscribe. */
+export function onProgress(listener: ProgressListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 /** One progress line on stderr, prefixed by the image name so parallel builds stay readable. */
 export function progress(image: string, message: string): void {
+  if (listeners.size > 0) {
+    for (const listener of listeners) listener(image, message);
+    return;
+  }
   const time = new Date().toISOString().slice(11, 19);
   process.stderr.write(`${time} [${image}] ${message}\n`);
 }

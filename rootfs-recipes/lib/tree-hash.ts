@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, type Stats } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import path from "node:path";
 
@@ -20,7 +20,14 @@ export interface TreeStats {
   entries: number;
 }
 
-export async function hashTree(root: string): Promise<TreeStats> {
+/**
+ * Digests the tree at `root`; `onFile` (when given) sees every regular file with its digest, so a
+ * caller that needs per-file digests (shared-files.ts) reads each file once.
+ */
+export async function hashTree(
+  root: string,
+  onFile?: (relPath: string, sha256: string, stat: Stats) => void,
+): Promise<TreeStats> {
   const hash = createHash("sha256");
   let sizeBytes = 0;
   let entries = 0;
@@ -39,7 +46,9 @@ export async function hashTree(root: string): Promise<TreeStats> {
         hash.update(`l\0${head}${await readlink(full)}\n`);
       } else if (stat.isFile()) {
         sizeBytes += stat.size;
-        hash.update(`f\0${head}${await fileSha256(full)}\n`);
+        const digest = await fileSha256(full);
+        onFile?.(relPath, digest, stat);
+        hash.update(`f\0${head}${digest}\n`);
       } else {
         // Device nodes, fifos and sockets never belong in an image (finalizeTree removes them).
         throw new Error(`image tree ${root}: ${relPath} is a special file`);
