@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { loadConfig } from "../config/load-config.ts";
 import { sandboxHostConfig } from "../worker/sandbox-host.ts";
 import { buildMany } from "./lib/build-many.ts";
+import { diskUsage } from "./lib/disk-usage.ts";
 import { exportImage, importImage } from "./lib/export-import.ts";
 import { collectGarbage } from "./lib/gc.ts";
 import { listRecipeNames } from "./lib/load-recipe.ts";
@@ -61,7 +62,8 @@ async function build(args: string[]): Promise<number> {
 async function verify(args: string[]): Promise<number> {
   const names = args.length > 0 ? args : await buildableNames(["--all"]);
   const reports = await verifyRecipes(names, root, verifySettings);
-  process.stdout.write(formatReports(reports));
+  const trees = reports.map((r) => r.rootfs).filter((tree): tree is string => tree !== null);
+  process.stdout.write(formatReports(reports, await diskUsage(trees)));
   return reports.every((r) => r.checks.every((c) => c.ok)) ? 0 : 1;
 }
 

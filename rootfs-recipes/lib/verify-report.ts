@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import type { DiskUsage } from "./disk-usage.ts";
 import { builtDir, imageDir, rootfsOf } from "./image-paths.ts";
 import { loadRecipe } from "./load-recipe.ts";
 import { type LanguageCheck, readManifest } from "./manifest.ts";
@@ -16,6 +17,8 @@ export interface ImageReport {
   sizeBytes: number;
   buildMs: number;
   checks: LanguageCheck[];
+  /** The image's rootfs, when it exists. */
+  rootfs: string | null;
 }
 
 /** Verifies the current image of each named recipe under `root`. */
@@ -48,6 +51,7 @@ export async function verifyRecipes(
         sizeBytes: 0,
         buildMs: 0,
         checks: loaded.recipe.languages.map((l) => missing(l.id)),
+        rootfs: null,
       });
       continue;
     }
@@ -58,6 +62,7 @@ export async function verifyRecipes(
       sizeBytes: manifest.tree.sizeBytes,
       buildMs: manifest.buildMs,
       checks,
+      rootfs: rootfsOf(dir),
     });
   }
   return reports;
@@ -69,8 +74,8 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-/** Markdown tables: one row per language, then one row per image. */
-export function formatReports(reports: ImageReport[]): string {
+/** Markdown tables: one row per language, then one row per image, then the totals. */
+export function formatReports(reports: ImageReport[], disk?: DiskUsage): string {
   const ms = (value: number | null) => (value === null ? "–" : value.toFixed(0));
   const languageRows = reports.flatMap((r) =>
     r.checks.map((c) => [
@@ -86,5 +91,13 @@ export function formatReports(reports: ImageReport[]): string {
     (r.sizeBytes / 2 ** 20).toFixed(0),
     (r.buildMs / 1000).toFixed(0),
   ]);
-  return `${table(["language", "version", "compile ms", "run ms", "ok"], languageRows)}\n\n${table(["image", "size MiB", "build s"], imageRows)}\n`;
+  const checks = reports.flatMap((r) => r.checks);
+  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
+  const totals = [
+    `${checks.filter((c) => c.ok).length} of ${checks.length} languages ok in ${reports.length} images`,
+    disk
+      ? `disk: ${gib(disk.apparentBytes)} GiB as separate trees, ${gib(disk.onDiskBytes)} GiB on disk with shared files stored once`
+      : "",
+  ].filter(Boolean);
+  return `${table(["language", "version", "compile ms", "run ms", "ok"], languageRows)}\n\n${table(["image", "size MiB", "build s"], imageRows)}\n\n${totals.join("\n")}\n`;
 }

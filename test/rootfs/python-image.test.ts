@@ -3,7 +3,7 @@
 // python job runs in it through the sandbox. The first build takes minutes; later runs reuse the
 // base cache and the image itself.
 import { existsSync } from "node:fs";
-import { chown, lstat, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chown, lstat, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,6 +20,19 @@ const missing = [
   !existsSync("/usr/sbin/debootstrap") && "debootstrap (apt-get install debootstrap)",
   !existsSync(addon) && "the sandbox addon (node scripts/build-native.mjs)",
 ].filter(Boolean);
+
+const LIMITS = {
+  cpuTimeMs: 5_000,
+  wallTimeMs: 10_000,
+  memoryBytes: 256 * 2 ** 20,
+  pids: 16,
+  outputBytes: 65_536,
+  fileSizeBytes: 2 ** 20,
+  openFiles: 64,
+  stackBytes: 8 * 2 ** 20,
+  tmpfsBytes: 16 * 2 ** 20,
+  cpuQuotaPercent: 0,
+};
 
 describe.skipIf(missing.length > 0)(
   `the python image (needs ${missing.join(", ") || "root, debootstrap, the addon"})`,
@@ -48,18 +61,7 @@ describe.skipIf(missing.length > 0)(
           env: { PATH: "/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" },
           cwd: "/box",
           stdin: Buffer.from("40 2\n"),
-          limits: {
-            cpuTimeMs: 5_000,
-            wallTimeMs: 10_000,
-            memoryBytes: 256 * 2 ** 20,
-            pids: 16,
-            outputBytes: 65_536,
-            fileSizeBytes: 2 ** 20,
-            openFiles: 64,
-            stackBytes: 8 * 2 ** 20,
-            tmpfsBytes: 16 * 2 ** 20,
-            cpuQuotaPercent: 0,
-          },
+          limits: LIMITS,
           slot: verifySettings.slot,
         });
         expect(report.stderr.toString(), report.status).toBe("");
@@ -100,6 +102,42 @@ describe.skipIf(missing.length > 0)(
       }
       expect(await readFile(path.join(rootfs, "etc/passwd"), "utf8")).toMatch(/^runner:x:1000:1000:/m);
       expect(existsSync(path.join(rootfs, "usr/share/man"))).toBe(false);
+    });
+
+    it("a file the image shares with the store keeps its access time when a job reads it (read-only mount)", async () => {
+      const { dir } = await buildImage(await loadRecipe("python"), imagesRoot, verifySettings);
+      const shared = path.join(rootfsOf(dir), "usr/lib/os-release");
+      const before = await lstat(shared);
+      // Linked into the content-addressed store (shared-files.ts): the image and the store at least.
+      expect(before.nlink).toBeGreaterThanOrEqual(2);
+      const old = new Date("2001-09-09T01:46:40Z");
+      const { runSandbox } = await import("../../native/index.ts");
+      try {
+        // Control: on the host's writable mount a read moves an atime older than the mtime (relatime).
+        await utimes(shared, old, before.mtime);
+        await readFile(shared);
+        expect((await lstat(shared)).atimeMs).toBeGreaterThan(old.getTime());
+        await utimes(shared, old, before.mtime);
+        const report = await runSandbox({
+          rootfs: { kind: "image", path: rootfsOf(dir) },
+          binds: [],
+          argv: [
+            "/usr/bin/python3",
+            "-c",
+            "import os; print(len(open('/usr/lib/os-release').read()) > 0, os.stat('/usr/lib/os-release').st_nlink > 1)",
+          ],
+          env: { PATH: "/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" },
+          cwd: "/tmp",
+          stdin: Buffer.alloc(0),
+          limits: LIMITS,
+          slot: verifySettings.slot,
+        });
+        expect(report.stdout.toString(), report.stderr.toString()).toBe("True True\n");
+        // A job cannot learn through atime whether another job (of any image) read a shared file.
+        expect((await lstat(shared)).atimeMs).toBe(old.getTime());
+      } finally {
+        await utimes(shared, before.atime, before.mtime);
+      }
     });
   },
 );
