@@ -33,7 +33,7 @@ const invalidBodies: [string, unknown, string, string][] = [
     "E_VALIDATION",
     "source",
   ],
-  ["an unknown language", { ...valid, language: "cobol" }, "E_UNKNOWN_LANGUAGE", "language"],
+  ["an unknown language", { ...valid, language: "klingon" }, "E_UNKNOWN_LANGUAGE", "language"],
   ["an unknown field", { ...valid, colour: "red" }, "E_VALIDATION", "colour"],
   ["a non-string source", { ...valid, source: 42 }, "E_VALIDATION", "source"],
   [

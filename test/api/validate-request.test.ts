@@ -49,7 +49,7 @@ describe("validating a job request", () => {
     ["a missing language", { source: "x" }, "E_VALIDATION", "language"],
     ["neither source nor files", { language: "python" }, "E_VALIDATION", "source"],
     ["an unknown field", { ...valid, colour: "red" }, "E_VALIDATION", "(body)"],
-    ["an unknown language", { ...valid, language: "cobol" }, "E_UNKNOWN_LANGUAGE", "language"],
+    ["an unknown language", { ...valid, language: "klingon" }, "E_UNKNOWN_LANGUAGE", "language"],
     [
       "a second file at the same path",
       {
@@ -118,7 +118,7 @@ describe("validating a batch", () => {
     const body = {
       jobs: [
         valid,
-        { ...valid, language: "cobol" },
+        { ...valid, language: "klingon" },
         { language: "python" },
         { ...valid, callbackUrl: "https://example.com/" },
       ],

@@ -55,7 +55,7 @@ afterAll(async () => {
 describe("batch validation (no worker needed)", () => {
   it("a bad job inside a batch is named by its index, and nothing is enqueued", async () => {
     const jobs = echoJobs(20, "v");
-    jobs[17] = { language: "cobol", source: "x" };
+    jobs[17] = { language: "klingon", source: "x" };
     (jobs[3] as Record<string, unknown>).limits = { cpuTimeMs: -5 };
     const response = await service.post("/batches", { jobs });
     expect(response.status).toBe(400);
