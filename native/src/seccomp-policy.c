@@ -68,7 +68,11 @@ static const char *const allowed[] = {
      * programs and runtimes call these. */
     "setgid", "setuid", "setregid", "setreuid", "setresgid", "setresuid", "setgroups", "setfsgid", "setfsuid",
     "ioprio_get", "ioprio_set", "pkey_alloc", "pkey_free", "pkey_mprotect", "signalfd", "signalfd4",
-    "vmsplice", "sched_setparam", "sched_setscheduler", "sched_setattr"};
+    "vmsplice", "sched_setparam", "sched_setscheduler", "sched_setattr",
+    /* NUMA placement of the caller's own memory (get_mempolicy is above): libnuma probes
+     * set_mempolicy when it loads (Octave, anything linked with MPI); the cgroup still bounds the
+     * memory, and moving other processes' pages needs CAP_SYS_NICE, which jobs lack. */
+    "set_mempolicy", "mbind"};
 
 /* Namespace-creating clone flags (CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET). */
 static const scmp_datum_t clone_ns_flags = 0x7E020000;
