@@ -6,6 +6,7 @@
 // longer than its whole budget.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecipeLanguage } from "../../contract/recipe.ts";
+import { listImages, newestVerified } from "../../rootfs-recipes/lib/image-store.ts";
 import { imageLanguages } from "../../rootfs-recipes/lib/language-table.ts";
 import { imagesRoot } from "../helpers/images.ts";
 import { runMultiFileProgram } from "../helpers/multi-file.ts";
@@ -42,6 +43,14 @@ describe.skipIf(unavailable !== null)(
     afterAll(async () => {
       await service?.close();
       await redis?.stop();
+    });
+
+    it("GET /languages lists every language of every verified image, each once", async () => {
+      const images = [...newestVerified(await listImages(imagesRoot)).values()];
+      const fromImages = new Set(images.flatMap((image) => image.manifest.recipe.languages.map((l) => l.id)));
+      const listed = (await (await service.get("/languages")).json()) as { id: string }[];
+      expect(listed.length).toBe(new Set(listed.map((l) => l.id)).size);
+      expect([...fromImages].filter((id) => !available.has(id))).toEqual([]);
     });
 
     it(`has images for ${REQUIRED.join(", ")} under ${imagesRoot}`, () => {
