@@ -58,7 +58,7 @@ export async function renderLanguageTable(
       const piston = language.piston
         ? [language.piston.name, ...language.piston.aliases].map((n) => `\`${n}\``).join(", ")
         : "–";
-      const image = onHost.has(language.id) ? `${recipe.name} (or host)` : recipe.name;
+      const image = `\`${recipe.name}\`${onHost.has(language.id) ? " or host" : ""}`;
       return [
         `\`${language.id}\``,
         language.name,
@@ -66,7 +66,7 @@ export async function renderLanguageTable(
         language.compile ? "yes" : "no",
         language.judge0Ids?.join(", ") ?? "–",
         piston,
-        `\`${image}\``,
+        image,
         language.multiFileTest ? "yes" : "–",
       ].map(cell);
     });
