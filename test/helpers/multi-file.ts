@@ -20,11 +20,16 @@ export async function recipeLanguage(id: string, host: boolean): Promise<RecipeL
 export async function runMultiFileProgram(service: TestService, language: RecipeLanguage) {
   const program = language.multiFileTest;
   if (!program) throw new Error(`language ${language.id} has no multi-file test`);
-  const result = await runJob(service, {
-    language: language.id,
-    files: program.files.map((file) => ({ path: file.path, content: file.content })),
-    tests: [{ stdin: program.stdin, expectedOutput: program.expectedOutput }],
-    compare: "exact",
-  });
+  // Compilers on a busy machine (D's Phobos, Nim through gcc) may take longer than /run's default wait.
+  const result = await runJob(
+    service,
+    {
+      language: language.id,
+      files: program.files.map((file) => ({ path: file.path, content: file.content })),
+      tests: [{ stdin: program.stdin, expectedOutput: program.expectedOutput }],
+      compare: "exact",
+    },
+    "?waitMs=120000",
+  );
   return { result, files: program.files.map((f) => f.path) };
 }
