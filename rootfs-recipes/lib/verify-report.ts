@@ -96,7 +96,7 @@ export function formatReports(reports: ImageReport[], disk?: DiskUsage): string 
   const totals = [
     `${checks.filter((c) => c.ok).length} of ${checks.length} languages ok in ${reports.length} images`,
     disk
-      ? `disk: ${gib(disk.apparentBytes)} GiB as separate trees, ${gib(disk.onDiskBytes)} GiB on disk with shared files stored once`
+      ? `disk: ${gib(disk.separateBytes)} GiB as separate trees, ${gib(disk.onDiskBytes)} GiB with shared files stored once`
       : "",
   ].filter(Boolean);
   return `${table(["language", "version", "compile ms", "run ms", "ok"], languageRows)}\n\n${table(["image", "size MiB", "build s"], imageRows)}\n\n${totals.join("\n")}\n`;

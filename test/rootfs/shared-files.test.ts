@@ -6,6 +6,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "no
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { diskUsage } from "../../rootfs-recipes/lib/disk-usage.ts";
 import { exportImage, importImage } from "../../rootfs-recipes/lib/export-import.ts";
 import { rootfsOf } from "../../rootfs-recipes/lib/image-paths.ts";
 import { runCommand } from "../../rootfs-recipes/lib/run-command.ts";
@@ -138,5 +139,20 @@ describe("files shared between image trees", () => {
     const hello = await lstat(path.join(rootfsOf(imported), "usr/bin/hello"));
     expect(hello.nlink).toBe(2); // the imported tree and the new root's store
     expect(existsSync(objectsDirOf(target))).toBe(true);
+  });
+});
+
+describe("disk usage of image trees", () => {
+  it("counts a shared file once on disk and once per tree when the trees stand alone", async () => {
+    const a = await makeTree("a", { "usr/lib/libc.so.6": LIBC });
+    const b = await makeTree("b", { "usr/lib/libc.so.6": LIBC });
+    const unshared = await diskUsage([a, b]);
+    expect(unshared.onDiskBytes).toBe(unshared.separateBytes);
+    await share(a);
+    await share(b);
+    const shared = await diskUsage([a, b]);
+    const fileBytes = (await lstat(path.join(a, "usr/lib/libc.so.6"))).blocks * 512;
+    expect(shared.separateBytes).toBe(unshared.separateBytes);
+    expect(shared.onDiskBytes).toBe(unshared.onDiskBytes - fileBytes);
   });
 });
