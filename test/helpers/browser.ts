@@ -1,0 +1,82 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+// A real browser for the web pages' tests: Debian's Chromium (installed by scripts/setup.sh),
+// driven by playwright-core — never a browser downloaded by a test tool. The flags keep Chromium
+// from reaching for the network on its own (this machine has none: without them it retries
+// refused connections at every start). Playwright gives every launch a fresh profile directory
+// and every context fresh storage, so no test sees another's API key or drafts.
+//
+// A watched page records every request it makes, console errors (CSP violations among them) and
+// uncaught exceptions, so a test can assert that the page talked to its own origin only and that
+// nothing was refused. Screenshots go to var/screenshots/<name>.png as test artifacts.
+
+export const CHROMIUM_PATH = "/usr/bin/chromium";
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../../var/screenshots");
+
+export function browserUnavailableReason(): string | null {
+  return existsSync(CHROMIUM_PATH)
+    ? null
+    : `${CHROMIUM_PATH} is missing (scripts/setup.sh installs Debian's chromium)`;
+}
+
+export interface WatchedPage {
+  page: Page;
+  /** Every URL the page requested, in order. */
+  requests: string[];
+  /** Console errors and uncaught exceptions. */
+  errors: string[];
+  /** Saves a screenshot as var/screenshots/<name>.png and returns its path. */
+  screenshot(name: string): Promise<string>;
+  /** Requests to any origin but `origin` (data: and blob: URLs stay in the page). */
+  foreignRequests(origin: string): string[];
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, headless: true });
+}
+
+export async function openPage(
+  browser: Browser,
+  options: { colorScheme?: "light" | "dark" } = {},
+): Promise<WatchedPage> {
+  const context = await browser.newContext({
+    viewport: { width: 1360, height: 860 },
+    colorScheme: options.colorScheme ?? "light",
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on("request", (request) => requests.push(request.url()));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  return {
+    page,
+    requests,
+    errors,
+    async screenshot(name) {
+      const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    },
+    foreignRequests(origin) {
+      return requests.filter((url) => !/^(data|blob):/.test(url) && new URL(url).origin !== origin);
+    },
+  };
+}
