@@ -30,7 +30,7 @@ function severityOf(word: string | undefined, fallback: Severity): Severity {
 }
 
 export function findSourceLocations(text: string, sourceFile: string): SourceLocation[] {
-  const file = `(?:[\\w./-]*/)?${escapeRegExp(sourceFile)}`;
+  const file = `(?<![\\w./-])(?:[\\w./-]*/)?${escapeRegExp(sourceFile)}`;
   const severityWords = "(fatal error|error|warning|note|Error|Warning|Fatal|Note|Hint)";
   // A Python traceback names the failing line last and the exception after it.
   const lastLine = text.trimEnd().split("\n").at(-1)?.trim() ?? "";
