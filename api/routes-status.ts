@@ -26,6 +26,7 @@ export function statusRoutes({ config, redis, jobs }: AppDeps): Router {
     const view: StatusView = {
       nowMs: now.sample.atMs,
       sampleIntervalMs: intervalMs,
+      heartbeatIntervalMs: config.queue.HEARTBEAT_INTERVAL_MS,
       workers: now.workers,
       queue: now.queue,
       recentVerdicts: verdictsBetween(oldest, now.sample),

@@ -63,6 +63,8 @@ export interface StatusPoint {
 export interface StatusView {
   nowMs: number;
   sampleIntervalMs: number;
+  /** Workers beat this often; one is dropped from `workers` after three missed beats. */
+  heartbeatIntervalMs: number;
   workers: WorkerHeartbeat[];
   queue: { depth: number; waiting: number; prioritized: number; delayed: number; active: number };
   /** Verdicts of the jobs finished within the history window (from the oldest sample to now). */

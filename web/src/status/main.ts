@@ -13,7 +13,8 @@ import { type SeriesPoint, sparkline } from "./sparkline.ts";
 // recent sandbox setup failures. The same numbers as /metrics and /workers, read for a person.
 
 const REFRESH_MS = 2000;
-const HEARTBEAT_STALE_FACTOR = 2;
+/** A heartbeat older than this many intervals is shown as late (the API drops a worker after 3). */
+const HEARTBEAT_LATE_FACTOR = 2;
 
 const api = new ApiClient(askForKey);
 let timer: number | undefined;
@@ -160,9 +161,10 @@ function renderWorkers(view: StatusView): void {
   const rows = view.workers.map((worker) => {
     const seen = worker.seenAt ? Date.parse(worker.seenAt) : Number.NaN;
     const ago = Number.isNaN(seen) ? "—" : formatAgo(view.nowMs - seen);
-    const stale = !Number.isNaN(seen) && view.nowMs - seen > HEARTBEAT_STALE_FACTOR * view.sampleIntervalMs;
+    const stale = !Number.isNaN(seen) && view.nowMs - seen > HEARTBEAT_LATE_FACTOR * view.heartbeatIntervalMs;
     const slotBar = h("span", {
       class: "slots",
+      role: "img",
       "aria-label": `${worker.busySlots} of ${worker.slots} slots busy`,
     });
     for (let i = 0; i < worker.slots; i++)
