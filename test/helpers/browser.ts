@@ -50,11 +50,13 @@ export async function launchBrowser(): Promise<Browser> {
 
 export async function openPage(
   browser: Browser,
-  options: { colorScheme?: "light" | "dark" } = {},
+  options: { colorScheme?: "light" | "dark"; bypassCSP?: boolean } = {},
 ): Promise<WatchedPage> {
   const context = await browser.newContext({
     viewport: { width: 1360, height: 860 },
     colorScheme: options.colorScheme ?? "light",
+    // Only for injecting a test tool (axe) into the page; every other test runs under the real CSP.
+    bypassCSP: options.bypassCSP ?? false,
     permissions: ["clipboard-read", "clipboard-write"],
   });
   const page = await context.newPage();
