@@ -2,6 +2,9 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { startTestRedis } from "./redis.ts";
+import { sandboxUnavailableReason } from "./sandbox.ts";
+import { startTestService, type TestService } from "./service.ts";
 
 // A real browser for the web pages' tests: Debian's Chromium (installed by scripts/setup.sh),
 // driven by playwright-core — never a browser downloaded by a test tool. The flags keep Chromium
@@ -26,10 +29,16 @@ const FLAGS = [
 ];
 export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../../var/screenshots");
 
-export function browserUnavailableReason(): string | null {
-  return existsSync(CHROMIUM_PATH)
-    ? null
+/**
+ * Why the browser tests of `what` cannot run here — no Chromium, or no sandbox for the service's
+ * worker — said loudly; null when they can.
+ */
+export async function browserTestsUnavailable(what: string): Promise<string | null> {
+  const reason = existsSync(CHROMIUM_PATH)
+    ? await sandboxUnavailableReason()
     : `${CHROMIUM_PATH} is missing (scripts/setup.sh installs Debian's chromium)`;
+  if (reason) console.warn(`SKIPPED ${what}: ${reason}`);
+  return reason;
 }
 
 export interface WatchedPage {
@@ -79,6 +88,28 @@ export async function openPage(
     },
     foreignRequests(origin) {
       return requests.filter((url) => !/^(data|blob):/.test(url) && new URL(url).origin !== origin);
+    },
+  };
+}
+
+/** A browser and the service it tests (real Redis, API and worker), started and stopped together. */
+export interface BrowserAndService {
+  browser: Browser;
+  service: TestService;
+  close(): Promise<void>;
+}
+
+export async function startBrowserAndService(env: Record<string, string> = {}): Promise<BrowserAndService> {
+  const redis = await startTestRedis();
+  const service = await startTestService({ redisUrl: redis.url, worker: true, env });
+  const browser = await launchBrowser();
+  return {
+    browser,
+    service,
+    async close() {
+      await browser.close();
+      await service.close();
+      await redis.stop();
     },
   };
 }

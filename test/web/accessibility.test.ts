@@ -1,19 +1,21 @@
 import { createRequire } from "node:module";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserUnavailableReason, launchBrowser, openPage } from "../helpers/browser.ts";
-import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
-import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
-import { startTestService, type TestService } from "../helpers/service.ts";
+import {
+  type BrowserAndService,
+  browserTestsUnavailable,
+  openPage,
+  startBrowserAndService,
+} from "../helpers/browser.ts";
+import type { TestService } from "../helpers/service.ts";
 
 // Both pages, in both themes, with results on screen, checked by axe-core against WCAG 2 A and
 // AA (labels, names, roles, contrast, …), and the playground used from the keyboard alone.
 
-const unavailable = browserUnavailableReason() ?? (await sandboxUnavailableReason());
-if (unavailable) console.warn(`SKIPPED accessibility browser tests: ${unavailable}`);
+const unavailable = await browserTestsUnavailable("accessibility browser tests");
 
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-let redis: TestRedis;
+let started: BrowserAndService;
 let service: TestService;
 let browser: Browser;
 
@@ -35,15 +37,12 @@ async function violations(page: Page): Promise<string[]> {
 
 describe.skipIf(unavailable)("accessibility of the web pages", () => {
   beforeAll(async () => {
-    redis = await startTestRedis();
-    service = await startTestService({ redisUrl: redis.url, worker: true });
-    browser = await launchBrowser();
+    started = await startBrowserAndService();
+    ({ service, browser } = started);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await service?.close();
-    await redis?.stop();
+    await started?.close();
   });
 
   for (const colorScheme of ["light", "dark"] as const) {

@@ -1,33 +1,32 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserUnavailableReason, launchBrowser, openPage } from "../helpers/browser.ts";
-import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
-import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
-import { startTestService, type TestService } from "../helpers/service.ts";
+import {
+  type BrowserAndService,
+  browserTestsUnavailable,
+  openPage,
+  startBrowserAndService,
+} from "../helpers/browser.ts";
+import type { TestService } from "../helpers/service.ts";
 
 // With API keys on, the pages still load without one (they hold no data), ask for a key when the
 // data routes answer 401, keep it in the browser, and send it with every request after that —
 // including on the next visit and on the other page. A wrong key is asked for again.
 
-const unavailable = browserUnavailableReason() ?? (await sandboxUnavailableReason());
-if (unavailable) console.warn(`SKIPPED API-key browser tests: ${unavailable}`);
+const unavailable = await browserTestsUnavailable("API-key browser tests");
 
 const KEY = "playground-test-key-0123456789";
-let redis: TestRedis;
+let started: BrowserAndService;
 let service: TestService;
 let browser: Browser;
 
 describe.skipIf(unavailable)("the pages with API keys on, in a real browser", () => {
   beforeAll(async () => {
-    redis = await startTestRedis();
-    service = await startTestService({ redisUrl: redis.url, worker: true, env: { API_KEYS: KEY } });
-    browser = await launchBrowser();
+    started = await startBrowserAndService({ API_KEYS: KEY });
+    ({ service, browser } = started);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await service?.close();
-    await redis?.stop();
+    await started?.close();
   });
 
   it("asks for the key once, keeps it, and runs programs and shows the status with it", async () => {

@@ -1,20 +1,23 @@
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { browserUnavailableReason, launchBrowser, openPage, type WatchedPage } from "../helpers/browser.ts";
+import {
+  type BrowserAndService,
+  browserTestsUnavailable,
+  openPage,
+  startBrowserAndService,
+  type WatchedPage,
+} from "../helpers/browser.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
-import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
-import { startTestService, type TestService } from "../helpers/service.ts";
+import type { TestService } from "../helpers/service.ts";
 
 // The playground in Debian's Chromium against the real service (API, queue, worker, sandboxes):
 // what a person does — pick a language, type, run, read the verdict, fix a compile error, write
 // tests, stop a runaway program, share a link. Every page load must talk to its own origin only
 // and must not trip its CSP. Screenshots of each state land in var/screenshots/.
 
-const unavailable = browserUnavailableReason() ?? (await sandboxUnavailableReason());
-if (unavailable) console.warn(`SKIPPED playground browser tests: ${unavailable}`);
+const unavailable = await browserTestsUnavailable("playground browser tests");
 
-let redis: TestRedis;
+let started: BrowserAndService;
 let service: TestService;
 let browser: Browser;
 let opened: WatchedPage[] = [];
@@ -46,9 +49,8 @@ const editorText = (watched: WatchedPage) =>
 
 describe.skipIf(unavailable)("the playground in a real browser", () => {
   beforeAll(async () => {
-    redis = await startTestRedis();
-    service = await startTestService({ redisUrl: redis.url, worker: true });
-    browser = await launchBrowser();
+    started = await startBrowserAndService();
+    ({ service, browser } = started);
   });
 
   afterEach(async () => {
@@ -61,9 +63,7 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await service?.close();
-    await redis?.stop();
+    await started?.close();
   });
 
   it("picks python, runs a typed program with Ctrl+Enter and shows its output, verdict and usage", async () => {

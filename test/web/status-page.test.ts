@@ -1,37 +1,32 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { browserUnavailableReason, launchBrowser, openPage } from "../helpers/browser.ts";
+import {
+  type BrowserAndService,
+  browserTestsUnavailable,
+  openPage,
+  startBrowserAndService,
+} from "../helpers/browser.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
-import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
-import { runJob, startTestService, type TestService } from "../helpers/service.ts";
+import { runJob, type TestService } from "../helpers/service.ts";
 
 // The operations page in Debian's Chromium against the real service: it shows the live worker
 // with its slots, languages and heartbeat, the verdicts of jobs just run, charts drawn from the
 // samples, and links to /docs and /admin/queues — and keeps itself up to date without a reload.
 
-const unavailable = browserUnavailableReason() ?? (await sandboxUnavailableReason());
-if (unavailable) console.warn(`SKIPPED status page browser tests: ${unavailable}`);
+const unavailable = await browserTestsUnavailable("status page browser tests");
 
-let redis: TestRedis;
+let started: BrowserAndService;
 let service: TestService;
 let browser: Browser;
 
 describe.skipIf(unavailable)("the status page in a real browser", () => {
   beforeAll(async () => {
-    redis = await startTestRedis();
-    service = await startTestService({
-      redisUrl: redis.url,
-      worker: true,
-      env: { STATUS_SAMPLE_INTERVAL_MS: "250" },
-    });
-    browser = await launchBrowser();
+    started = await startBrowserAndService({ STATUS_SAMPLE_INTERVAL_MS: "250" });
+    ({ service, browser } = started);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await service?.close();
-    await redis?.stop();
+    await started?.close();
   });
 
   it("shows the worker, the verdict mix of recent jobs and the charts, and refreshes by itself", async () => {
