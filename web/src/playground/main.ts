@@ -6,6 +6,7 @@ import { ApiClient, ApiError } from "../shared/api-client.ts";
 import { byId, h, replaceChildren } from "../shared/dom.ts";
 import { askForKey, wireKeyButton } from "../shared/key-dialog.ts";
 import { createEditor } from "./editor.ts";
+import { loadLanguageSupport } from "./language-modes.ts";
 import { readLimits, showLanguageLimits } from "./limits-form.ts";
 import { renderResult, resultSummary } from "./result-view.ts";
 import { type RunHandle, type RunOutcome, type RunStatus, startRun } from "./run-transport.ts";
@@ -240,6 +241,8 @@ function updateTestsCount(): void {
 }
 
 async function start(): Promise<void> {
+  // Fetch the likely language's grammar while /languages is on its way, not after it.
+  void loadLanguageSupport(storage.get(LANGUAGE_KEY) ?? "python");
   await loadLanguages();
   if (languages.length === 0) return;
   const shared = await programFromHash();
