@@ -38,10 +38,14 @@ function chart(
   floorMax = 1,
 ) {
   const latest = [...points].reverse().find((p) => p.value !== null)?.value ?? null;
-  const window = { fromMs: view.nowMs - 15 * 60_000, toMs: view.nowMs };
+  // The axis starts at the oldest sample when the history is younger than 15 minutes (a service
+  // just started), so a few seconds of data are not a sliver at the right edge.
+  const oldest = points[0]?.atMs ?? view.nowMs;
+  const fromMs = Math.max(view.nowMs - 15 * 60_000, oldest - view.sampleIntervalMs);
+  const window = { fromMs, toMs: view.nowMs };
   const values = points.flatMap((p) => (p.value === null ? [] : [p.value]));
   const peak = values.length > 0 ? Math.max(...values) : null;
-  const label = `${title} over the last 15 minutes: now ${latest === null ? "no data" : format(latest)}${peak === null ? "" : `, peak ${format(peak)}`}`;
+  const label = `${title} since ${formatAgo(view.nowMs - fromMs)}: now ${latest === null ? "no data" : format(latest)}${peak === null ? "" : `, peak ${format(peak)}`}`;
   return h(
     "figure",
     { class: "card chart" },
@@ -50,7 +54,7 @@ function chart(
     h(
       "div",
       { class: "axis muted" },
-      h("span", {}, "15 min ago"),
+      h("span", {}, formatAgo(view.nowMs - fromMs)),
       h("span", {}, peak === null ? "" : `peak ${format(peak)}`),
       h("span", {}, "now"),
     ),
