@@ -96,6 +96,7 @@ export async function openPage(
 export interface BrowserAndService {
   browser: Browser;
   service: TestService;
+  redisUrl: string;
   close(): Promise<void>;
 }
 
@@ -106,6 +107,7 @@ export async function startBrowserAndService(env: Record<string, string> = {}): 
   return {
     browser,
     service,
+    redisUrl: redis.url,
     async close() {
       await browser.close();
       await service.close();

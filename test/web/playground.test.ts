@@ -164,6 +164,22 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     await watched.screenshot("playground-stopped");
   });
 
+  it("cancels a job even when Stop is pressed before POST /run has answered with its id", async () => {
+    const watched = await open("/");
+    const { page } = watched;
+    await page.selectOption("#language", "python");
+    await setProgram(watched, "while True:\n    pass\n");
+    await page.click("#limits summary");
+    await page.fill("#limit-cpu", String(service.config.limits.ceilings.cpuTimeMs));
+    await page.fill("#limit-wall", String(service.config.limits.ceilings.wallTimeMs));
+    const submitted = page.waitForResponse((response) => response.url().includes("/run"));
+    await page.click("#run");
+    await page.click("#stop"); // POST /run waits up to a second before it names the job
+    const first = await (await submitted).json();
+    await page.waitForSelector('.summary [data-verdict="cancelled"]', { timeout: 20_000 });
+    expect((await (await service.get(`/jobs/${first.id}`)).json()).status).toBe("cancelled");
+  });
+
   it("reopens the program, language, stdin and tests from a share link in a fresh browser", async () => {
     const author = await open("/");
     const { page } = author;
