@@ -196,6 +196,11 @@ function showOutcome(outcome: RunOutcome, program: SharedProgram): void {
       showError(`${outcome.error.message}${field ? ` (${field})` : ""} [${outcome.error.code}]`);
       return;
     }
+    default: {
+      // Exhaustive: a new kind of outcome fails the type check here.
+      const unhandled: never = outcome;
+      throw new Error(`unhandled run outcome ${JSON.stringify(unhandled)}`);
+    }
   }
 }
 
