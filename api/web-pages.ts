@@ -92,12 +92,14 @@ export function loadWebAssets(root = WEB_DIST_DIR): Map<string, WebAsset> {
     const read = (suffix: string) =>
       existsSync(path.join(root, file + suffix)) ? readFileSync(path.join(root, file + suffix)) : null;
     const identity = read("") as Buffer;
-    const br = read(".br");
-    const gzip = read(".gz");
+    // HTML with a nonce placeholder is made per response; its precompressed copies are of no use.
+    const templated = identity.includes(NONCE_PLACEHOLDER);
+    const br = templated ? null : read(".br");
+    const gzip = templated ? null : read(".gz");
     assets.set(pageFiles[file] ?? `/${file}`, {
       contentType,
       immutable: file.startsWith("assets/"),
-      templated: identity.includes(NONCE_PLACEHOLDER),
+      templated,
       identity: variant(identity, "id"),
       ...(br ? { br: variant(br, "br") } : {}),
       ...(gzip ? { gzip: variant(gzip, "gz") } : {}),
