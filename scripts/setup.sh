@@ -28,7 +28,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# npm ci runs `prepare`, which builds the addon; build it here too when sources changed since.
+# npm ci runs `prepare`, which builds the addon and the web pages; build them here too when sources
+# changed since (each script does nothing when its output is up to date).
 node scripts/build-native.mjs
 
 # The playground and status pages (web/ → web/dist, served by the API); skipped when up to date.
