@@ -40,23 +40,30 @@ function keyDialog() {
   return parts;
 }
 
+let pending: Promise<string | null> | null = null;
+
+/** Asks for a key; requests that hit a 401 while the dialog is open share the one answer. */
 export function askForKey(reason: "missing" | "rejected"): Promise<string | null> {
-  const { dialog, input, message } = keyDialog();
-  message.textContent =
-    reason === "rejected"
-      ? "The server did not accept that key. Enter another one."
-      : "This server needs an API key. It is kept in this browser only (localStorage).";
-  input.value = "";
-  return new Promise((resolve) => {
+  pending ??= new Promise<string | null>((resolve) => {
+    const { dialog, input, message } = keyDialog();
+    message.textContent =
+      reason === "rejected"
+        ? "The server did not accept that key. Enter another one."
+        : "This server needs an API key. It is kept in this browser only (localStorage).";
+    input.value = "";
     dialog.addEventListener(
       "close",
-      () => resolve(dialog.returnValue === "save" && input.value.trim() ? input.value.trim() : null),
+      () => {
+        pending = null;
+        resolve(dialog.returnValue === "save" && input.value.trim() ? input.value.trim() : null);
+      },
       { once: true },
     );
     dialog.returnValue = "";
     dialog.showModal();
     input.focus();
   });
+  return pending;
 }
 
 /** The header's "API key" button: enter a new key (replacing the stored one), then reload the data. */
