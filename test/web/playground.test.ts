@@ -144,40 +144,23 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
   it("stops a while True program with Stop, which cancels the running job", async () => {
     const watched = await open("/");
     const { page } = watched;
-    await page.selectOption("#language", "python");
-    await setProgram(watched, "while True:\n    pass\n");
-    // Limits high enough that only Stop can end it within the test.
-    await page.click("#limits summary");
-    await page.fill("#limit-cpu", String(service.config.limits.ceilings.cpuTimeMs));
-    await page.fill("#limit-wall", String(service.config.limits.ceilings.wallTimeMs));
-    const submitted = page.waitForResponse((response) => response.url().includes("/run"));
-    await page.click("#run");
+    const submitted = await runRunaway(watched);
     const first = await (await submitted).json();
     expect(first.status).toMatch(/queued|running/);
     await waitForRunning(first.id);
     await watched.screenshot("playground-running");
     await page.click("#stop");
 
-    await page.waitForSelector('.summary [data-verdict="cancelled"]', { timeout: 20_000 });
-    expect((await (await service.get(`/jobs/${first.id}`)).json()).status).toBe("cancelled");
+    await expectCancelled(watched, first.id);
     expect(await page.isEnabled("#run")).toBe(true);
     await watched.screenshot("playground-stopped");
   });
 
   it("cancels a job even when Stop is pressed before POST /run has answered with its id", async () => {
     const watched = await open("/");
-    const { page } = watched;
-    await page.selectOption("#language", "python");
-    await setProgram(watched, "while True:\n    pass\n");
-    await page.click("#limits summary");
-    await page.fill("#limit-cpu", String(service.config.limits.ceilings.cpuTimeMs));
-    await page.fill("#limit-wall", String(service.config.limits.ceilings.wallTimeMs));
-    const submitted = page.waitForResponse((response) => response.url().includes("/run"));
-    await page.click("#run");
-    await page.click("#stop"); // POST /run waits up to a second before it names the job
-    const first = await (await submitted).json();
-    await page.waitForSelector('.summary [data-verdict="cancelled"]', { timeout: 20_000 });
-    expect((await (await service.get(`/jobs/${first.id}`)).json()).status).toBe("cancelled");
+    const submitted = await runRunaway(watched);
+    await watched.page.click("#stop"); // POST /run waits up to a second before it names the job
+    await expectCancelled(watched, (await (await submitted).json()).id);
   });
 
   it("reopens the program, language, stdin and tests from a share link in a fresh browser", async () => {
@@ -210,6 +193,27 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     await reader.screenshot("playground-shared-link-reopened");
   });
 });
+
+/**
+ * Starts `while True: pass` with CPU and wall limits at the ceilings, so only Stop ends it within
+ * the test; resolves with the pending POST /run response.
+ */
+async function runRunaway(watched: WatchedPage) {
+  const { page } = watched;
+  await page.selectOption("#language", "python");
+  await setProgram(watched, "while True:\n    pass\n");
+  await page.click("#limits summary");
+  await page.fill("#limit-cpu", String(service.config.limits.ceilings.cpuTimeMs));
+  await page.fill("#limit-wall", String(service.config.limits.ceilings.wallTimeMs));
+  const submitted = page.waitForResponse((response) => response.url().includes("/run"));
+  await page.click("#run");
+  return submitted;
+}
+
+async function expectCancelled(watched: WatchedPage, id: string) {
+  await watched.page.waitForSelector('.summary [data-verdict="cancelled"]', { timeout: 20_000 });
+  expect((await (await service.get(`/jobs/${id}`)).json()).status).toBe("cancelled");
+}
 
 async function waitForRunning(id: string) {
   await eventually(async () => (await service.get(`/jobs/${id}`)).json(), {
