@@ -191,6 +191,17 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     await reader.page.click("#run");
     await reader.page.waitForSelector('.summary[data-verdict="accepted"]', { timeout: 30_000 });
     await reader.screenshot("playground-shared-link-reopened");
+
+    // An edit drops the link from the address: a reload shows the edit, not the link's program.
+    const hash = () => reader.page.evaluate(() => location.hash);
+    expect(await hash()).toMatch(/^#p=/);
+    await reader.page.click(".cm-content");
+    await reader.page.keyboard.press("ControlOrMeta+End");
+    await reader.page.keyboard.insertText("# edited\n");
+    expect(await hash()).toBe("");
+    await reader.page.reload();
+    await reader.page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+    expect(await editorText(reader)).toBe(`${source}# edited\n`);
   });
 });
 

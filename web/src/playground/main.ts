@@ -260,10 +260,26 @@ runButton.addEventListener("click", () => void run());
 stopButton.addEventListener("click", () => running?.stop());
 shareButton.addEventListener("click", () => void share());
 languageSelect.addEventListener("change", () => void selectLanguage(languageSelect.value));
-tests.onChange(updateTestsCount);
+/**
+ * Once the person edits, the address no longer describes the page: drop a share link's fragment,
+ * so a reload shows the drafts (the edits) instead of the link's older program.
+ */
+function forgetSharedLink(): void {
+  if (document.body.dataset.ready === "true" && location.hash.startsWith("#p=")) {
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+}
+
+tests.onChange(() => {
+  updateTestsCount();
+  forgetSharedLink();
+});
 editor.onChange(() => {
   if (current) storage.set(DRAFT_PREFIX + current.id, editor.getSource());
+  forgetSharedLink();
 });
+stdinInput.addEventListener("input", forgetSharedLink);
+argsInput.addEventListener("input", forgetSharedLink);
 byId("share-copy").addEventListener("click", async () => {
   const input = byId<HTMLInputElement>("share-url");
   input.select();
