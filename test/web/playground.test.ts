@@ -163,7 +163,7 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     await expectCancelled(watched, (await (await submitted).json()).id);
   });
 
-  it("reopens the program, language, stdin and tests from a share link in a fresh browser", async () => {
+  it("reopens the program, language, stdin and tests from a share link in a fresh browser, and keeps edits over it", async () => {
     const author = await open("/");
     const { page } = author;
     await page.selectOption("#language", "bash");
@@ -192,7 +192,8 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     await reader.page.waitForSelector('.summary[data-verdict="accepted"]', { timeout: 30_000 });
     await reader.screenshot("playground-shared-link-reopened");
 
-    // An edit drops the link from the address: a reload shows the edit, not the link's program.
+    // An edit drops the link from the address: a reload shows the edit (and the link's input and
+    // tests, kept as the workspace), not the link's program.
     const hash = () => reader.page.evaluate(() => location.hash);
     expect(await hash()).toMatch(/^#p=/);
     await reader.page.click(".cm-content");
@@ -202,6 +203,8 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     await reader.page.reload();
     await reader.page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
     expect(await editorText(reader)).toBe(`${source}# edited\n`);
+    expect(await reader.page.inputValue("#stdin")).toBe("20 22\n");
+    expect(await reader.page.inputValue("#test-0-expected")).toBe("3 ünïcode ✓\n");
   });
 });
 

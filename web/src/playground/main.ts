@@ -11,17 +11,18 @@ import { readLimits, showLanguageLimits } from "./limits-form.ts";
 import { renderResult, resultSummary } from "./result-view.ts";
 import { type RunHandle, type RunOutcome, type RunStatus, startRun } from "./run-transport.ts";
 import { sampleProgram } from "./samples.ts";
-import { programFromHash, type SharedProgram, shareUrl } from "./share-link.ts";
+import { programFrom, programFromHash, type SharedProgram, shareUrl } from "./share-link.ts";
 import { findSourceLocations } from "./source-locations.ts";
 import { wireTabs } from "./tabs.ts";
 import { createTestsPanel } from "./tests-panel.ts";
 
 // The playground (/): wires the editor, the language picker, the input and tests panels, Run and
-// Stop, the result view and share links. Drafts (the source per language, the last language) are
-// kept in localStorage so a reload loses nothing; a share link in the address wins over drafts.
+// Stop, the result view and share links. The workspace (language, program, stdin, args, tests) and
+// a draft of the source per language are kept in localStorage, so a reload loses nothing; a share
+// link in the address wins over them.
 
 const DRAFT_PREFIX = "cellblock.draft.";
-const LANGUAGE_KEY = "cellblock.language";
+const WORKSPACE_KEY = "cellblock.workspace";
 
 const api = new ApiClient(askForKey);
 const languageSelect = byId<HTMLSelectElement>("language");
@@ -101,7 +102,6 @@ async function selectLanguage(id: string, source?: string): Promise<void> {
   current = languages.find((language) => language.id === id) ?? languages[0] ?? null;
   if (!current) return;
   languageSelect.value = current.id;
-  storage.set(LANGUAGE_KEY, current.id);
   editor.setSource(source ?? storage.get(DRAFT_PREFIX + current.id) ?? sampleProgram(current.id));
   editor.showDiagnostics([]);
   showLanguageLimits(current);
@@ -245,41 +245,54 @@ function updateTestsCount(): void {
     count > 0 ? `Run ${count} test${count === 1 ? "" : "s"} (Ctrl+Enter)` : "Run (Ctrl+Enter)";
 }
 
+function savedWorkspace(): SharedProgram | null {
+  try {
+    return programFrom(JSON.parse(storage.get(WORKSPACE_KEY) ?? "null"));
+  } catch {
+    return null;
+  }
+}
+
 async function start(): Promise<void> {
+  const saved = savedWorkspace();
   // Fetch the likely language's grammar while /languages is on its way, not after it.
-  void loadLanguageSupport(storage.get(LANGUAGE_KEY) ?? "python");
+  void loadLanguageSupport(saved?.language ?? "python");
   await loadLanguages();
   if (languages.length === 0) return;
   const shared = await programFromHash();
-  if (shared) await applyShared(shared);
-  else await selectLanguage(storage.get(LANGUAGE_KEY) ?? "python");
+  const program = shared ?? saved;
+  if (program) await applyShared(program);
+  else await selectLanguage("python");
   document.body.dataset.ready = "true";
 }
 
 runButton.addEventListener("click", () => void run());
 stopButton.addEventListener("click", () => running?.stop());
 shareButton.addEventListener("click", () => void share());
-languageSelect.addEventListener("change", () => void selectLanguage(languageSelect.value));
+languageSelect.addEventListener("change", async () => {
+  await selectLanguage(languageSelect.value);
+  onEdit();
+});
 /**
- * Once the person edits, the address no longer describes the page: drop a share link's fragment,
- * so a reload shows the drafts (the edits) instead of the link's older program.
+ * On every edit: keep the workspace for the next visit, and drop a share link's fragment — the
+ * address no longer describes the page, and a reload must show the edit, not the link's program.
  */
-function forgetSharedLink(): void {
-  if (document.body.dataset.ready === "true" && location.hash.startsWith("#p=")) {
-    history.replaceState(null, "", location.pathname + location.search);
-  }
+function onEdit(): void {
+  if (document.body.dataset.ready !== "true") return;
+  storage.set(WORKSPACE_KEY, JSON.stringify(currentProgram()));
+  if (location.hash.startsWith("#p=")) history.replaceState(null, "", location.pathname + location.search);
 }
 
 tests.onChange(() => {
   updateTestsCount();
-  forgetSharedLink();
+  onEdit();
 });
 editor.onChange(() => {
   if (current) storage.set(DRAFT_PREFIX + current.id, editor.getSource());
-  forgetSharedLink();
+  onEdit();
 });
-stdinInput.addEventListener("input", forgetSharedLink);
-argsInput.addEventListener("input", forgetSharedLink);
+stdinInput.addEventListener("input", onEdit);
+argsInput.addEventListener("input", onEdit);
 byId("share-copy").addEventListener("click", async () => {
   const input = byId<HTMLInputElement>("share-url");
   input.select();

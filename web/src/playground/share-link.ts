@@ -50,7 +50,7 @@ export async function decodeProgram(encoded: string): Promise<SharedProgram | nu
       fromBase64Url(encoded.slice(PREFIX.length)),
       new DecompressionStream("deflate-raw"),
     );
-    return asProgram(JSON.parse(new TextDecoder().decode(bytes)));
+    return programFrom(JSON.parse(new TextDecoder().decode(bytes)));
   } catch {
     return null;
   }
@@ -58,8 +58,8 @@ export async function decodeProgram(encoded: string): Promise<SharedProgram | nu
 
 const isString = (value: unknown): value is string => typeof value === "string";
 
-/** Checks a decoded link field by field: a link is input from anyone. */
-function asProgram(value: unknown): SharedProgram | null {
+/** Checks a decoded program field by field: a link is input from anyone (and storage from any version). */
+export function programFrom(value: unknown): SharedProgram | null {
   if (typeof value !== "object" || value === null) return null;
   const v = value as Record<string, unknown>;
   const tests = Array.isArray(v.tests) ? v.tests : [];
