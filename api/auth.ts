@@ -4,7 +4,8 @@ import type { Caller, KeyDirectory } from "./api-keys.ts";
 
 // Authentication: `Authorization: Bearer <key>` or `X-API-Key: <key>` → res.locals.caller.
 // Probes and /metrics stay open (load balancers and Prometheus carry no key; /metrics holds only
-// counts). /admin has its own guard (admin-view.ts). Without any key configured every caller is
+// counts). /admin has its own guard (admin-view.ts); the web pages (web-pages.ts) come before this
+// and hold no data. Without any key configured every caller is
 // the anonymous one — start-api.ts refuses to listen beyond loopback in that mode.
 
 const openPaths = new Set(["/healthz", "/readyz", "/metrics"]);

@@ -9,10 +9,13 @@ import { checkReadiness } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
 import { batchRoutes } from "./routes-batches.ts";
 import { jobRoutes } from "./routes-jobs.ts";
+import { statusRoutes } from "./routes-status.ts";
+import { loadWebAssets, webPages } from "./web-pages.ts";
 import { liveWorkers } from "./worker-registry.ts";
 
-// The HTTP edge, in order: request log (with request id) → admin view (own key) → API key →
-// per-key rate limit → JSON body (larger limit for /batches) → routes → errors.
+// The HTTP edge, in order: request log (with request id) → web pages (no key: the page asks for
+// one) → admin view (own key) → API key → per-key rate limit → JSON body (larger limit for
+// /batches) → routes → errors.
 
 export function createApp(deps: AppDeps) {
   const { config, logger, redis, jobs, languages, directory, metrics } = deps;
@@ -20,6 +23,7 @@ export function createApp(deps: AppDeps) {
   app.disable("x-powered-by");
   app.set("query parser", "simple");
   app.use(requestLog(logger));
+  app.use(webPages(loadWebAssets()));
   app.use(
     ADMIN_BASE_PATH,
     requireAdminKey(config.api.ADMIN_API_KEY),
@@ -36,6 +40,7 @@ export function createApp(deps: AppDeps) {
 
   app.use(jobRoutes(deps));
   app.use(batchRoutes(deps));
+  app.use(statusRoutes(deps));
 
   app.get("/languages", async (_req, res) => {
     res.json(await languages.list());

@@ -11,10 +11,11 @@ import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
 import { isLoopbackHost } from "./loopback-host.ts";
 import { createMetrics } from "./metrics.ts";
+import { StatusSampler } from "./status-history.ts";
 import { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 
 // Brings up the API: Redis connection, queues, completion events, language catalog, the
-// completion worker (batch ends, webhooks), HTTP server.
+// completion worker (batch ends, webhooks), HTTP server, the status sampler (/status history).
 // Refuses to listen beyond loopback without API keys: an open code-execution endpoint on a network
 // is a free compute service for anyone who finds it.
 
@@ -46,6 +47,13 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
   const batches = new BatchQueue(redis, config, jobs);
   const languages = await LanguageCatalog.load(redis, config, logger);
   const metrics = createMetrics(redis, config.queue, [jobs.queue, jobs.completions]);
+  const sampler = new StatusSampler(
+    redis,
+    config.queue,
+    config.api.STATUS_SAMPLE_INTERVAL_MS,
+    jobs.queue,
+    logger,
+  );
   const completions = startCompletionWorker({
     redis,
     settings: config,
@@ -67,6 +75,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
   const port = (server.address() as AddressInfo).port;
   const host = HOST.includes(":") ? `[${HOST}]` : HOST;
   logger.info({ host: HOST, port }, "API listening");
+  sampler.start();
 
   return {
     port,
@@ -77,6 +86,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
         server.closeIdleConnections();
       });
       languages.close();
+      await sampler.close();
       await completions.close();
       await jobs.close();
       await waiter.close();

@@ -86,7 +86,7 @@ const apiVariables = z.object({
   PORT: variable(whole(8080), "API port (0 = any free port)"),
   API_KEYS: variable(
     commaList,
-    "comma-separated static keys (besides `npm run keys`); with any key, every route except `/healthz`, `/readyz`, `/metrics` needs one",
+    "comma-separated static keys (besides `npm run keys`); with any key, every route except `/healthz`, `/readyz`, `/metrics` and the pages (`/`, `/status`, `/assets/`) needs one",
   ),
   ADMIN_API_KEY: variable(
     z.string().min(16).optional(),
@@ -119,6 +119,10 @@ const apiVariables = z.object({
   QUEUE_FULL_RETRY_AFTER_S: variable(positive(5), "`Retry-After` of a queue-full 503 (seconds)"),
   MAX_BATCH_JOBS: variable(positive(1000), "job requests per `POST /batches`"),
   MAX_TESTS: variable(positive(100), "tests per job"),
+  STATUS_SAMPLE_INTERVAL_MS: variable(
+    positive(5000),
+    "how often an API process samples queue depth, waits and verdicts for `/status` (15 minutes are kept)",
+  ),
 });
 
 const limitVariables = z.object({

@@ -87,6 +87,10 @@ export const redisKeys = (prefix: string) => ({
   deliveries: (ownerId: string) => `${prefix}:deliveries:${ownerId}`,
   /** Hash of counters and histogram buckets shared by all processes (see contract/shared-metrics.ts). */
   metrics: `${prefix}:metrics`,
+  /** One status sample per interval (contract/status.ts), written NX and expiring after the history window. */
+  statusSample: (bucketStartMs: number) => `${prefix}:status-sample:${bucketStartMs}`,
+  /** List of the latest sandbox setup failures (SetupFailureRecord JSON), newest first. */
+  setupFailures: `${prefix}:setup-failures`,
 });
 
 /** What a worker writes on each heartbeat; GET /workers lists these. */

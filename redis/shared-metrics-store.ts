@@ -36,8 +36,9 @@ export async function renderSharedMetrics(
     lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`);
     const groups = new Map<string, Map<string, string>>();
     for (const [field, value] of Object.entries(all)) {
-      const [name, labelsJson, suffix] = field.split("|");
-      if (name !== metric.name || labelsJson === undefined || suffix === undefined) continue;
+      const parts = fieldParts(field, metric);
+      if (!parts) continue;
+      const { labelsJson, suffix } = parts;
       const group = groups.get(labelsJson) ?? new Map<string, string>();
       group.set(suffix, value);
       groups.set(labelsJson, group);
@@ -63,6 +64,26 @@ export async function renderSharedMetrics(
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+function fieldParts(field: string, metric: SharedMetric): { labelsJson: string; suffix: string } | null {
+  const [name, labelsJson, suffix] = field.split("|");
+  if (name !== metric.name || labelsJson === undefined || suffix === undefined) return null;
+  return { labelsJson, suffix };
+}
+
+/** One metric's values from the hash (as read with HGETALL): labels, suffix (`value`, `sum`, `le=…`), number. */
+export function sharedMetricValues(
+  all: Record<string, string>,
+  metric: SharedMetric,
+): { labels: Labels; suffix: string; value: number }[] {
+  return Object.entries(all).flatMap(([field, raw]) => {
+    const parts = fieldParts(field, metric);
+    const labels = parts ? parseJsonWith(LabelsSchema, parts.labelsJson) : null;
+    const value = Number(raw);
+    if (!parts || !labels || !Number.isFinite(value)) return [];
+    return [{ labels, suffix: parts.suffix, value }];
+  });
 }
 
 const braces = (labels: string[]) => (labels.length > 0 ? `{${labels.join(",")}}` : "");

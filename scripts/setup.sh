@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine (as root) to the point where cellblock runs and its tests pass:
-# Debian packages (bubblewrap only for bench:sandbox comparisons, debootstrap for language images),
-# npm dependencies, the native addon. Each step is skipped when already done,
+# Debian packages (bubblewrap only for bench:sandbox comparisons, debootstrap for language images,
+# chromium for the web pages' browser tests), npm dependencies, the native addon, the web pages. Each step is skipped when already done,
 # so `npm start` and `npm test` can call this every time at little cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(redis-server libseccomp-dev g++ make python3 pkg-config clang-format debootstrap bubblewrap)
+apt_packages=(redis-server libseccomp-dev g++ make python3 pkg-config clang-format debootstrap bubblewrap chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,5 +28,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# npm ci runs `prepare`, which builds the addon; build it here too when sources changed since.
+# npm ci runs `prepare`, which builds the addon and the web pages; build them here too when sources
+# changed since (each script does nothing when its output is up to date).
 node scripts/build-native.mjs
+
+# The playground and status pages (web/ → web/dist, served by the API); skipped when up to date.
+node scripts/build-web.mjs

@@ -91,10 +91,16 @@ export class JobProcessor {
       const { keyId, batchId } = queued;
       deps.log.info({ jobId, keyId, batchId, verdict: result.verdict, slot }, "job finished");
       this.metric(recordJobResult(deps.redis, this.prefix, result, Date.now() - startedAt));
-      if (result.verdict === "internal_error") this.metric(recordSetupFailure(deps.redis, this.prefix));
+      if (result.verdict === "internal_error") {
+        const error = [result.compile, ...result.runs].find((step) => step?.error)?.error ?? "unknown step";
+        this.setupFailure({ jobId, language: queued.request.language, error, retried: false });
+      }
       return result;
     } catch (error) {
-      if (error instanceof SandboxSetupError) this.metric(recordSetupFailure(deps.redis, this.prefix));
+      if (error instanceof SandboxSetupError) {
+        const detail = error.step.error ?? "unknown step";
+        this.setupFailure({ jobId, language: queued.request.language, error: detail, retried: true });
+      }
       throw queueErrorOf(error);
     } finally {
       deps.slots.release(slot);
@@ -106,6 +112,10 @@ export class JobProcessor {
         );
       });
     }
+  }
+
+  private setupFailure(failure: Parameters<typeof recordSetupFailure>[2]): void {
+    this.metric(recordSetupFailure(this.deps.redis, this.prefix, failure));
   }
 
   /** A metric must never fail a job: failures to record are logged. */

@@ -1,7 +1,9 @@
+import os from "node:os";
 import type { Redis } from "ioredis";
 import type { JobResult } from "../contract/job-result.ts";
-import type { PriorityBand } from "../contract/queue.ts";
+import { type PriorityBand, redisKeys } from "../contract/queue.ts";
 import { sharedMetrics } from "../contract/shared-metrics.ts";
+import { SETUP_FAILURES_KEPT, type SetupFailureRecord } from "../contract/status.ts";
 import { addToSharedMetric } from "../redis/shared-metrics-store.ts";
 
 // The worker's share of the fleet-wide metrics (contract/shared-metrics.ts), written to Redis so
@@ -22,6 +24,20 @@ export async function recordJobResult(redis: Redis, prefix: string, result: JobR
   ]);
 }
 
-export async function recordSetupFailure(redis: Redis, prefix: string) {
-  await addToSharedMetric(redis, prefix, sharedMetrics.setupFailures, {});
+/** Counts a setup failure and keeps its detail in the short list the operations page shows. */
+export async function recordSetupFailure(
+  redis: Redis,
+  prefix: string,
+  failure: Omit<SetupFailureRecord, "atMs" | "host">,
+) {
+  const record: SetupFailureRecord = { atMs: Date.now(), host: os.hostname(), ...failure };
+  const list = redisKeys(prefix).setupFailures;
+  await Promise.all([
+    addToSharedMetric(redis, prefix, sharedMetrics.setupFailures, {}),
+    redis
+      .multi()
+      .lpush(list, JSON.stringify(record))
+      .ltrim(list, 0, SETUP_FAILURES_KEPT - 1)
+      .exec(),
+  ]);
 }

@@ -64,6 +64,20 @@ describe("the import graph", () => {
     expect(edgesBetween(inFolder("native"), above)).toEqual([]);
   });
 
+  it("web/ (the browser pages) imports contract/ types only, besides itself: no server code reaches the bundle", () => {
+    const outside = graph.edges.filter(
+      (edge) => inFolder("web")(edge.from) && !inFolder("web")(edge.to) && !inFolder("contract")(edge.to),
+    );
+    expect(outside.map(describeEdge)).toEqual([]);
+    // Types only: contract/ holds zod schemas, which must never be bundled for the browser.
+    const runtime = graph.edges.filter(
+      (edge) => inFolder("web")(edge.from) && inFolder("contract")(edge.to) && !edge.typeOnly,
+    );
+    expect(runtime.map(describeEdge)).toEqual([]);
+    const server = (file: string) => !inFolder("web")(file) && !inFolder("test")(file);
+    expect(edgesBetween(server, inFolder("web"))).toEqual([]);
+  });
+
   it("the API process never loads the sandbox, the spec builder, image resolution or the worker", () => {
     const loaded = [...runtimeClosure(graph, "app/api-main.ts")];
     const allowed = (file: string) =>
