@@ -176,6 +176,8 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     await page.fill("#test-0-expected", "3 ünïcode ✓\n");
     await page.selectOption("#compare", "tokens");
     await page.click("#share");
+    // The link is compressed asynchronously; the dialog opens once the address is in the field.
+    await page.waitForSelector("#share-dialog[open]");
     const url = await page.inputValue("#share-url");
     expect(url).toMatch(/#p=v1\./);
     await author.screenshot("playground-share-dialog");
