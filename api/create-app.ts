@@ -4,6 +4,7 @@ import { ADMIN_BASE_PATH, adminRouter, requireAdminKey } from "./admin-view.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { authenticate } from "./auth.ts";
 import { errorHandler, notFound, requireJsonBody } from "./http-errors.ts";
+import { judge0Router } from "./judge0/judge0-router.ts";
 import { rateLimit } from "./rate-limit.ts";
 import { checkReadiness } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
@@ -29,6 +30,8 @@ export function createApp(deps: AppDeps) {
     requireAdminKey(config.api.ADMIN_API_KEY),
     adminRouter([jobs.queue, jobs.completions]),
   );
+  // The compatibility APIs speak their own auth, bodies and error shapes (docs/COMPAT.md).
+  app.use("/judge0", judge0Router(deps));
   app.use(authenticate(directory));
   app.use(rateLimit(redis, config.queue.QUEUE_PREFIX));
   app.use(requireJsonBody);

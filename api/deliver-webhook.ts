@@ -23,7 +23,10 @@ export interface WebhookMessage {
   event: string;
   deliveryId: string;
   body: string;
-  secret: string;
+  /** Signs the body (Cellblock-Signature); null sends it unsigned (Judge0's callbacks are). */
+  secret: string | null;
+  /** POST (ours); PUT for Judge0's callbacks. */
+  method?: "POST" | "PUT";
 }
 
 export async function deliverWebhook(
@@ -49,21 +52,22 @@ export async function deliverWebhook(
       (callback as (e: null, a: typeof addresses) => void)(null, [first]);
     else callback(null, first.address, first.family);
   };
-  const signature = signWebhook(message.secret, message.body, Math.floor(Date.now() / 1000));
+  const signature =
+    message.secret === null ? null : signWebhook(message.secret, message.body, Math.floor(Date.now() / 1000));
   const transport = url.protocol === "https:" ? https : http;
 
   return new Promise<AttemptOutcome>((resolve) => {
     const request = transport.request(
       url,
       {
-        method: "POST",
+        method: message.method ?? "POST",
         lookup: pinned,
         timeout: config.WEBHOOK_TIMEOUT_MS,
         headers: {
           "content-type": "application/json",
           "content-length": Buffer.byteLength(message.body),
           "user-agent": "cellblock-webhook/1",
-          [SIGNATURE_HEADER]: signature,
+          ...(signature !== null && { [SIGNATURE_HEADER]: signature }),
           [DELIVERY_HEADER]: message.deliveryId,
           [EVENT_HEADER]: message.event,
         },

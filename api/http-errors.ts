@@ -19,7 +19,8 @@ interface BodyParserError extends Error {
   limit?: number;
 }
 
-function fromBodyParser(error: BodyParserError, req: Request): ServiceError | null {
+/** A body-parser failure as the ServiceError it means, or null for anything else. */
+export function fromBodyParser(error: BodyParserError, req: Request): ServiceError | null {
   switch (error.type) {
     case "entity.too.large":
       return new ServiceError("E_BODY_TOO_LARGE", String(error.limit ?? ""));
