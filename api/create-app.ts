@@ -5,6 +5,7 @@ import type { AppDeps } from "./app-deps.ts";
 import { authenticate } from "./auth.ts";
 import { errorHandler, notFound, requireJsonBody } from "./http-errors.ts";
 import { judge0Router } from "./judge0/judge0-router.ts";
+import { pistonRouter } from "./piston/piston-router.ts";
 import { rateLimit } from "./rate-limit.ts";
 import { checkReadiness } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps) {
   );
   // The compatibility APIs speak their own auth, bodies and error shapes (docs/COMPAT.md).
   app.use("/judge0", judge0Router(deps));
+  app.use(["/api/v2/piston", "/api/v2"], pistonRouter(deps));
   app.use(authenticate(directory));
   app.use(rateLimit(redis, config.queue.QUEUE_PREFIX));
   app.use(requireJsonBody);
