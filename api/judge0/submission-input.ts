@@ -227,7 +227,8 @@ export async function parseSubmission(
   const maxima = judge0Maxima(context.ceilings, context.maxRuns);
 
   const source = read.text("source_code", context.base64);
-  if (source === null || source === "") addFieldError(read.errors, "source_code", "can't be blank");
+  if (source === "" || (source === null && blank(body.source_code)))
+    addFieldError(read.errors, "source_code", "can't be blank");
   const languageId = read.number("language_id", {
     min: Number.NEGATIVE_INFINITY,
     max: Number.POSITIVE_INFINITY,

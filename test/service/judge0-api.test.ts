@@ -1,8 +1,11 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { startTestService, type TestService } from "../helpers/service.ts";
+import { writeZip } from "../helpers/zip-writer.ts";
 
 // The Judge0 CE API at /judge0 through the whole service (real queue, worker, sandbox), replaying
 // what its real clients send and asserting every field they read: the Judge0 IDE (base64 polling,
@@ -35,7 +38,12 @@ describe.skipIf(unavailable !== null)(
   () => {
     beforeAll(async () => {
       redis = await startTestRedis();
-      service = await startTestService({ redisUrl: redis.url, worker: true, env: { WORKER_SLOTS: "2" } });
+      // Callbacks go to a receiver on loopback, which the SSRF policy denies unless opened.
+      service = await startTestService({
+        redisUrl: redis.url,
+        worker: true,
+        env: { WORKER_SLOTS: "2", WEBHOOK_ALLOW_CIDRS: "127.0.0.0/8" },
+      });
     });
 
     afterAll(async () => {
@@ -258,6 +266,61 @@ describe.skipIf(unavailable !== null)(
       expect((await pending.json()).error).toMatch(
         /^submission cannot be deleted because its status is [12] \(/,
       );
+    });
+
+    it("additional_files are unpacked beside the source before it runs", async () => {
+      const zip = writeZip([
+        { name: "lib/", mode: 0o040755 },
+        { name: "lib/__init__.py", data: "" },
+        { name: "lib/greet.py", data: "def greet(n):\n    return 'hi ' + n\n", deflate: true },
+        { name: "data.txt", data: "from the zip\n" },
+      ]);
+      const response = await service.post("/judge0/submissions?wait=true&fields=stdout,status", {
+        source_code: "from lib.greet import greet\nprint(greet(open('data.txt').read().strip()))",
+        language_id: 71,
+        additional_files: zip.toString("base64"),
+      });
+      const body = await response.json();
+      expect(body).toEqual({ stdout: "hi from the zip\n", status: { id: 3, description: "Accepted" } });
+    });
+
+    it("callback_url gets a PUT with the default fields base64-encoded when the submission ends", async () => {
+      const received: { method?: string; body: string }[] = [];
+      const receiver = http.createServer((req, res) => {
+        let body = "";
+        req.on("data", (chunk) => {
+          body += chunk;
+        });
+        req.on("end", () => {
+          received.push({ method: req.method, body });
+          res.end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+      try {
+        const { port } = receiver.address() as AddressInfo;
+        const created = await service.post("/judge0/submissions", {
+          source_code: "print('called back')",
+          language_id: 71,
+          callback_url: `http://127.0.0.1:${port}/judge0-hook`,
+        });
+        const { token } = await created.json();
+        const [delivery] = await eventually(async () => received, {
+          until: (list) => list.length > 0,
+          timeoutMs: 60_000,
+          what: "judge0 callback",
+        });
+        expect(delivery?.method).toBe("PUT");
+        const payload = JSON.parse(delivery?.body ?? "{}");
+        expect(Object.keys(payload).sort()).toEqual(
+          ["compile_output", "memory", "message", "status", "stderr", "stdout", "time", "token"].sort(),
+        );
+        expect(payload.token).toBe(token);
+        expect(payload.status.id).toBe(3);
+        expect(unb64(payload.stdout)).toBe("called back\n");
+      } finally {
+        await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      }
     });
   },
 );
