@@ -7,9 +7,9 @@ import { StepLimitsSchema } from "./limits.ts";
 // Operator ceilings (config) are checked by the API after parsing, since they are not static.
 
 /** Relative path of a job file inside the work dir: plain segments only, no "..", no leading "/". */
-const filePathPattern =
+export const filePathPattern =
   /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$/;
-const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+export const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export const JobFileSchema = z
   .object({

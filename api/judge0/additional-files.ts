@@ -1,5 +1,5 @@
 import yauzl, { type Entry, type ZipFile } from "yauzl";
-import type { JobFile } from "../../contract/job-request.ts";
+import { filePathPattern, type JobFile } from "../../contract/job-request.ts";
 
 // Judge0's `additional_files`: a base64 zip whose files are put beside the source before compile.
 // The archive is hostile input, so it is read with yauzl (which parses the central directory,
@@ -29,7 +29,6 @@ export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
 /** A reason the archive was refused, meant for the client. */
 export class ArchiveError extends Error {}
 
-const plainPath = /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$/;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -85,7 +84,7 @@ function checkEntry(entry: Entry, limits: ExtractLimits): "file" | "dir" {
     );
   }
   if (isDir || type === S_IFDIR) return "dir";
-  if (!plainPath.test(entry.fileName) || entry.fileName.length > 255) {
+  if (!filePathPattern.test(entry.fileName) || entry.fileName.length > 255) {
     throw new ArchiveError(
       `${entry.fileName}: must be a relative path of plain segments (letters, digits, . _ + -)`,
     );

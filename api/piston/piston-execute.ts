@@ -1,4 +1,9 @@
-import type { JobFile, JobRequestInput } from "../../contract/job-request.ts";
+import {
+  base64Pattern,
+  filePathPattern,
+  type JobFile,
+  type JobRequestInput,
+} from "../../contract/job-request.ts";
 import type { JobResult, Step } from "../../contract/job-result.ts";
 import type { StepLimitValues } from "../../contract/resolve-limits.ts";
 import { type PistonRuntime, resolveRuntime } from "./piston-runtimes.ts";
@@ -26,8 +31,6 @@ const fail = (message: string) => new PistonError(400, message);
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
-const plainPath = /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
 const LIMIT_FIELDS = [
@@ -47,7 +50,7 @@ export interface ParsedExecute {
 
 function jobFile(file: Record<string, unknown>, index: number, entryFile: string): JobFile {
   const path = index === 0 ? entryFile : typeof file.name === "string" ? file.name : `file${index}.code`;
-  if (!plainPath.test(path) || path.length > 255)
+  if (!filePathPattern.test(path) || path.length > 255)
     throw fail(`files[${index}].name must be a relative path of plain segments (letters, digits, . _ + -)`);
   if (index > 0 && path === entryFile)
     throw fail(`files[${index}].name "${entryFile}" is where this server puts the first file; rename it`);
@@ -56,7 +59,7 @@ function jobFile(file: Record<string, unknown>, index: number, entryFile: string
     case "utf8":
       return { path, content, encoding: "utf8" };
     case "base64":
-      if (!BASE64.test(content)) throw fail(`files[${index}].content is not valid base64`);
+      if (!base64Pattern.test(content)) throw fail(`files[${index}].content is not valid base64`);
       return { path, content, encoding: "base64" };
     case "hex":
       if (!HEX.test(content)) throw fail(`files[${index}].content is not valid hex`);
