@@ -67,7 +67,14 @@ export function judge0ErrorOf(error: ServiceError): Judge0Error {
         ? (error.details as FieldProblem[])
         : [{ field: String((error.details as { field?: string })?.field ?? "base"), message: error.message }];
       return Judge0Error.invalid(
-        fieldErrorsOf(problems, { files: "additional_files", limits: "base", language: "language_id" }),
+        fieldErrorsOf(problems, {
+          files: "additional_files",
+          limits: "base",
+          language: "language_id",
+          args: "command_line_arguments",
+          tests: "number_of_runs",
+          stdin: "stdin",
+        }),
       );
     }
     default:
@@ -92,7 +99,10 @@ export function judge0ErrorHandler(logger: Logger): ErrorRequestHandler {
       if (service) known = judge0ErrorOf(service);
     }
     if (!known) {
-      logger.error({ err: error, method: req.method, path: req.originalUrl }, "unhandled error (judge0)");
+      logger.error(
+        { err: error, method: req.method, path: `${req.baseUrl}${req.path}` },
+        "unhandled error (judge0)",
+      );
       known = Judge0Error.plain(500, "internal error");
     }
     res.status(known.status).set(known.headers);

@@ -65,8 +65,11 @@ export function submissionRoutes(
   const router = Router();
   const maxRuns = Math.min(20, config.api.MAX_TESTS);
 
+  /** Judge0 id → display name, read once per request (names carry the workers' versions). */
+  const languageNames = async () =>
+    new Map((await listJudge0Languages(languages)).map((l) => [l.id, l.name] as const));
   const languageName = async (languageId: number) =>
-    (await listJudge0Languages(languages)).find((l) => l.id === languageId)?.name ?? String(languageId);
+    (await languageNames()).get(languageId) ?? String(languageId);
 
   /** Validates one submission body and enqueues it; returns its record. */
   const create = async (res: Response, body: unknown, base64: boolean, band: PriorityBand) => {
@@ -103,13 +106,19 @@ export function submissionRoutes(
     }
   };
 
-  /** The submission as Judge0 shows it; finished_at is read from the job only when asked for. */
-  const show = async (record: SubmissionRecord, view: JobView | null, fields: string[], base64: boolean) => {
-    let finishedAt: number | null = null;
-    if (fields.includes("finished_at") && view?.status === "completed")
-      finishedAt = (await jobs.queue.getJob(record.token))?.finishedOn ?? null;
-    const name = fields.includes("language") ? await languageName(record.language_id) : "";
-    return pickFields(fullSubmission(record, view, finishedAt, name), fields, base64);
+  /**
+   * A function showing submissions as Judge0 does, for one request: language names are read once,
+   * and only when asked for; finished_at is read from the job only when asked for.
+   */
+  const presenter = async (fields: string[], base64: boolean) => {
+    const names = fields.includes("language") ? await languageNames() : new Map<number, string>();
+    return async (record: SubmissionRecord, view: JobView | null) => {
+      let finishedAt: number | null = null;
+      if (fields.includes("finished_at") && view?.status === "completed")
+        finishedAt = (await jobs.queue.getJob(record.token))?.finishedOn ?? null;
+      const name = names.get(record.language_id) ?? String(record.language_id);
+      return pickFields(fullSubmission(record, view, finishedAt, name), fields, base64);
+    };
   };
 
   router.post("/submissions/batch", async (req: Request, res: Response) => {
@@ -151,10 +160,9 @@ export function submissionRoutes(
       );
     const keyId = callerOf(res).keyId;
     const records = await store.load(tokens, keyId);
+    const show = await presenter(fields, base64);
     const submissions = await Promise.all(
-      records.map(async (record) =>
-        record ? show(record, await jobs.view(record.token, keyId), fields, base64) : null,
-      ),
+      records.map(async (record) => (record ? show(record, await jobs.view(record.token, keyId)) : null)),
     );
     res.json({ submissions });
   });
@@ -169,7 +177,7 @@ export function submissionRoutes(
     // Judge0 waits as long as the job takes; so do we, while the client is still there.
     while (!isFinished(view) && !res.writableEnded && !req.socket.destroyed)
       view = await jobs.waitForView(record.token, config.api.RUN_WAIT_MAX_MS);
-    res.status(201).json(await show(record, view, fields, base64));
+    res.status(201).json(await (await presenter(fields, base64))(record, view));
   });
 
   router.get("/submissions", async (req: Request, res: Response) => {
@@ -180,9 +188,10 @@ export function submissionRoutes(
     const keyId = callerOf(res).keyId;
     const { tokens, total } = await store.page(keyId, page, perPage);
     const records = await store.load(tokens, keyId);
+    const show = await presenter(fields, base64);
     const submissions = await Promise.all(
       records.flatMap((record) =>
-        record ? [jobs.view(record.token, keyId).then((view) => show(record, view, fields, base64))] : [],
+        record ? [jobs.view(record.token, keyId).then((view) => show(record, view))] : [],
       ),
     );
     const totalPages = Math.ceil(total / perPage);
@@ -204,7 +213,7 @@ export function submissionRoutes(
     const keyId = callerOf(res).keyId;
     const [record] = await store.load([req.params.token], keyId);
     if (!record) throw Judge0Error.plain(404, "submission not found");
-    res.json(await show(record, await jobs.view(record.token, keyId), fields, base64));
+    res.json(await (await presenter(fields, base64))(record, await jobs.view(record.token, keyId)));
   });
 
   router.delete("/submissions/:token", async (req: Request<{ token: string }>, res: Response) => {
@@ -221,7 +230,7 @@ export function submissionRoutes(
         `submission cannot be deleted because its status is ${status.id} (${status.description})`,
       );
     }
-    const answer = await show(record, view, fields, true);
+    const answer = await (await presenter(fields, true))(record, view);
     await store.remove(record);
     try {
       await jobs.queue.remove(record.token);

@@ -56,7 +56,10 @@ function pistonErrorHandler(logger: Logger): ErrorRequestHandler {
           ? new PistonError(service.status, service.message, service.headers)
           : null;
     if (!known)
-      logger.error({ err: error, method: req.method, path: req.originalUrl }, "unhandled error (piston)");
+      logger.error(
+        { err: error, method: req.method, path: `${req.baseUrl}${req.path}` },
+        "unhandled error (piston)",
+      );
     const answer = known ?? new PistonError(500, "internal error");
     res.status(answer.status).set(answer.headers).json({ message: answer.message });
   };

@@ -259,3 +259,33 @@ describe("Judge0 and Piston keys", () => {
     expect(Array.isArray(await bare.json())).toBe(true);
   });
 });
+
+describe("Judge0 and Piston under load limits", () => {
+  it("a full queue is Judge0's 503 {error: queue is full}; a spent rate limit is 429 in each API's shape", async () => {
+    const limited = await startTestService({
+      redisUrl: redis.url,
+      worker: false,
+      env: { API_KEYS: KEY, MAX_QUEUED_JOBS: "1", KEY_DEFAULT_REQUESTS_PER_MINUTE: "2" },
+    });
+    try {
+      const auth = { "X-Auth-Token": KEY };
+      const job = { source_code: "print(1)", language_id: 71 };
+      expect((await limited.post("/judge0/submissions", job, auth)).status).toBe(201);
+      const full = await limited.post("/judge0/submissions", job, auth);
+      expect(full.status).toBe(503);
+      expect(full.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(await full.json()).toEqual({ error: "queue is full" });
+      const judge0Limited = await limited.get("/judge0/statuses", auth);
+      expect(judge0Limited.status).toBe(429);
+      expect((await judge0Limited.json()).error).toMatch(/rate limit of 2 requests per minute/);
+      const pistonLimited = await fetch(`${limited.api.url}/api/v2/runtimes`, {
+        headers: { authorization: KEY },
+      });
+      expect(pistonLimited.status).toBe(429);
+      expect(pistonLimited.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect((await pistonLimited.json()).message).toMatch(/rate limit of 2 requests per minute/);
+    } finally {
+      await limited.close();
+    }
+  });
+});
