@@ -27,8 +27,8 @@ import { fullSubmission, isFinished, parseFields, pickFields } from "./submissio
 
 export const MAX_BATCH_SUBMISSIONS = 20;
 
-/** Judge0 reads a boolean query parameter as true only when it says "true". */
-const queryFlag = (raw: unknown) => raw === "true" || raw === "1";
+/** A boolean query parameter: "true" (Python's requests sends "True") or "1"; anything else is false. */
+const queryFlag = (raw: unknown) => typeof raw === "string" && /^(?:true|1)$/i.test(raw);
 
 function positiveInt(raw: unknown, fallback: number, name: string): number {
   if (raw === undefined || raw === "") return fallback;

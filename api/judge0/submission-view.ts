@@ -60,6 +60,8 @@ export const ALL_FIELDS = [
   "callback_url",
   "additional_files",
   "enable_network",
+  // Newer hosted Judge0 versions answer the work dir after the run as a zip; ours is not kept.
+  "post_execution_filesystem",
   "status",
   "language",
 ];
@@ -227,6 +229,7 @@ export function fullSubmission(
     callback_url: record.callback_url,
     additional_files: record.additional_files,
     enable_network: record.enable_network,
+    post_execution_filesystem: null,
     status: { id: outcome.statusId, description },
     language: { id: record.language_id, name: languageName },
   };
