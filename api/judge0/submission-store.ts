@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { judge0Keys, type SubmissionRecord, SubmissionRecordSchema } from "../../contract/judge0.ts";
 import { parseJsonWith } from "../../contract/parse-json.ts";
+import { jobIdPattern } from "../job-queue.ts";
 
 // Submission records beside their jobs, kept as long as job results (RESULT_TTL_S), and a per-key
 // index (sorted by creation time) for GET /submissions. The index is trimmed of expired tokens
@@ -31,7 +32,10 @@ export class SubmissionStore {
   /** The records of these tokens (null: unknown, expired, or another key's), in the same order. */
   async load(tokens: readonly string[], keyId: string): Promise<(SubmissionRecord | null)[]> {
     if (tokens.length === 0) return [];
-    const raws = await this.redis.mget(...tokens.map((token) => this.keys.submission(token)));
+    // A token is a job id; anything else is unknown without asking Redis about a key it names.
+    const raws = await this.redis.mget(
+      ...tokens.map((token) => this.keys.submission(jobIdPattern.test(token) ? token : "invalid")),
+    );
     return raws.map((raw) => {
       const record = raw === null ? null : parseJsonWith(SubmissionRecordSchema, raw);
       return record && record.keyId === keyId ? record : null;
