@@ -4,6 +4,7 @@ import type { LanguageDefinition } from "../../contract/language.ts";
 import type { OperatorLimits, StepLimitValues } from "../../contract/resolve-limits.ts";
 import { resolveRunLimits } from "../../contract/resolve-limits.ts";
 import { ArchiveError, extractAdditionalFiles } from "./additional-files.ts";
+import { STRIPPED_ARGUMENT_CHARS, splitArguments } from "./command-line.ts";
 import { decodeJudge0Base64 } from "./judge0-base64.ts";
 import { addFieldError, type FieldErrors, Judge0Error } from "./judge0-errors.ts";
 
@@ -133,40 +134,6 @@ class FieldReader {
     }
     return bytes.toString("utf8");
   }
-}
-
-/** Judge0 drops these from command_line_arguments before passing them to its shell. */
-const STRIPPED_ARGUMENT_CHARS = /[$&;<>|`]/g;
-
-/**
- * Words of a command line as a POSIX shell splits them, quotes and backslashes honoured — but no
- * expansion of any kind, and no shell ever runs: the words become the job's argv.
- */
-export function splitArguments(line: string): string[] | null {
-  const words: string[] = [];
-  let word: string | null = null;
-  let quote: "'" | '"' | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i] as string;
-    if (quote) {
-      if (char === quote) quote = null;
-      else if (char === "\\" && quote === '"' && /["\\]/.test(line[i + 1] ?? "")) word += line[++i] as string;
-      else word += char;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      word ??= "";
-    } else if (char === "\\" && i + 1 < line.length) {
-      word = (word ?? "") + (line[++i] as string);
-    } else if (/\s/.test(char)) {
-      if (word !== null) words.push(word);
-      word = null;
-    } else {
-      word = (word ?? "") + char;
-    }
-  }
-  if (quote) return null;
-  if (word !== null) words.push(word);
-  return words;
 }
 
 function limitsRecord(
