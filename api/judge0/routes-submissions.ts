@@ -131,6 +131,8 @@ export function submissionRoutes(
         400,
         `number of submissions in a batch should be less than or equal to ${MAX_BATCH_SUBMISSIONS}`,
       );
+    // Room for the whole batch first, so a full queue refuses it whole (503) instead of halfway.
+    await jobs.backpressure.assertRoom(items.length);
     const answers: unknown[] = [];
     for (const item of items) {
       try {
