@@ -226,6 +226,23 @@ describe.skipIf(unavailable !== null)(
       expect(slow.cpu_time_limit).toBe("0.5");
     });
 
+    it("our memory-limit outcome is Judge0's 12 with its message, and memory is the run's peak in KB", async () => {
+      const response = await service.post(
+        "/judge0/submissions?wait=true&fields=status,message,memory,memory_limit",
+        {
+          source_code: "x = bytearray(256 * 1024 * 1024)\nprint(len(x))",
+          language_id: 71,
+          memory_limit: 65536,
+        },
+      );
+      const body = await response.json();
+      expect(body.status).toEqual({ id: 12, description: "Runtime Error (Other)" });
+      expect(body.message).toBe("Memory limit exceeded");
+      expect(body.memory_limit).toBe(65536);
+      expect(body.memory).toBeGreaterThan(0);
+      expect(body.memory).toBeLessThanOrEqual(65536 + 1024);
+    });
+
     it("number_of_runs runs several times and averages; command_line_arguments split without a shell", async () => {
       const response = await service.post(
         "/judge0/submissions?wait=true&fields=stdout,number_of_runs,status",

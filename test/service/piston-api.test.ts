@@ -119,6 +119,21 @@ describe.skipIf(unavailable !== null)(
       expect(slow.run).toMatchObject({ signal: "SIGKILL", status: "TO", code: null });
     });
 
+    it("a run over run_memory_limit is killed: SG, SIGKILL, and the message says why", async () => {
+      const answer = await piston({ server: service.api.url }).execute(
+        "python",
+        "x = bytearray(256 * 1024 * 1024)\nprint(len(x))",
+        { runMemoryLimit: 64 * 1024 * 1024 },
+      );
+      expect(answer.run).toMatchObject({
+        status: "SG",
+        signal: "SIGKILL",
+        code: null,
+        message: "Memory limit exceeded",
+      });
+      expect(answer.run.memory).toBeLessThanOrEqual(64 * 1024 * 1024 + 1024 * 1024);
+    });
+
     it("bad input gets Piston's 400 {message}, in Piston's order", async () => {
       const cases: [unknown, string][] = [
         [{}, "language is required as a string"],
