@@ -93,7 +93,13 @@ export function submissionRoutes(
       };
       // The record first: a client polling the token must never find a job without it.
       await store.save([record]);
-      await jobs.submit(request, { band, caller, id: record.token });
+      try {
+        await jobs.submit(request, { band, caller, id: record.token });
+      } catch (error) {
+        // Refused by the queue (full, quota): no job, so no submission either.
+        await store.remove(record);
+        throw error;
+      }
       (res.locals.log as Logger).info(
         { jobId: record.token, band, language: request.language },
         "judge0 submission",

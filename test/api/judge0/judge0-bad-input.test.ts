@@ -265,7 +265,7 @@ describe("Judge0 and Piston under load limits", () => {
     const limited = await startTestService({
       redisUrl: redis.url,
       worker: false,
-      env: { API_KEYS: KEY, MAX_QUEUED_JOBS: "1", KEY_DEFAULT_REQUESTS_PER_MINUTE: "2" },
+      env: { API_KEYS: KEY, MAX_QUEUED_JOBS: "1", KEY_DEFAULT_REQUESTS_PER_MINUTE: "3" },
     });
     try {
       const auth = { "X-Auth-Token": KEY };
@@ -275,15 +275,18 @@ describe("Judge0 and Piston under load limits", () => {
       expect(full.status).toBe(503);
       expect(full.headers.get("retry-after")).toMatch(/^\d+$/);
       expect(await full.json()).toEqual({ error: "queue is full" });
+      // The refused submission left nothing behind: the list holds the accepted one only.
+      const list = await (await limited.get("/judge0/submissions", auth)).json();
+      expect(list.meta.total_count).toBe(1);
       const judge0Limited = await limited.get("/judge0/statuses", auth);
       expect(judge0Limited.status).toBe(429);
-      expect((await judge0Limited.json()).error).toMatch(/rate limit of 2 requests per minute/);
+      expect((await judge0Limited.json()).error).toMatch(/rate limit of 3 requests per minute/);
       const pistonLimited = await fetch(`${limited.api.url}/api/v2/runtimes`, {
         headers: { authorization: KEY },
       });
       expect(pistonLimited.status).toBe(429);
       expect(pistonLimited.headers.get("retry-after")).toMatch(/^\d+$/);
-      expect((await pistonLimited.json()).message).toMatch(/rate limit of 2 requests per minute/);
+      expect((await pistonLimited.json()).message).toMatch(/rate limit of 3 requests per minute/);
     } finally {
       await limited.close();
     }
