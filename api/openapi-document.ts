@@ -139,7 +139,12 @@ function buildRegistry(): OpenAPIRegistry {
       body: body("JobSubmission"),
     },
     responses: {
-      200: json("JobResult", "the job finished (any verdict)"),
+      200: json(
+        "RunAnswer",
+        "the job finished: its result (any verdict), or its view (`status` failed or cancelled)",
+        undefined,
+        examples.JobResult,
+      ),
       202: json("RunPending", "still queued or running after waitMs: follow `Location`", location),
       ...submissionErrors,
     },

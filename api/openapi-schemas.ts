@@ -23,6 +23,8 @@ export const documentSchemas = {
   JobSubmission: JobSubmissionSchema,
   JobRequest: JobRequestSchema,
   JobResult: JobResultSchema,
+  // POST /run's 200: the result, or the job's view when it failed or was cancelled meanwhile.
+  RunAnswer: z.union([JobResultSchema, JobViewSchema]),
   RunPending: RunPendingSchema,
   JobAccepted: JobAcceptedSchema,
   JobView: JobViewSchema,
