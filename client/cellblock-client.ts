@@ -165,7 +165,15 @@ export class CellblockClient {
       try {
         response = await this.#fetch(`${this.baseUrl}${path}`, init);
       } catch (error) {
-        throw new CellblockTransportError(`${method} ${path}: ${(error as Error).message}`, { cause: error });
+        // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is its cause.
+        const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
+        const why = cause ? ` (${cause.code ?? cause.message})` : "";
+        throw new CellblockTransportError(
+          `${method} ${this.baseUrl}${path}: ${(error as Error).message}${why}`,
+          {
+            cause: error,
+          },
+        );
       }
       const text = await response.text();
       let parsed: unknown;
