@@ -28,9 +28,22 @@ export function formatUsage(step: Step): string {
     .join("  ");
 }
 
+/**
+ * A program's output made safe for the grader's terminal: control characters (ESC and the rest
+ * of C0 and C1 but tab and newline) shown as `\x1b`, so output that is only reported, not passed
+ * through, cannot move the cursor, retitle the window or write the clipboard (OSC 52).
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 /** At most `lines` lines of a program's output, indented, saying what was left out. */
 export function excerpt(text: string, lines = 10): string {
-  const all = text.replace(/\n$/, "").split("\n");
+  const all = printable(text).replace(/\n$/, "").split("\n");
   const shown = all.slice(0, lines).map((line) => `    ${line}`);
   if (all.length > lines) shown.push(`    … ${all.length - lines} more lines`);
   return shown.join("\n");
@@ -42,7 +55,8 @@ function firstDifference(expected: string, actual: string): string {
   const got = actual.replace(/\r\n/g, "\n").split("\n");
   for (let i = 0; i < Math.max(want.length, got.length); i++) {
     if ((want[i] ?? "").trimEnd() !== (got[i] ?? "").trimEnd()) {
-      return `line ${i + 1}: expected ${JSON.stringify(want[i] ?? "(end of output)")}, got ${JSON.stringify(got[i] ?? "(end of output)")}`;
+      const shown = (line: string | undefined) => printable(JSON.stringify(line ?? "(end of output)"));
+      return `line ${i + 1}: expected ${shown(want[i])}, got ${shown(got[i])}`;
     }
   }
   return "differs in whitespace only (see --compare)";
@@ -50,7 +64,7 @@ function firstDifference(expected: string, actual: string): string {
 
 function stepLines(label: string, step: Step, expectedOutput?: string): string[] {
   const lines = [`${label.padEnd(10)} ${step.verdict.padEnd(14)} ${formatUsage(step)}`];
-  if (step.error) lines.push(`    ${step.error}`);
+  if (step.error) lines.push(`    ${printable(step.error)}`);
   if (step.verdict === "wrong_answer" && expectedOutput !== undefined) {
     lines.push(`    ${firstDifference(expectedOutput, step.stdout)}`);
   }

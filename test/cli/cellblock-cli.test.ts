@@ -101,6 +101,26 @@ describe.skipIf(unavailable !== null)("the cellblock command against a running s
     expect(stdout).toContain('line 1: expected "5", got "4"');
   });
 
+  it("a hostile program's output reaches the grader's terminal as text, never as control codes", async () => {
+    // OSC 52 would write the grader's clipboard; CSI moves the cursor over earlier verdicts.
+    await write(
+      "hostile.py",
+      "import sys\nprint('\\x1b[2J\\x1b]52;c;aGk=\\x07\\u009b1A')\nsys.stderr.write('\\x1b]0;pwned\\x07')\nsys.exit(3)\n",
+    );
+    const { code, stdout } = await cellblock(["run", "hostile.py", "--tests", "tests"]);
+    expect(code).toBe(1);
+    expect(stdout).toContain("runtime_error");
+    expect(stdout).toContain("\\x1b]0;pwned\\x07");
+    await write("hostile-answer.py", "print('\\x1b]52;c;aGk=\\x07\\u009b1A')\n");
+    const answered = await cellblock(["run", "hostile-answer.py", "--tests", "tests"]);
+    expect(answered.stdout).toContain("wrong_answer");
+    expect(answered.stdout).toContain("\\x9b1A");
+    for (const text of [stdout, answered.stdout]) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    }
+  });
+
   it("a plain run prints the program's output as it wrote it; --json prints the service's result", async () => {
     await write("echo.py", "import sys\nprint(input().upper())\nprint('warn', file=sys.stderr)\n");
     await write("input.txt", "shout\n");
