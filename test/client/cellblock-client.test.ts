@@ -120,17 +120,29 @@ describe.skipIf(unavailable !== null)("the typed client against a running servic
   });
 });
 
-describe("the typed client's retries on a real 429", () => {
+// No worker: a submitted job stays queued, so a limit of one queued job stays reached until the
+// test cancels it — first the key's queued-jobs quota (429), then the whole queue's (503).
+describe.each<{ status: number; code: string; env: Record<string, string> }>([
+  {
+    status: 429,
+    code: "E_QUOTA_EXCEEDED",
+    env: { KEY_DEFAULT_MAX_QUEUED_JOBS: "1", QUOTA_RETRY_AFTER_S: "1" },
+  },
+  {
+    status: 503,
+    code: "E_QUEUE_FULL",
+    env: { KEY_DEFAULT_MAX_QUEUED_JOBS: "0", MAX_QUEUED_JOBS: "1", QUEUE_FULL_RETRY_AFTER_S: "1" },
+  },
+])("the typed client's retries on a real $status", ({ status, code, env }) => {
   let quotaRedis: TestRedis;
   let quotaService: TestService;
 
   beforeAll(async () => {
     quotaRedis = await startTestRedis();
-    // No worker: a submitted job stays queued, so a quota of one queued job stays full.
     quotaService = await startTestService({
       redisUrl: quotaRedis.url,
       worker: false,
-      env: { API_KEYS: KEY, KEY_DEFAULT_MAX_QUEUED_JOBS: "1", QUOTA_RETRY_AFTER_S: "1" },
+      env: { API_KEYS: KEY, ...env },
     });
   });
 
@@ -148,7 +160,7 @@ describe("the typed client's retries on a real 429", () => {
     const patient = new CellblockClient({
       baseUrl: quotaService.api.url,
       apiKey: KEY,
-      // The first 429 frees the quota by cancelling the queued job; the retry must then pass.
+      // The first refusal frees the limit by cancelling the queued job; the retry must then pass.
       onRetry: ({ attempt, delayMs, error }) => {
         retries.push({ attempt, delayMs, code: error.code });
         void patient.cancel(first);
@@ -162,12 +174,13 @@ describe("the typed client's retries on a real 429", () => {
     const refused = await impatient
       .submit({ language: "bash", source: "true" })
       .catch((error: unknown) => error);
-    expect(refused).toMatchObject({ code: "E_QUOTA_EXCEEDED", status: 429, retryAfterS: 1 });
+    expect(refused).toBeInstanceOf(CellblockApiError);
+    expect(refused).toMatchObject({ code, status, retryAfterS: 1 });
 
     const started = Date.now();
     const second = await patient.submit({ language: "bash", source: "true" });
     expect(second).not.toBe(first);
-    expect(retries).toEqual([{ attempt: 1, delayMs: 1000, code: "E_QUOTA_EXCEEDED" }]);
+    expect(retries).toEqual([{ attempt: 1, delayMs: 1000, code }]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   });
 });
