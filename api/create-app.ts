@@ -1,6 +1,7 @@
 import express, { type Request, type Response } from "express";
 import { ServiceError } from "../contract/errors.ts";
 import { ADMIN_BASE_PATH, adminRouter, requireAdminKey } from "./admin-view.ts";
+import { apiDocs, loadApiDocs } from "./api-docs.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { authenticate } from "./auth.ts";
 import { errorHandler, notFound, requireJsonBody } from "./http-errors.ts";
@@ -16,7 +17,7 @@ import { loadWebAssets, webPages } from "./web-pages.ts";
 import { liveWorkers } from "./worker-registry.ts";
 
 // The HTTP edge, in order: request log (with request id) → web pages (no key: the page asks for
-// one) → admin view (own key) → API key → per-key rate limit → JSON body (larger limit for
+// one) → API description and reference (/openapi.json, /docs; no key) → admin view (own key) → API key → per-key rate limit → JSON body (larger limit for
 // /batches) → routes → errors.
 
 export function createApp(deps: AppDeps) {
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps) {
   app.set("query parser", "simple");
   app.use(requestLog(logger));
   app.use(webPages(loadWebAssets()));
+  app.use(apiDocs(loadApiDocs()));
   app.use(
     ADMIN_BASE_PATH,
     requireAdminKey(config.api.ADMIN_API_KEY),

@@ -11,7 +11,8 @@ import { fieldProblems, validationError } from "./validate-request.ts";
 
 // POST|GET|DELETE /batches. Batches of other API keys answer 404.
 
-const PageSchema = z
+/** `?offset=&limit=` of GET /batches/:id. */
+export const BatchPageQuerySchema = z
   .object({
     offset: z.coerce.number().int().nonnegative().default(0),
     limit: z.coerce.number().int().min(0).max(1000).default(100),
@@ -32,7 +33,7 @@ export function batchRoutes({ config, batches, languages, directory, policy }: A
   });
 
   router.get("/batches/:id", async (req: Request<{ id: string }>, res: Response) => {
-    const page = PageSchema.safeParse(req.query);
+    const page = BatchPageQuerySchema.safeParse(req.query);
     if (!page.success) throw validationError(fieldProblems(page.error));
     const view = await batches.view(req.params.id, callerOf(res).keyId, page.data.offset, page.data.limit);
     if (!view) throw new ServiceError("E_BATCH_NOT_FOUND", req.params.id);

@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import type { Express } from "express";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ApiConfig } from "../config/load-config.ts";
@@ -20,6 +21,8 @@ import { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 // is a free compute service for anyone who finds it.
 
 export interface StartedApi {
+  /** The express app (tests walk its router: test/api/openapi.test.ts). */
+  app: Express;
   port: number;
   url: string;
   close(): Promise<void>;
@@ -78,6 +81,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
   sampler.start();
 
   return {
+    app,
     port,
     url: `http://${host}:${port}`,
     async close() {

@@ -86,7 +86,7 @@ const apiVariables = z.object({
   PORT: variable(whole(8080), "API port (0 = any free port)"),
   API_KEYS: variable(
     commaList,
-    "comma-separated static keys (besides `npm run keys`); with any key, every route except `/healthz`, `/readyz`, `/metrics` and the pages (`/`, `/status`, `/assets/`) needs one",
+    "comma-separated static keys (besides `npm run keys`); with any key, every route except `/healthz`, `/readyz`, `/metrics`, the pages (`/`, `/status`, `/assets/`) and the API description (`/openapi.json`, `/docs`) needs one",
   ),
   ADMIN_API_KEY: variable(
     z.string().min(16).optional(),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { WorkerHeartbeat } from "./queue.ts";
+import { WorkerHeartbeatSchema } from "./queue.ts";
 
 // What the operations page (GET /status, reading GET /status.json) shows, and the two records
 // behind it that travel through Redis:
@@ -48,29 +48,39 @@ export const SetupFailureRecordSchema = z.object({
 export type SetupFailureRecord = z.infer<typeof SetupFailureRecordSchema>;
 
 /** One point of a chart: a sample, with rates over the minute before it (api/status-history.ts). */
-export interface StatusPoint {
-  atMs: number;
-  queueDepth: number;
-  busySlots: number;
-  slots: number;
+export const StatusPointSchema = z.object({
+  atMs: z.number(),
+  queueDepth: z.number(),
+  busySlots: z.number(),
+  slots: z.number(),
   /** Jobs finished per minute over the trailing minute. */
-  jobsPerMinute: number;
+  jobsPerMinute: z.number(),
   /** Mean queue wait of the jobs that started in the trailing minute; null when none started. */
-  meanQueueWaitMs: number | null;
-}
+  meanQueueWaitMs: z.number().nullable(),
+});
+
+export type StatusPoint = z.infer<typeof StatusPointSchema>;
 
 /** GET /status.json. */
-export interface StatusView {
-  nowMs: number;
-  sampleIntervalMs: number;
+export const StatusViewSchema = z.object({
+  nowMs: z.number(),
+  sampleIntervalMs: z.number(),
   /** Workers beat this often; one is dropped from `workers` after three missed beats. */
-  heartbeatIntervalMs: number;
-  workers: WorkerHeartbeat[];
-  queue: { depth: number; waiting: number; prioritized: number; delayed: number; active: number };
+  heartbeatIntervalMs: z.number(),
+  workers: z.array(WorkerHeartbeatSchema),
+  queue: z.object({
+    depth: z.number(),
+    waiting: z.number(),
+    prioritized: z.number(),
+    delayed: z.number(),
+    active: z.number(),
+  }),
   /** Verdicts of the jobs finished within the history window (from the oldest sample to now). */
-  recentVerdicts: Record<string, number>;
+  recentVerdicts: z.record(z.string(), z.number()),
   /** Cumulative counters as of now. */
-  totals: { verdicts: Record<string, number>; setupFailures: number };
-  history: StatusPoint[];
-  setupFailures: SetupFailureRecord[];
-}
+  totals: z.object({ verdicts: z.record(z.string(), z.number()), setupFailures: z.number() }),
+  history: z.array(StatusPointSchema),
+  setupFailures: z.array(SetupFailureRecordSchema),
+});
+
+export type StatusView = z.infer<typeof StatusViewSchema>;

@@ -78,6 +78,20 @@ describe("the import graph", () => {
     expect(edgesBetween(server, inFolder("web"))).toEqual([]);
   });
 
+  it("client/ and cli/ load nothing of the service: contract/ types only, so the client ships alone", () => {
+    const outside = (folder: string, allowed: string[]) =>
+      graph.edges.filter(
+        (edge) =>
+          inFolder(folder)(edge.from) &&
+          !allowed.some((f) => inFolder(f)(edge.to)) &&
+          !(inFolder("contract")(edge.to) && edge.typeOnly),
+      );
+    expect(outside("client", ["client"]).map(describeEdge)).toEqual([]);
+    expect(outside("cli", ["cli", "client"]).map(describeEdge)).toEqual([]);
+    const service = (file: string) => !["client", "cli", "test", "bench"].some((f) => inFolder(f)(file));
+    expect(edgesBetween(service, (file) => inFolder("client")(file) || inFolder("cli")(file))).toEqual([]);
+  });
+
   it("the API process never loads the sandbox, the spec builder, image resolution or the worker", () => {
     const loaded = [...runtimeClosure(graph, "app/api-main.ts")];
     const allowed = (file: string) =>
