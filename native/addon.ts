@@ -107,6 +107,11 @@ export interface Addon {
   run(spec: NativeRunSpec): { promise: Promise<NativeResult>; cancel(): void };
   cgroupFixture(args: object): Record<string, number | string>;
   releaseStandbys(): Promise<void>;
+  /** Removes a tree descriptor-relatively, off the event loop (native/src/host-files.c). */
+  removeTree(path: string): Promise<void>;
+  /** A held exclusive flock's descriptor, or -errno (-EWOULDBLOCK: someone else holds it). */
+  tryLock(path: string): number;
+  unlock(fd: number): void;
   readonly statusNames: readonly string[];
   /** Starts with "none" (StopReason null). */
   readonly stopNames: readonly string[];

@@ -3,6 +3,7 @@
 // blocks for its whole wall time) and resolves a promise through a thread-safe function. The spec
 // arrives already validated and normalized by native/build-native-spec.ts, policy included (ids,
 // rlimits, the cgroup's pids.max): here it is only unpacked.
+#include "host-files.h"
 #include "mount-plan.h"
 #include "slot-runner.h"
 #include "seccomp-policy.h"
@@ -415,6 +416,47 @@ Napi::Value ReleaseStandbys(const Napi::CallbackInfo &info) {
     return deferred->Promise();
 }
 
+// Host files (host-files.c): removeTree(path) removes a work dir off the event loop whatever the
+// job left in it; tryLock(path) / unlock(fd) hold the flock by which a worker claims a uid range.
+class RemoveTreeWorker : public Napi::AsyncWorker {
+  public:
+    RemoveTreeWorker(Napi::Env env, std::string path)
+        : Napi::AsyncWorker(env), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+    Napi::Promise Promise() {
+        return deferred_.Promise();
+    }
+    void Execute() override {
+        char err[512] = "";
+        if (sb_remove_tree(path_.c_str(), err, sizeof err) < 0) SetError("remove " + path_ + ": " + err);
+    }
+    void OnOK() override {
+        deferred_.Resolve(Env().Undefined());
+    }
+    void OnError(const Napi::Error &e) override {
+        deferred_.Reject(e.Value());
+    }
+
+  private:
+    std::string path_;
+    Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value RemoveTree(const Napi::CallbackInfo &info) {
+    auto *worker = new RemoveTreeWorker(info.Env(), info[0].As<Napi::String>().Utf8Value());
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+}
+
+Napi::Value TryLock(const Napi::CallbackInfo &info) {
+    return Napi::Number::New(info.Env(), sb_try_lock(info[0].As<Napi::String>().Utf8Value().c_str()));
+}
+
+Napi::Value Unlock(const Napi::CallbackInfo &info) {
+    close(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+}
+
 // Tests only: run the real cgroup code against fixture directories (no cgroupfs needed).
 // {op: "create" | "stats", version, parent | parents (one per v1 controller), name, limits,
 //  attachPid?}
@@ -481,6 +523,9 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
     exports.Set("run", Napi::Function::New(env, cellblock::Run));
     exports.Set("cgroupFixture", Napi::Function::New(env, cellblock::CgroupFixture));
     exports.Set("releaseStandbys", Napi::Function::New(env, cellblock::ReleaseStandbys));
+    exports.Set("removeTree", Napi::Function::New(env, cellblock::RemoveTree));
+    exports.Set("tryLock", Napi::Function::New(env, cellblock::TryLock));
+    exports.Set("unlock", Napi::Function::New(env, cellblock::Unlock));
     // The addon's own tables, so the TS front maps its reports by them (and a test holds the TS
     // unions to them).
     exports.Set("statusNames", cellblock::nameList(env, sb_status_names));
