@@ -9,7 +9,7 @@ import { buildSandboxSpec, type StepSandboxSettings } from "./build-sandbox-spec
 import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { stepFromReport } from "./step-from-report.ts";
-import { createWorkDir, jobFiles, removeWorkDirLater, workDirPath } from "./work-dir.ts";
+import { createWorkDir, jobFiles, removeWorkDirLater, resetWorkDir, workDirPath } from "./work-dir.ts";
 
 // Theory of operation: one job = one work dir + one sandbox per step. The work dir gets the job's
 // files; the compile step (compiled languages only) runs with the dir writable and the language's
@@ -65,9 +65,10 @@ export async function runJob(
   const { settings } = ctx;
   const files = jobFiles(request.source, request.files, language.sourceFile);
   const workDir = workDirPath(settings.worker.WORK_ROOT, slotIdBase(ctx.uidBase, ctx.slot));
+  const hostUid = jobHostId(ctx.uidBase, ctx.slot);
   try {
     // Inside the try: a creation that fails half-way leaves a dir that the finally removes.
-    createWorkDir(workDir, files, jobHostId(ctx.uidBase, ctx.slot));
+    createWorkDir(workDir, files, hostUid);
     const step = async (argv: string[], writable: boolean, stdin: Buffer, limits: StepLimitValues) => {
       const spec = buildSandboxSpec({
         language,
@@ -103,6 +104,7 @@ export async function runJob(
           runs: [],
         };
       }
+      resetWorkDir(workDir, hostUid);
     }
 
     const argv = [...language.run, ...request.args];

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -51,6 +51,16 @@ export function createWorkDir(dir: string, files: { path: string; data: Buffer }
     writeFileSync(target, file.data, { mode: 0o600 });
     chownSync(target, hostUid, hostUid);
   }
+}
+
+/**
+ * Gives the work dir back its mode and owner after a writable step: a compile step may chmod /box
+ * to 000 (or anything), and the runs that follow must still enter it. What the step did to the files
+ * inside stays the job's own doing (and its verdict).
+ */
+export function resetWorkDir(dir: string, hostUid: number): void {
+  chownSync(dir, hostUid, hostUid);
+  chmodSync(dir, 0o700);
 }
 
 function chownParents(dir: string, parent: string, uid: number): void {

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,8 @@ static int family_allowed(int family) {
     return 0;
 }
 
+static int add_sigxfsz_refinements(scmp_filter_ctx ctx);
+
 static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
     int rc;
     *failed = "ioctl refinements";
@@ -147,9 +150,43 @@ static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
         if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 1,
                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, lock_cmds[i]))) < 0)
             return rc;
+    *failed = "SIGXFSZ refinements";
+    if ((rc = add_sigxfsz_refinements(ctx)) < 0) return rc;
     *failed = NULL;
     return 0;
 }
+
+/* --- sec lane (issue 9 item 8): no self-made SIGXFSZ ---------------------------------------------
+ * SIGXFSZ is the one signal that means a verdict (output_limit: a file reached RLIMIT_FSIZE), and
+ * the kernel sends it exactly like kill(getpid(), SIGXFSZ), so the reaper cannot tell the two
+ * apart. Instead no job may send SIGXFSZ at all: every call whose argument names the signal to send
+ * is refused when that signal is SIGXFSZ (kill/tkill/tgkill, sigqueue, pidfd, a clone's exit
+ * signal, fcntl F_SETSIG). Left open: a POSIX timer or mq_notify whose sigevent (in memory,
+ * unreadable to seccomp) names SIGXFSZ; see docs/ARCHITECTURE.md, threat model item 8. */
+static int add_sigxfsz_refinements(scmp_filter_ctx ctx) {
+    const scmp_datum_t sig = SIGXFSZ, low = 0xffffffff;
+    /* Each sender and the argument that holds the signal number. */
+    const struct {
+        int nr;
+        unsigned int arg;
+        scmp_datum_t mask;
+    } senders[] = {{SCMP_SYS(kill), 1, low},
+                   {SCMP_SYS(tkill), 1, low},
+                   {SCMP_SYS(tgkill), 2, low},
+                   {SCMP_SYS(rt_sigqueueinfo), 1, low},
+                   {SCMP_SYS(rt_tgsigqueueinfo), 2, low},
+                   {SCMP_SYS(pidfd_send_signal), 1, low},
+                   {SCMP_SYS(clone), 0, 0xff /* CSIGNAL: the exit signal */}};
+    int rc;
+    for (size_t i = 0; i < sizeof senders / sizeof *senders; i++) {
+        struct scmp_arg_cmp cmp = {senders[i].arg, SCMP_CMP_MASKED_EQ, senders[i].mask, sig};
+        if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), senders[i].nr, 1, &cmp)) < 0) return rc;
+    }
+    return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 2,
+                            SCMP_A1(SCMP_CMP_MASKED_EQ, low, F_SETSIG),
+                            SCMP_A2(SCMP_CMP_MASKED_EQ, low, sig));
+}
+/* --- end of the sec lane's block ----------------------------------------------------------------- */
 
 /* Builds one filter and appends its BPF to fd; returns instructions written or -errno. */
 static long export_filter(uint32_t default_action, int (*rules)(scmp_filter_ctx, const char **), int fd,
