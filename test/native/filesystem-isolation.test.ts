@@ -1,5 +1,6 @@
 // What the job can see and change of the filesystem: no host secrets, a /proc showing only the
 // job, read-only /proc/sys, a read-only root, a minimal /dev and a /tmp that starts empty.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -186,6 +187,27 @@ describe("root filesystem", () => {
     expect(report.stderr.toString()).toMatch(/Read-only file system/);
     expect(fs.readFileSync(path.join(box, "data"), "utf8")).toBe("original");
     expect(fs.existsSync(path.join(box, "new"))).toBe(false);
+  });
+
+  // Issue 9 item 3: the read-only remount covered the top mount only; a host submount under the
+  // bound tree stayed writable (the host saw the job's file) and kept suid, dev and exec.
+  it("a read-only bind is read-only, nosuid and nodev in its host submounts too", async () => {
+    const box = makeBindDir();
+    const sub = path.join(box, "sub");
+    fs.mkdirSync(sub);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0777,suid,dev", "tmpfs", sub]);
+    try {
+      const report = await run(
+        ["/bin/bash", "-c", "echo evil > /box/sub/new; grep ' /box/sub ' /proc/self/mountinfo"],
+        { binds: [{ source: box, target: "/box", writable: false }] },
+      );
+      expect(report.stderr.toString(), describeReport(report)).toMatch(/Read-only file system/);
+      expect(fs.existsSync(path.join(sub, "new"))).toBe(false);
+      const options = report.stdout.toString().split(" ")[5]?.split(",") ?? [];
+      expect(options).toEqual(expect.arrayContaining(["ro", "nosuid", "nodev"]));
+    } finally {
+      execFileSync("umount", [sub]);
+    }
   });
 
   it("a segfault leaves no core file in the writable working directory", async () => {
