@@ -121,6 +121,7 @@ static int family_allowed(int family) {
 }
 
 static int add_sigxfsz_refinements(scmp_filter_ctx ctx);
+static int add_sync_refinements(scmp_filter_ctx ctx);
 
 static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
     int rc;
@@ -152,6 +153,8 @@ static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
             return rc;
     *failed = "SIGXFSZ refinements";
     if ((rc = add_sigxfsz_refinements(ctx)) < 0) return rc;
+    *failed = "sync refinements";
+    if ((rc = add_sync_refinements(ctx)) < 0) return rc;
     *failed = NULL;
     return 0;
 }
@@ -185,6 +188,16 @@ static int add_sigxfsz_refinements(scmp_filter_ctx ctx) {
     return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 2,
                             SCMP_A1(SCMP_CMP_MASKED_EQ, low, F_SETSIG),
                             SCMP_A2(SCMP_CMP_MASKED_EQ, low, sig));
+}
+
+/* sync() writes back every filesystem of the host and syncfs() a whole host filesystem (the
+ * read-only /usr under a bind is still the host's disk): 8,000 calls emptied the host's dirty
+ * pages in 1.5 s. A job writes only to tmpfs, where both are no-ops, so they succeed without
+ * running (errno 0: the kernel skips the call and returns 0). fsync/fdatasync stay: they flush one
+ * file the job may write, which is only ever on tmpfs. */
+static int add_sync_refinements(scmp_filter_ctx ctx) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(sync), 0);
+    return rc < 0 ? rc : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(syncfs), 0);
 }
 /* --- end of the sec lane's block ----------------------------------------------------------------- */
 
