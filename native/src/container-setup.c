@@ -114,7 +114,7 @@ static long run_op(const struct sb_op *op) {
     case SB_OP_WRITE_FILE:
         return create_file(op->dst, op->data, op->data_len);
     case SB_OP_PROC:
-        return do_mount("proc", op->dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+        return do_mount("proc", op->dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data);
     case SB_OP_REMOUNT_RO:
         if (!path_exists(op->dst)) return 0;
         r = do_mount(op->dst, op->dst, 0, MS_BIND | MS_REC, 0);

@@ -88,6 +88,28 @@ describe("/proc", () => {
     }
   });
 
+  // Issue 9 item 10: /proc/1/cmdline showed init's argv (descriptors, rlimits, the payload), and
+  // host-wide files told the host's boot id, load, task count, disk activity and other tenants' locks.
+  it("/proc/1 is not there and host-information files read empty, while the files runtimes read remain", async () => {
+    const script = `import errno, json, os
+def probe(f):
+    try:
+        if os.path.isdir(f): return "entries:%d" % len(os.listdir(f))
+        with open(f, "rb") as h: return "bytes:%d" % len(h.read())
+    except OSError as e: return errno.errorcode[e.errno]
+files = ["/proc/1", "/proc/1/cmdline", "/proc/cmdline", "/proc/sys/kernel/random/boot_id", "/proc/interrupts",
+         "/proc/loadavg", "/proc/vmstat", "/proc/zoneinfo", "/proc/diskstats", "/proc/locks", "/proc/pressure",
+         "/proc/meminfo", "/proc/cpuinfo", "/proc/stat", "/proc/self/status"]
+print(json.dumps({f: probe(f) for f in files}))`;
+    const seen = await jsonOf(["/usr/bin/python3", "-c", script]);
+    const { "/proc/meminfo": meminfo, "/proc/cpuinfo": cpuinfo, "/proc/stat": stat, ...hidden } = seen;
+    const { "/proc/self/status": self, ...host } = hidden;
+    for (const kept of [meminfo, cpuinfo, stat, self]) expect(kept).toMatch(/^bytes:[1-9]/);
+    for (const [file, outcome] of Object.entries(host))
+      expect(outcome, file).toMatch(/^(ENOENT|bytes:0|entries:0)$/);
+    expect(seen["/proc/1"]).toBe("ENOENT");
+  });
+
   it("refuses writes to /proc/sys (core_pattern, drop_caches, hostname), sysrq-trigger and oom_score_adj", async () => {
     const survey = JSON.parse(
       (await run(["/usr/bin/python3", fixture("proc-survey.py")])).stdout.toString(),
