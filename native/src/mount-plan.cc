@@ -167,6 +167,10 @@ void MountPlan::proc(const MountRequest &req) {
     // A per-user-namespace limit, set while we still hold capabilities in it: no nested user
     // namespaces, whatever the seccomp filter lets through.
     add(SB_OP_WRITE_SYSCTL, "forbid nested user namespaces", "", p + "/sys/user/max_user_namespaces", "0");
+    // inotify instances and watches are per-user kernel memory (and a view of other tenants'
+    // file opens, issue 9 item 4): a job needs a handful.
+    add(SB_OP_WRITE_SYSCTL, "limit inotify instances", "", p + "/sys/user/max_inotify_instances", "32");
+    add(SB_OP_WRITE_SYSCTL, "limit inotify watches", "", p + "/sys/user/max_inotify_watches", "8192");
     for (const char *f : kMaskFiles)
         add(SB_OP_MASK_FILE, std::string("mask /proc/") + f, "/dev/null", p + "/" + f);
     for (const char *f : kMaskHostInfo)
