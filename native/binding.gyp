@@ -15,7 +15,8 @@
         "src/cgroup-v1.c",
         "src/cgroup-v2.c",
         "src/seccomp-policy.c",
-        "src/host-files.c"
+        "src/host-files.c",
+        "src/seccomp-ioctl.c"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")"

@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "seccomp-policy.h"
+#include "seccomp-ioctl.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -228,7 +229,10 @@ int sb_seccomp_compile(struct sb_seccomp *out, char *err, size_t err_len) {
     long rc = 0;
     int fd = memfd_create("cellblock-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) rc = -errno;
-    long refine = rc < 0 ? rc : export_filter(SCMP_ACT_ALLOW, add_refinements, fd, &failed);
+    /* The ioctl allowlist (seccomp-ioctl.c) runs first, as part of the refinement program. */
+    long ioctls = rc < 0 ? rc : sb_seccomp_write_ioctl_prefix(fd);
+    if (ioctls < 0) failed = "ioctl allowlist";
+    long refine = ioctls < 0 ? ioctls : export_filter(SCMP_ACT_ALLOW, add_refinements, fd, &failed);
     long allow = refine < 0 ? refine : export_filter(SCMP_ACT_KILL_PROCESS, add_allowlist, fd, &failed);
     if (allow >= 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
         failed = "seal";
@@ -240,7 +244,7 @@ int sb_seccomp_compile(struct sb_seccomp *out, char *err, size_t err_len) {
         return (int)allow;
     }
     out->fd = fd;
-    out->refine_len = (int)refine;
+    out->refine_len = (int)(ioctls + refine);
     out->main_len = (int)allow;
     return 0;
 }

@@ -92,16 +92,42 @@ describe("rlimits and nested namespaces", () => {
 // Issue 9 item 2: the user namespace was owned by host root, so a job's per-user counters
 // (inotify instances, queued signals, message-queue bytes) were charged to root's budget.
 describe("per-user kernel budgets", () => {
-  it("the job's user namespace is owned by its slot's host id (its root inside), not by host root", async () => {
-    // NS_GET_OWNER_UID (_IO(0xb7, 4)) reports the owner as seen inside: 0 is the slot's first host
-    // id; host root is unmapped here and would read as the overflow uid 65534.
-    const script = `import ctypes, fcntl, os
-uid = ctypes.c_uint(12345)
-fd = os.open("/proc/self/ns/user", os.O_RDONLY)
-fcntl.ioctl(fd, 0xb704, uid)
-print(uid.value)`;
-    const report = await run(["/usr/bin/python3", "-c", script]);
-    expect(report.stdout.toString(), describeReport(report)).toBe("0\n");
+  it("the job's user namespace is owned by its slot's first host id, not by host root", async () => {
+    const box = makeBindDir();
+    const marker = `owner-probe-${process.pid}-${Date.now()}`;
+    const script = `import os, time
+open("/box/ready", "w").close()
+while not os.path.exists("/box/release"): time.sleep(0.01)
+# ${marker}`;
+    const job = run(["/usr/bin/python3", "-c", script], {
+      binds: [{ source: box, target: "/box", writable: true }],
+    });
+    try {
+      await eventually(() => fs.existsSync(path.join(box, "ready")), { what: "the job to start" });
+      const pid = fs
+        .readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .find((entry) => {
+          try {
+            return fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker);
+          } catch {
+            return false;
+          }
+        });
+      expect(pid).toBeDefined();
+      // NS_GET_OWNER_UID (_IO(0xb7, 4)) on the job's namespace, asked from the host.
+      const owner = execFileSync("python3", [
+        "-c",
+        `import ctypes, fcntl, os
+uid = ctypes.c_uint(0)
+fcntl.ioctl(os.open("/proc/${pid}/ns/user", os.O_RDONLY), 0xb704, uid)
+print(uid.value)`,
+      ]).toString();
+      expect(Number(owner)).toBe(slotIdBase(DEFAULT_UID_BASE, TEST_SLOT));
+    } finally {
+      fs.writeFileSync(path.join(box, "release"), "");
+      await job;
+    }
   });
 
   it("a job holding all the inotify instances it can get leaves host root able to make one", async () => {

@@ -47,10 +47,6 @@ const deniedVerbs: Array<[string, string]> = [
   ["reboot", "reboot"],
   ["syslog", "syslog (reading the kernel log)"],
   ["personality", "personality(READ_IMPLIES_EXEC|ADDR_NO_RANDOMIZE)"],
-  // Regression: an unconditional ALLOW for ioctl overrode the TIOCSTI/TIOCLINUX rules (FINDINGS.md #3).
-  ["tiocsti", "ioctl(TIOCSTI) on stdin"],
-  ["tiocsti-highbits", "ioctl((0x123<<32)|TIOCSTI) on stdin"],
-  ["tioclinux", "ioctl(TIOCLINUX) on stdin"],
   ["mknod", "mknod of a character device"],
   ["mknod-block", "mknod of a block device"],
   ["setuid0", "setuid(0)"],
@@ -68,6 +64,16 @@ describe("the seccomp policy", () => {
 
   it.each(deniedVerbs)("denies %s (%s)", async (verb) => {
     expect(DENIED).toContain(await probe(verb));
+  });
+
+  // Regression: an unconditional ALLOW for ioctl overrode the TIOCSTI/TIOCLINUX rules (FINDINGS.md #3).
+  // Since the ioctl allowlist (issue 9 item 9) they fail like every command not on it, with ENOTTY.
+  it.each([
+    ["tiocsti", "ioctl(TIOCSTI) on stdin"],
+    ["tiocsti-highbits", "ioctl((0x123<<32)|TIOCSTI) on stdin"],
+    ["tioclinux", "ioctl(TIOCLINUX) on stdin"],
+  ])("denies %s (%s) with ENOTTY", async (verb) => {
+    expect(await probe(verb)).toBe("errno=ENOTTY");
   });
 
   it("answers clone3 with ENOSYS so runtimes fall back to clone", async () => {
@@ -160,5 +166,45 @@ print(libc.syncfs(fd))`;
     } finally {
       fs.rmSync(file, { force: true });
     }
+  });
+});
+
+// Issue 9 item 9: ioctl was unrestricted: FIEMAP gave the physical disk offsets of host files,
+// FS_IOC_GETFSUUID and FS_IOC_GETFSSYSFSPATH named the host's disk.
+describe("ioctl allowlist", () => {
+  it("host-disk ioctls fail with ENOTTY while the descriptor ioctls runtimes use still work", async () => {
+    const script = `import errno, fcntl, json, os
+def call(fd, cmd, size):
+    try:
+        fcntl.ioctl(fd, cmd, bytearray(size))
+        return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+host_file = os.open("/usr/bin/env", os.O_RDONLY)
+r, w = os.pipe()
+print(json.dumps({
+    "FIEMAP": call(host_file, 0xC020660B, 32),
+    "FS_IOC_GETFSUUID": call(host_file, 0x80111500, 17),
+    "FS_IOC_GETFSSYSFSPATH": call(host_file, 0x80811501, 129),
+    "FS_IOC_GETFLAGS": call(host_file, 0x80086601, 8),
+    "an unknown command": call(host_file, 0xDEAD, 4),
+    "FIONREAD": call(r, 0x541B, 4),
+    "FIONBIO": call(r, 0x5421, 4),
+    "FIOCLEX": call(r, 0x5451, 0),
+    "TCGETS on a pipe": call(r, 0x5401, 60),
+}))`;
+    const report = await run(["/usr/bin/python3", "-c", script]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(JSON.parse(report.stdout.toString())).toEqual({
+      FIEMAP: "ENOTTY",
+      FS_IOC_GETFSUUID: "ENOTTY",
+      FS_IOC_GETFSSYSFSPATH: "ENOTTY",
+      FS_IOC_GETFLAGS: "ENOTTY",
+      "an unknown command": "ENOTTY",
+      FIONREAD: "ok",
+      FIONBIO: "ok",
+      FIOCLEX: "ok",
+      "TCGETS on a pipe": "ENOTTY",
+    });
   });
 });
