@@ -28,7 +28,9 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -123,6 +125,7 @@ static int family_allowed(int family) {
 
 static int add_sigxfsz_refinements(scmp_filter_ctx ctx);
 static int add_sync_refinements(scmp_filter_ctx ctx);
+static int add_shared_cache_refinements(scmp_filter_ctx ctx);
 
 static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
     int rc;
@@ -156,6 +159,8 @@ static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
     if ((rc = add_sigxfsz_refinements(ctx)) < 0) return rc;
     *failed = "sync refinements";
     if ((rc = add_sync_refinements(ctx)) < 0) return rc;
+    *failed = "shared page cache refinements";
+    if ((rc = add_shared_cache_refinements(ctx)) < 0) return rc;
     *failed = NULL;
     return 0;
 }
@@ -199,6 +204,34 @@ static int add_sigxfsz_refinements(scmp_filter_ctx ctx) {
 static int add_sync_refinements(scmp_filter_ctx ctx) {
     int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(sync), 0);
     return rc < 0 ? rc : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(syncfs), 0);
+}
+
+/* The page cache of the shared read-only files (the host's /usr, an image) is shared by every
+ * tenant, and so is what inotify reports about them. Neutralised here, where they serve only
+ * attacks (issue 9 items 4 and 5):
+ *  - evicting pages: fadvise(DONTNEED) and madvise(MADV_PAGEOUT/MADV_COLD) are hints; they succeed
+ *    without running, so a job cannot evict others' pages to time or to force their disk reads;
+ *  - probing residency: preadv2(RWF_NOWAIT) fails with EOPNOTSUPP, as on files that do not
+ *    support it (mincore has reported only the caller's own mappings since Linux 5.0);
+ *  - watching others' reads: an inotify watch asking for IN_ACCESS, IN_OPEN or IN_CLOSE_NOWRITE
+ *    is refused (EPERM); watches for changes (what build tools and fs.watch use) stay. */
+static int add_shared_cache_refinements(scmp_filter_ctx ctx) {
+    int rc;
+    const scmp_datum_t read_events[] = {IN_ACCESS, IN_OPEN, IN_CLOSE_NOWRITE};
+    for (size_t i = 0; i < sizeof read_events / sizeof *read_events; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(inotify_add_watch), 1,
+                                   SCMP_A2(SCMP_CMP_MASKED_EQ, read_events[i], read_events[i]))) < 0)
+            return rc;
+    const scmp_datum_t page_out[] = {MADV_PAGEOUT, MADV_COLD};
+    for (size_t i = 0; i < sizeof page_out / sizeof *page_out; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(madvise), 1,
+                                   SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffff, page_out[i]))) < 0)
+            return rc;
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(fadvise64), 1,
+                               SCMP_A3(SCMP_CMP_MASKED_EQ, 0xffffffff, POSIX_FADV_DONTNEED))) < 0)
+        return rc;
+    return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EOPNOTSUPP), SCMP_SYS(preadv2), 1,
+                            SCMP_A5(SCMP_CMP_MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT));
 }
 /* --- end of the sec lane's block ----------------------------------------------------------------- */
 

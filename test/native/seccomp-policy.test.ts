@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { describe as describeReport, fixture, probe, run } from "./_fixtures.ts";
+import { describe as describeReport, fixture, makeBindDir, probe, run } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -135,24 +135,29 @@ describe("the seccomp policy", () => {
   });
 });
 
-// Issue 9 item 6: sync() wrote back the whole host's dirty pages (8,000 calls emptied them in 1.5 s).
-describe("sync", () => {
-  /** Dirty page-cache pages of a host file (cachestat(2), Linux 6.5), read with python's ctypes. */
-  function dirtyPages(file: string): number {
-    const script = `import ctypes, os, sys
+/** Cached and dirty page-cache pages of a host file (cachestat(2), Linux 6.5), via python's ctypes. */
+function cacheStat(file: string): { cached: number; dirty: number } {
+  const script = `import ctypes, os, sys
 class R(ctypes.Structure): _fields_ = [("off", ctypes.c_uint64), ("len", ctypes.c_uint64)]
 class C(ctypes.Structure): _fields_ = [(n, ctypes.c_uint64) for n in ("cache", "dirty", "wb", "ev", "rev")]
 fd = os.open(sys.argv[1], os.O_RDONLY); r = R(0, 0); c = C()
 if ctypes.CDLL(None, use_errno=True).syscall(451, fd, ctypes.byref(r), ctypes.byref(c), 0) != 0: sys.exit(3)
-print(c.dirty)`;
-    return Number(execFileSync("python3", ["-c", script, file]).toString());
-  }
+print(c.cache, c.dirty)`;
+  const [cached, dirty] = execFileSync("python3", ["-c", script, file])
+    .toString()
+    .trim()
+    .split(" ")
+    .map(Number);
+  return { cached: cached ?? 0, dirty: dirty ?? 0 };
+}
 
+// Issue 9 item 6: sync() wrote back the whole host's dirty pages (8,000 calls emptied them in 1.5 s).
+describe("sync", () => {
   it("sync() and syncfs() succeed in a job without writing back the host's dirty pages", async () => {
     const file = path.join(os.tmpdir(), `sync-probe-${process.pid}`);
     fs.writeFileSync(file, crypto.randomBytes(4 * 1024 * 1024));
     try {
-      expect(dirtyPages(file)).toBeGreaterThan(0);
+      expect(cacheStat(file).dirty).toBeGreaterThan(0);
       const job = `import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 for _ in range(200): libc.sync()
@@ -162,7 +167,7 @@ print(libc.syncfs(fd))`;
       expect(report.status, describeReport(report)).toBe("ok");
       expect(report.stdout.toString()).toBe("0\n");
       // The kernel writes dirty pages back after 30 s (dirty_expire_centisecs); they are still here.
-      expect(dirtyPages(file)).toBeGreaterThan(0);
+      expect(cacheStat(file).dirty).toBeGreaterThan(0);
     } finally {
       fs.rmSync(file, { force: true });
     }
@@ -206,5 +211,48 @@ print(json.dumps({
       FIOCLEX: "ok",
       "TCGETS on a pipe": "ENOTTY",
     });
+  });
+});
+
+// Issue 9 items 4 and 5: the page cache of shared files and inotify on shared trees were channels
+// between tenants (evict with fadvise, probe with RWF_NOWAIT, watch others' opens with IN_OPEN).
+describe("shared page cache and inotify", () => {
+  it("fadvise(DONTNEED) and MADV_PAGEOUT leave a shared file's cached pages, and RWF_NOWAIT reads are refused", async () => {
+    const box = makeBindDir();
+    const file = path.join(box, "shared");
+    const fd = fs.openSync(file, "w");
+    fs.writeSync(fd, crypto.randomBytes(4 * 1024 * 1024));
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.readFileSync(file);
+    const before = cacheStat(file).cached;
+    expect(before).toBeGreaterThan(512);
+    const job = `import errno, mmap, os
+fd = os.open("/box/shared", os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+m = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+sum(m[i] for i in range(0, len(m), 4096))
+m.madvise(21)  # MADV_PAGEOUT
+try:
+    os.preadv(fd, [bytearray(4096)], 0, os.RWF_NOWAIT)
+    print("nowait ok")
+except OSError as e:
+    print("nowait", errno.errorcode[e.errno])`;
+    const report = await run(["/usr/bin/python3", "-c", job], {
+      binds: [{ source: box, target: "/box", writable: false }],
+    });
+    expect(report.stdout.toString(), describeReport(report)).toBe("nowait ENOTSUP\n");
+    expect(cacheStat(file).cached).toBeGreaterThanOrEqual(before);
+  });
+
+  it("an inotify watch for reads (IN_ACCESS, IN_OPEN, IN_CLOSE_NOWRITE) is refused; a watch for changes works", async () => {
+    const job = `import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(0)
+def watch(mask):
+    return "ok" if libc.inotify_add_watch(fd, b"/usr/bin", mask) >= 0 else errno.errorcode[ctypes.get_errno()]
+print(watch(0x1), watch(0x20), watch(0x10), watch(0xfff), watch(0x2 | 0x100 | 0x200))`;
+    const report = await run(["/usr/bin/python3", "-c", job]);
+    expect(report.stdout.toString(), describeReport(report)).toBe("EPERM EPERM EPERM EPERM ok\n");
   });
 });
