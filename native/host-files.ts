@@ -8,8 +8,13 @@ import { loadAddon } from "./addon.ts";
  * Removes the tree at `dir` (missing is fine), however deep, whatever its modes: fs.rm walks by
  * path and fails with ENAMETOOLONG below ~2,000 levels, leaving the rest on tmpfs for good.
  */
-export function removeTree(dir: string): Promise<void> {
-  return loadAddon().removeTree(dir);
+export async function removeTree(dir: string): Promise<void> {
+  await loadAddon().removeTree(dir);
+}
+
+/** The bytes the tree at `dir` occupies on its filesystem (st_blocks of every entry), however deep. */
+export function treeBytes(dir: string): Promise<number> {
+  return loadAddon().treeBytes(dir);
 }
 
 /** An exclusive flock on `file` (created if missing) without waiting: its release, or null when held elsewhere. */

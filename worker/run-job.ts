@@ -9,7 +9,14 @@ import { buildSandboxSpec, type StepSandboxSettings } from "./build-sandbox-spec
 import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { stepFromReport } from "./step-from-report.ts";
-import { createWorkDir, jobFiles, removeWorkDirLater, resetWorkDir, workDirPath } from "./work-dir.ts";
+import {
+  chargeWorkDir,
+  createWorkDir,
+  jobFiles,
+  removeWorkDirLater,
+  resetWorkDir,
+  workDirPath,
+} from "./work-dir.ts";
 
 // Theory of operation: one job = one work dir + one sandbox per step. The work dir gets the job's
 // files; the compile step (compiled languages only) runs with the dir writable and the language's
@@ -108,7 +115,8 @@ export async function runJob(
     }
 
     const argv = [...language.run, ...request.args];
-    const limits = resolveRunLimits(request.limits, language, settings.limits);
+    const runLimits = resolveRunLimits(request.limits, language, settings.limits);
+    const limits = compile ? await chargeWorkDir(workDir, runLimits) : runLimits;
     const tests = request.tests ?? [{ stdin: request.stdin, expectedOutput: undefined }];
     const runs: Step[] = [];
     for (const test of tests) {

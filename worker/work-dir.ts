@@ -4,7 +4,8 @@ import { chmod, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { JobFile } from "../contract/job-request.ts";
-import { removeTree } from "../native/host-files.ts";
+import type { StepLimitValues } from "../contract/resolve-limits.ts";
+import { removeTree, treeBytes } from "../native/host-files.ts";
 
 // The per-job work dir, bound at /box inside each step's sandbox. It lives on tmpfs (WORK_ROOT,
 // default /dev/shm) so the files a compile step writes are charged to that step's memory cgroup.
@@ -61,6 +62,21 @@ export function createWorkDir(dir: string, files: { path: string; data: Buffer }
 export function resetWorkDir(dir: string, hostUid: number): void {
   chownSync(dir, hostUid, hostUid);
   chmodSync(dir, 0o700);
+}
+
+/** The least memory a run keeps after the work dir is charged to it, so its program can still start. */
+export const WORK_DIR_CHARGE_FLOOR_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A run's limits with the compiled work dir charged to its memory: the files a compile step left
+ * in /box stay in host RAM (tmpfs), but the compile step's cgroup is gone, so without this they
+ * would count against no limit and a job could hold compile limit + run limit at once. Now a job
+ * holds at most its run limit (plus the small floor when the dir alone nearly fills it).
+ */
+export async function chargeWorkDir(dir: string, limits: StepLimitValues): Promise<StepLimitValues> {
+  const bytes = await treeBytes(dir);
+  const floor = Math.min(limits.memoryBytes, WORK_DIR_CHARGE_FLOOR_BYTES);
+  return { ...limits, memoryBytes: Math.max(limits.memoryBytes - bytes, floor) };
 }
 
 function chownParents(dir: string, parent: string, uid: number): void {

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -113,6 +114,79 @@ int sb_remove_tree(const char *path, char *err, size_t errlen) {
     close(fd);
     if (r < 0) return r;
     return rmdir(path) == 0 || errno == ENOENT ? 0 : failed(err, errlen, "remove", path);
+}
+
+/*
+ * The bytes a tree holds (st_blocks, so sparse files count what they really use), walked the same
+ * way as sb_remove_tree: two descriptors at any depth, no recursion, O_NOFOLLOW. Going down keeps
+ * each level's telldir() cookie on a heap stack; coming back up reopens ".." and seekdir()s to it
+ * (the tree is not modified while we walk: its job has ended). Directories of mode 000 are
+ * entered as root; without CAP_DAC_OVERRIDE they are reset to 0700 like in the removal.
+ */
+long long sb_tree_bytes(const char *path, char *err, size_t errlen) {
+    int fd = open(path, kDirFlags);
+    if (fd < 0) return failed(err, errlen, "open", path);
+    long *cookies = NULL;
+    size_t depth = 0, cap = 0;
+    long long total = 0, result = 0;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return failed(err, errlen, "read directory", path);
+    }
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e) {
+            if (errno != 0) {
+                result = failed(err, errlen, "read directory", "");
+                break;
+            }
+            if (depth == 0) break;
+            int parent = openat(dirfd(d), "..", kDirFlags);
+            closedir(d);
+            d = parent < 0 ? NULL : fdopendir(parent);
+            if (!d) {
+                if (parent >= 0) close(parent);
+                result = failed(err, errlen, "open", "..");
+                break;
+            }
+            seekdir(d, cookies[--depth]);
+            continue;
+        }
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            result = failed(err, errlen, "stat", e->d_name);
+            break;
+        }
+        total += (long long)st.st_blocks * 512;
+        if (!S_ISDIR(st.st_mode)) continue;
+        if (depth == cap) {
+            size_t next = cap ? cap * 2 : 64;
+            long *grown = realloc(cookies, next * sizeof *cookies);
+            if (!grown) {
+                errno = ENOMEM;
+                result = failed(err, errlen, "walk", path);
+                break;
+            }
+            cookies = grown;
+            cap = next;
+        }
+        cookies[depth++] = telldir(d);
+        int child = open_dir_at(dirfd(d), e->d_name);
+        DIR *next = child < 0 ? NULL : fdopendir(child);
+        if (!next) {
+            if (child >= 0) close(child);
+            result = failed(err, errlen, "open directory", e->d_name);
+            break;
+        }
+        closedir(d);
+        d = next;
+    }
+    if (d) closedir(d);
+    free(cookies);
+    return result < 0 ? result : total;
 }
 
 int sb_try_lock(const char *path) {

@@ -16,6 +16,10 @@ extern "C" {
  * operation and the entry. */
 int sb_remove_tree(const char *path, char *err, size_t errlen);
 
+/* The bytes the tree at path occupies (st_blocks of every entry), however deep. Returns them, or
+ * -errno with err naming the operation and the entry. */
+long long sb_tree_bytes(const char *path, char *err, size_t errlen);
+
 /* Opens (creating) the lock file at path and takes an exclusive flock on it without waiting.
  * Returns the held descriptor (close it to release), -EWOULDBLOCK when another open file holds
  * the lock, or another -errno. */

@@ -13,6 +13,7 @@ import { runJob } from "../../worker/run-job.ts";
 import { removeWorkDir, workDirRemovalsSettled } from "../../worker/work-dir.ts";
 import { TEST_SLOT } from "../native/_fixtures.ts";
 
+const MiB = 1024 * 1024;
 const roots: string[] = [];
 
 afterEach(async () => {
@@ -31,17 +32,17 @@ function languageCompiling(compileScript: string, run: string[]): RunnableLangua
     run,
     env: {},
     limits: {},
-    compileLimits: {},
+    compileLimits: { memoryBytes: 256 * MiB },
     rootfs: { kind: "host" },
   };
 }
 
-async function runWith(language: RunnableLanguage, source: string) {
+async function runWith(language: RunnableLanguage, source: string, limits: JobRequestInput["limits"] = {}) {
   const root = fs.mkdtempSync(path.join("/dev/shm", "cellblock-test-workroot-"));
   fs.chmodSync(root, 0o711);
   roots.push(root);
   const config = loadConfig({ WORK_ROOT: root });
-  const request = JobRequestSchema.parse({ language: language.id, source } satisfies JobRequestInput);
+  const request = JobRequestSchema.parse({ language: language.id, source, limits } satisfies JobRequestInput);
   return runJob(
     "job-1",
     request,
@@ -71,5 +72,30 @@ describe("a compile step's doing", () => {
     const result = await runWith(language, "echo never");
     expect(result.verdict).toBe("runtime_error");
     expect(result.runs[0]?.error).toMatch(/execve \/box\/main.*EACCES/);
+  });
+});
+
+// Issue 9 item 11: the compile step's cgroup is gone when the runs start, so what it left in /box
+// (tmpfs: host RAM) counted against no limit, and a job could hold compile + run limit at once.
+describe("the compiled work dir", () => {
+  /** A compile step that leaves `bytes` in /box, then a run allocating 48 MiB within 96 MiB. */
+  function ballastThenAllocate(bytes: number) {
+    const language = languageCompiling(`head -c ${bytes} /dev/zero > /box/ballast`, [
+      "/usr/bin/python3",
+      "-c",
+      "b = bytearray(48 << 20); print(len(b))",
+    ]);
+    return runWith(language, "", { memoryBytes: 96 * MiB });
+  }
+
+  it("counts against each run's memory limit", async () => {
+    const result = await ballastThenAllocate(60_000_000);
+    expect(result.compile?.verdict).toBe("ok");
+    expect(result.verdict, JSON.stringify(result.runs[0])).toBe("memory_limit");
+  });
+
+  it("a small compile output leaves the run nearly all of its memory", async () => {
+    const result = await ballastThenAllocate(1_000_000);
+    expect(result.verdict, JSON.stringify(result.runs[0])).toBe("ok");
   });
 });

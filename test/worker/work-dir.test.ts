@@ -9,7 +9,7 @@ import { loadConfig } from "../../config/load-config.ts";
 import type { JobRequest } from "../../contract/job-request.ts";
 import { DEFAULT_UID_BASE, slotIdBase } from "../../contract/sandbox-identity.ts";
 import { uidLockFile, whileUnclaimed } from "../../native/claim-uid-range.ts";
-import { tryLockFile } from "../../native/host-files.ts";
+import { treeBytes, tryLockFile } from "../../native/host-files.ts";
 import type { RunnableLanguage } from "../../worker/resolve-languages.ts";
 import { runJob } from "../../worker/run-job.ts";
 import {
@@ -60,6 +60,8 @@ describe("work dirs", () => {
       binds: [{ source: dir, target: "/box", writable: true }],
     });
     expect(report.stdout.toString(), describeReport(report)).toBe("built\n");
+    // The same walk measures it (the compiled work dir is charged to the runs, run-job.test.ts).
+    expect(await treeBytes(dir)).toBeGreaterThanOrEqual(20 * 1024 * 1024);
     await removeWorkDir(dir);
     expect(fs.existsSync(dir)).toBe(false);
   });
