@@ -194,6 +194,10 @@ const sandboxVariables = z.object({
     whole(0),
     "shifts this worker's uid range by that many slots (several workers per host: worker k uses k × `WORKER_SLOTS`)",
   ),
+  SANDBOX_LOCK_DIR: variable(
+    z.string().default("/run/cellblock"),
+    "host-wide dir of the uid-range locks: each worker claims its slots' uid blocks there, moving past blocks another live worker holds",
+  ),
   SANDBOX_CGROUP_PARENT: variable(
     z.string().optional(),
     "parent cgroup of all steps; nothing outside it is touched",

@@ -74,7 +74,25 @@ function refineJobRequest(
       }
       seen.add(file.path);
     });
+    // A file cannot also be a directory: with "a" and "a/b" one of the two writes must fail, after
+    // the other one was written. Checked here, so the worker never starts a work dir it cannot finish.
+    req.files.forEach((file, index) => {
+      const parent = parentDirs(file.path).find((dir) => seen.has(dir));
+      if (parent !== undefined) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["files", index, "path"],
+          message: `is inside "${parent}", which is also a file`,
+        });
+      }
+    });
   }
+}
+
+/** "a/b/c" → ["a", "a/b"]. */
+function parentDirs(filePath: string): string[] {
+  const segments = filePath.split("/");
+  return segments.slice(1).map((_, i) => segments.slice(0, i + 1).join("/"));
 }
 
 /** What runs: the data the worker parses from every queued job. */

@@ -107,6 +107,13 @@ export interface Addon {
   run(spec: NativeRunSpec): { promise: Promise<NativeResult>; cancel(): void };
   cgroupFixture(args: object): Record<string, number | string>;
   releaseStandbys(): Promise<void>;
+  /** Removes a tree descriptor-relatively, off the event loop (native/src/host-files.c). */
+  removeTree(path: string): Promise<number>;
+  /** The bytes a tree occupies, however deep, off the event loop (native/src/host-files.c). */
+  treeBytes(path: string): Promise<number>;
+  /** A held exclusive flock's descriptor, or -errno (-EWOULDBLOCK: someone else holds it). */
+  tryLock(path: string): number;
+  unlock(fd: number): void;
   readonly statusNames: readonly string[];
   /** Starts with "none" (StopReason null). */
   readonly stopNames: readonly string[];

@@ -14,7 +14,9 @@
         "src/cgroup.c",
         "src/cgroup-v1.c",
         "src/cgroup-v2.c",
-        "src/seccomp-policy.c"
+        "src/seccomp-policy.c",
+        "src/host-files.c",
+        "src/seccomp-ioctl.c"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")"

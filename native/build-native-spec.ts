@@ -12,6 +12,14 @@ export const RLIMIT_CPU_MARGIN_S = 2;
  * default 800 KiB; 64 KiB keeps mq_open usable.
  */
 export const MSGQUEUE_BYTES = 65_536;
+/**
+ * RLIMIT_SIGPENDING: queued signals are kernel memory, charged per user up the user namespaces;
+ * a job queueing ~96k realtime signals made sigqueue fail for the host. 1,024 is far above what
+ * runtimes queue (standard signals coalesce and do not count).
+ */
+export const SIGPENDING_SIGNALS = 1024;
+/** RLIMIT_MEMLOCK: locked memory is a per-user budget too; 64 KiB is Linux's historical default. */
+export const MEMLOCK_BYTES = 65_536;
 
 /** The payload's rlimits, set in this order (soft = hard: the job cannot raise them). */
 export function rlimitsFor(limits: SandboxLimits): NativeRlimit[] {
@@ -28,6 +36,11 @@ export function rlimitsFor(limits: SandboxLimits): NativeRlimit[] {
     // A backstop only: the supervisor's watch of the cgroup's CPU counter stops the job first.
     fixed("cpu", Math.floor(limits.cpuTimeMs / 1000) + RLIMIT_CPU_MARGIN_S),
     fixed("msgqueue", MSGQUEUE_BYTES),
+    fixed("sigpending", SIGPENDING_SIGNALS),
+    fixed("memlock", MEMLOCK_BYTES),
+    // Tasks of the job's uid in its namespace: a backstop one above the pids cgroup, which stays
+    // the limit that binds (and is reported as pidsLimitHit).
+    fixed("nproc", limits.pids + 1),
   ];
 }
 

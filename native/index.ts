@@ -2,6 +2,8 @@
 // process; the promise resolves with a SandboxReport (it never rejects for the program's own
 // failures; setup failures resolve with status "setup_error").
 
+export { claimUidRange, type UidRangeClaim, whileUnclaimed } from "./claim-uid-range.ts";
+export { removeTree } from "./host-files.ts";
 export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";
 export {
   configureSandbox,

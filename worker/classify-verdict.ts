@@ -1,6 +1,7 @@
 import { assertNever } from "../contract/assert-never.ts";
 import type { CompareMode } from "../contract/job-request.ts";
 import type { Step, Verdict } from "../contract/job-result.ts";
+import { BOX_DIR } from "../contract/step-environment.ts";
 import type { SandboxReport, SandboxStatus } from "../native/types.ts";
 import { compareOutput } from "./compare-output.ts";
 
@@ -33,12 +34,22 @@ export function classifyCompile(report: SandboxReport): Verdict {
   return "compile_error";
 }
 
+/**
+ * Whether a setup failure is the job's own doing: the exec of a program in the work dir, which an
+ * earlier step of the job wrote (a compile step may have removed it, made it non-executable or
+ * garbage). That is the job's verdict, not a sandbox failure to retry.
+ */
+function isJobsOwnSetupFailure(report: SandboxReport): boolean {
+  return report.setupError?.step.startsWith(`execve ${BOX_DIR}/`) ?? false;
+}
+
 /** A run step: limits and crashes first; then, when a test gave an expected output, the comparison. */
 export function classifyRun(
   report: SandboxReport,
   expectedOutput: string | undefined,
   compare: CompareMode,
 ): Verdict {
+  if (report.status === "setup_error" && isJobsOwnSetupFailure(report)) return "runtime_error";
   if (report.status !== "ok") return verdictOfStatus(report.status);
   if (expectedOutput === undefined) return "ok";
   return compareOutput(compare, report.stdout.toString("utf8"), expectedOutput) ? "accepted" : "wrong_answer";

@@ -3,13 +3,20 @@ import type { LimitsConfig, WorkerSettings } from "../config/load-config.ts";
 import type { JobRequest } from "../contract/job-request.ts";
 import type { JobResult, Step } from "../contract/job-result.ts";
 import { resolveCompileLimits, resolveRunLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
-import { jobHostId } from "../contract/sandbox-identity.ts";
+import { jobHostId, slotIdBase } from "../contract/sandbox-identity.ts";
 import type { SandboxReport, SandboxSpec } from "../native/types.ts";
 import { buildSandboxSpec, type StepSandboxSettings } from "./build-sandbox-spec.ts";
 import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { stepFromReport } from "./step-from-report.ts";
-import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
+import {
+  chargeWorkDir,
+  createWorkDir,
+  jobFiles,
+  removeWorkDirLater,
+  resetWorkDir,
+  workDirPath,
+} from "./work-dir.ts";
 
 // Theory of operation: one job = one work dir + one sandbox per step. The work dir gets the job's
 // files; the compile step (compiled languages only) runs with the dir writable and the language's
@@ -64,8 +71,11 @@ export async function runJob(
 ): Promise<JobResult> {
   const { settings } = ctx;
   const files = jobFiles(request.source, request.files, language.sourceFile);
-  const workDir = await createWorkDir(settings.worker.WORK_ROOT, files, jobHostId(ctx.uidBase, ctx.slot));
+  const workDir = workDirPath(settings.worker.WORK_ROOT, slotIdBase(ctx.uidBase, ctx.slot));
+  const hostUid = jobHostId(ctx.uidBase, ctx.slot);
   try {
+    // Inside the try: a creation that fails half-way leaves a dir that the finally removes.
+    createWorkDir(workDir, files, hostUid);
     const step = async (argv: string[], writable: boolean, stdin: Buffer, limits: StepLimitValues) => {
       const spec = buildSandboxSpec({
         language,
@@ -101,10 +111,12 @@ export async function runJob(
           runs: [],
         };
       }
+      resetWorkDir(workDir, hostUid);
     }
 
     const argv = [...language.run, ...request.args];
-    const limits = resolveRunLimits(request.limits, language, settings.limits);
+    const runLimits = resolveRunLimits(request.limits, language, settings.limits);
+    const limits = compile ? await chargeWorkDir(workDir, runLimits) : runLimits;
     const tests = request.tests ?? [{ stdin: request.stdin, expectedOutput: undefined }];
     const runs: Step[] = [];
     for (const test of tests) {

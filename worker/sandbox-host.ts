@@ -21,18 +21,37 @@ export function sandboxHostConfig(
   };
 }
 
-export async function openSandbox(sandbox: SandboxConfig) {
+/**
+ * Claims this worker's uid range (native/claim-uid-range.ts: the configured one, or the next free
+ * one when another live worker on the host holds it), configures the sandbox with it and proves it.
+ */
+export async function openSandbox(sandbox: SandboxConfig, slots: number) {
   const native = await import("../native/index.ts");
-  // Prewarm: each slot prepares its next container while idle (see native/src/slot-runner.h).
-  native.configureSandbox(sandboxHostConfig(sandbox, { prewarm: true }));
-  const selfCheck = await native.selfCheck();
-  if (!selfCheck.ok) throw new Error(`start worker: sandbox self-check failed: ${selfCheck.detail}`);
-  return {
-    runSandbox: native.runSandbox,
-    releaseStandbys: native.releaseStandbys,
-    selfCheck,
-    uidBase: sandbox.uidBase,
-  };
+  const claim = native.claimUidRange({
+    lockDir: sandbox.SANDBOX_LOCK_DIR,
+    uidBase: sandbox.SANDBOX_UID_BASE,
+    slotOffset: sandbox.SANDBOX_SLOT_OFFSET,
+    slots,
+  });
+  try {
+    // Prewarm: each slot prepares its next container while idle (see native/src/slot-runner.h).
+    native.configureSandbox({ ...sandboxHostConfig(sandbox, { prewarm: true }), uidBase: claim.uidBase });
+    const selfCheck = await native.selfCheck();
+    if (!selfCheck.ok) throw new Error(`start worker: sandbox self-check failed: ${selfCheck.detail}`);
+    return {
+      runSandbox: native.runSandbox,
+      releaseStandbys: native.releaseStandbys,
+      selfCheck,
+      uidBase: claim.uidBase,
+      uidClaim: claim,
+      /** Runs fn holding a dead worker's slot block, if no live worker holds it (work root sweep). */
+      whileUnclaimed: (base: number, fn: () => Promise<void>) =>
+        native.whileUnclaimed(sandbox.SANDBOX_LOCK_DIR, base, fn),
+    };
+  } catch (error) {
+    claim.release();
+    throw error;
+  }
 }
 
 export type OpenedSandbox = Awaited<ReturnType<typeof openSandbox>>;

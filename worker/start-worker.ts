@@ -12,7 +12,7 @@ import { LanguageImages } from "./language-images.ts";
 import { JobProcessor } from "./process-job.ts";
 import { type OpenedSandbox, openSandbox } from "./sandbox-host.ts";
 import { SlotPool } from "./slot-pool.ts";
-import { prepareWorkRoot, workDirRemovalsSettled } from "./work-dir.ts";
+import { prepareWorkRoot, sweepWorkRoot, workDirRemovalsSettled } from "./work-dir.ts";
 import { WorkerLanguages } from "./worker-languages.ts";
 
 // Theory of operation: a BullMQ Worker with concurrency = sandbox slots. Start-up, in order: the
@@ -41,8 +41,17 @@ interface WorkerParts {
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
   const redisUrl = config.queue.REDIS_URL;
   if (!redisUrl) throw new Error("start worker: REDIS_URL is not set");
-  const sandbox = await openSandbox(config.sandbox);
+  const sandbox = await openSandbox(config.sandbox, config.worker.WORKER_SLOTS);
   await prepareWorkRoot(config.worker.WORK_ROOT);
+  await sweepWorkRoot(
+    config.worker.WORK_ROOT,
+    {
+      ownBlocks: sandbox.uidClaim.slotBases,
+      ownFresh: sandbox.uidClaim.fresh,
+      whileUnclaimed: sandbox.whileUnclaimed,
+    },
+    logger,
+  );
   const id = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = logger.child({ worker: id });
   const keys = redisKeys(config.queue.QUEUE_PREFIX);
@@ -143,6 +152,7 @@ async function stopWorker(parts: WorkerParts, worker: Worker, deadlineMs: number
     await parts.languages.close();
     await parts.sandbox.releaseStandbys();
     await workDirRemovalsSettled();
+    parts.sandbox.uidClaim.release();
     cancels.close();
     // quit() waits for replies in flight; when Redis is already gone, cut the connection instead.
     await redis.quit().catch(() => redis.disconnect());

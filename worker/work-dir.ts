@@ -1,15 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { chownSync, mkdirSync, writeFileSync } from "node:fs";
-import { chmod, mkdir, rm } from "node:fs/promises";
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmod, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { JobFile } from "../contract/job-request.ts";
+import type { StepLimitValues } from "../contract/resolve-limits.ts";
+import { removeTree, treeBytes } from "../native/host-files.ts";
 
 // The per-job work dir, bound at /box inside each step's sandbox. It lives on tmpfs (WORK_ROOT,
 // default /dev/shm) so the files a compile step writes are charged to that step's memory cgroup.
 // It belongs to the slot's unprivileged host id for the job's uid (contract/sandbox-identity.ts
 // jobHostId) with mode 0700, so no other slot's job can read it. The owner of a work dir is the
-// job that created it: removeWorkDir() runs in a finally on every path.
+// job that created it: runJob names the dir, then creates, uses and removes it inside one
+// try/finally, so a dir whose creation failed half-way is removed too. Removal is
+// descriptor-relative (native removeTree), so no tree a compile step can build (thousands of
+// levels, mode 000 dirs) outlives its job. A dir's name carries the first host id of its slot's
+// uid block (job-<block>-<uuid>); a worker starting up removes the dirs of blocks no live worker
+// holds (sweepWorkRoot), which is what a worker killed outright leaves behind.
 
 /**
  * Creates the work root once at worker start. Mode 0711: the sandbox mounts a job's dir with the
@@ -20,17 +27,19 @@ export async function prepareWorkRoot(workRoot: string): Promise<void> {
   await chmod(workRoot, 0o711);
 }
 
+const WORK_DIR_NAME = /^job-(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A fresh work dir path for a job in the slot whose uid block starts at host id `slotBase`. */
+export function workDirPath(workRoot: string, slotBase: number): string {
+  return path.join(workRoot, `job-${slotBase}-${randomUUID()}`);
+}
+
 /**
- * Writes the job's files into a fresh dir owned by the slot's host uid. Synchronous on purpose: a
- * job has a handful of small files on tmpfs, and six thread-pool round trips cost more than the
- * writes themselves (this is on every job's critical path).
+ * Writes the job's files into the fresh dir `dir`, owned by the slot's host uid. Synchronous on
+ * purpose: a job has a handful of small files on tmpfs, and six thread-pool round trips cost more
+ * than the writes themselves (this is on every job's critical path).
  */
-export async function createWorkDir(
-  workRoot: string,
-  files: { path: string; data: Buffer }[],
-  hostUid: number,
-) {
-  const dir = path.join(workRoot, `job-${randomUUID()}`);
+export function createWorkDir(dir: string, files: { path: string; data: Buffer }[], hostUid: number): void {
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, hostUid, hostUid);
   for (const file of files) {
@@ -43,7 +52,31 @@ export async function createWorkDir(
     writeFileSync(target, file.data, { mode: 0o600 });
     chownSync(target, hostUid, hostUid);
   }
-  return dir;
+}
+
+/**
+ * Gives the work dir back its mode and owner after a writable step: a compile step may chmod /box
+ * to 000 (or anything), and the runs that follow must still enter it. What the step did to the files
+ * inside stays the job's own doing (and its verdict).
+ */
+export function resetWorkDir(dir: string, hostUid: number): void {
+  chownSync(dir, hostUid, hostUid);
+  chmodSync(dir, 0o700);
+}
+
+/** The least memory a run keeps after the work dir is charged to it, so its program can still start. */
+export const WORK_DIR_CHARGE_FLOOR_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A run's limits with the compiled work dir charged to its memory: the files a compile step left
+ * in /box stay in host RAM (tmpfs), but the compile step's cgroup is gone, so without this they
+ * would count against no limit and a job could hold compile limit + run limit at once. Now a job
+ * holds at most its run limit (plus the small floor when the dir alone nearly fills it).
+ */
+export async function chargeWorkDir(dir: string, limits: StepLimitValues): Promise<StepLimitValues> {
+  const bytes = await treeBytes(dir);
+  const floor = Math.min(limits.memoryBytes, WORK_DIR_CHARGE_FLOOR_BYTES);
+  return { ...limits, memoryBytes: Math.max(limits.memoryBytes - bytes, floor) };
 }
 
 function chownParents(dir: string, parent: string, uid: number): void {
@@ -51,7 +84,42 @@ function chownParents(dir: string, parent: string, uid: number): void {
 }
 
 export async function removeWorkDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  await removeTree(dir);
+}
+
+export interface WorkRootSweep {
+  /** First host ids of this worker's slot blocks. */
+  ownBlocks: number[];
+  /** Whether this worker is the blocks' first holder in this process (else a live sibling uses them). */
+  ownFresh: boolean;
+  /** Runs fn holding a block no live worker holds; false when one does. */
+  whileUnclaimed(block: number, fn: () => Promise<void>): Promise<boolean>;
+}
+
+/**
+ * At worker start: removes the work dirs whose slot block no live worker holds (their job's worker
+ * died before its finally ran), this worker's own blocks included. Dirs of live workers stay.
+ * Returns how many dirs were removed.
+ */
+export async function sweepWorkRoot(workRoot: string, sweep: WorkRootSweep, log: Logger): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(workRoot)) {
+    const match = WORK_DIR_NAME.exec(name);
+    if (!match) continue;
+    const block = Number(match[1]);
+    const dir = path.join(workRoot, name);
+    const remove = async () => {
+      await removeWorkDir(dir);
+      removed++;
+    };
+    if (sweep.ownBlocks.includes(block)) {
+      if (sweep.ownFresh) await remove();
+    } else {
+      await sweep.whileUnclaimed(block, remove);
+    }
+  }
+  if (removed > 0) log.warn({ removed, workRoot }, "removed work dirs left by dead workers");
+  return removed;
 }
 
 const pendingRemovals = new Set<Promise<void>>();

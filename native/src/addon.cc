@@ -3,6 +3,7 @@
 // blocks for its whole wall time) and resolves a promise through a thread-safe function. The spec
 // arrives already validated and normalized by native/build-native-spec.ts, policy included (ids,
 // rlimits, the cgroup's pids.max): here it is only unpacked.
+#include "host-files.h"
 #include "mount-plan.h"
 #include "slot-runner.h"
 #include "seccomp-policy.h"
@@ -415,6 +416,66 @@ Napi::Value ReleaseStandbys(const Napi::CallbackInfo &info) {
     return deferred->Promise();
 }
 
+// Host files (host-files.c): removeTree(path) removes a work dir off the event loop whatever the
+// job left in it; tryLock(path) / unlock(fd) hold the flock by which a worker claims a uid range.
+// One walk of a host tree off the event loop (the libuv pool: it is short work, not a wait);
+// resolves with the walk's result (bytes, or 0 for a removal).
+class TreeWalkWorker : public Napi::AsyncWorker {
+  public:
+    using Walk = long long (*)(const char *, char *, size_t);
+    TreeWalkWorker(Napi::Env env, Walk walk, const char *verb, std::string path)
+        : Napi::AsyncWorker(env), walk_(walk), verb_(verb), path_(std::move(path)),
+          deferred_(Napi::Promise::Deferred::New(env)) {}
+    Napi::Promise Promise() {
+        return deferred_.Promise();
+    }
+    void Execute() override {
+        char err[512] = "";
+        result_ = walk_(path_.c_str(), err, sizeof err);
+        if (result_ < 0) SetError(std::string(verb_) + " " + path_ + ": " + err);
+    }
+    void OnOK() override {
+        deferred_.Resolve(Napi::Number::New(Env(), static_cast<double>(result_)));
+    }
+    void OnError(const Napi::Error &e) override {
+        deferred_.Reject(e.Value());
+    }
+
+  private:
+    Walk walk_;
+    const char *verb_;
+    std::string path_;
+    long long result_ = 0;
+    Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value queueWalk(const Napi::CallbackInfo &info, TreeWalkWorker::Walk walk, const char *verb) {
+    auto *worker = new TreeWalkWorker(info.Env(), walk, verb, info[0].As<Napi::String>().Utf8Value());
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+}
+
+Napi::Value RemoveTree(const Napi::CallbackInfo &info) {
+    return queueWalk(
+        info,
+        [](const char *path, char *err, size_t len) -> long long { return sb_remove_tree(path, err, len); },
+        "remove");
+}
+
+Napi::Value TreeBytes(const Napi::CallbackInfo &info) {
+    return queueWalk(info, sb_tree_bytes, "measure");
+}
+
+Napi::Value TryLock(const Napi::CallbackInfo &info) {
+    return Napi::Number::New(info.Env(), sb_try_lock(info[0].As<Napi::String>().Utf8Value().c_str()));
+}
+
+Napi::Value Unlock(const Napi::CallbackInfo &info) {
+    close(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+}
+
 // Tests only: run the real cgroup code against fixture directories (no cgroupfs needed).
 // {op: "create" | "stats", version, parent | parents (one per v1 controller), name, limits,
 //  attachPid?}
@@ -481,6 +542,10 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
     exports.Set("run", Napi::Function::New(env, cellblock::Run));
     exports.Set("cgroupFixture", Napi::Function::New(env, cellblock::CgroupFixture));
     exports.Set("releaseStandbys", Napi::Function::New(env, cellblock::ReleaseStandbys));
+    exports.Set("removeTree", Napi::Function::New(env, cellblock::RemoveTree));
+    exports.Set("treeBytes", Napi::Function::New(env, cellblock::TreeBytes));
+    exports.Set("tryLock", Napi::Function::New(env, cellblock::TryLock));
+    exports.Set("unlock", Napi::Function::New(env, cellblock::Unlock));
     // The addon's own tables, so the TS front maps its reports by them (and a test holds the TS
     // unions to them).
     exports.Set("statusNames", cellblock::nameList(env, sb_status_names));

@@ -67,6 +67,33 @@ static long create_file(const char *path, const char *data, size_t len) {
     return r;
 }
 
+/* mount_setattr(2) (Linux 5.12), spelled out here: <linux/mount.h> clashes with <sys/mount.h>. */
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+struct sb_mount_attr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+enum { SB_MOUNT_ATTR_RDONLY = 0x1, SB_MOUNT_ATTR_NOSUID = 0x2, SB_MOUNT_ATTR_NODEV = 0x4 };
+enum { SB_AT_RECURSIVE = 0x8000 };
+
+/* A read-only bind must be read-only, nosuid and nodev all the way down: a host tree with a
+ * submount (a tmpfs under /usr, under an image, under a caller's bind) comes along with MS_REC,
+ * and a remount changes only the top mount, which left the submount writable to the job and the
+ * host. mount_setattr with AT_RECURSIVE sets the flags on the whole tree at once. Kernels before
+ * 5.12 lack it: there the bind is redone without MS_REC, so submounts are simply not carried into
+ * the container (the job sees the directory underneath), which is as safe and needs no walk. */
+static long lock_down_bind(const struct sb_op *op) {
+    struct sb_mount_attr attr = {SB_MOUNT_ATTR_RDONLY | SB_MOUNT_ATTR_NOSUID | SB_MOUNT_ATTR_NODEV, 0, 0, 0};
+    long r = SB_SYS5(SYS_mount_setattr, AT_FDCWD, op->dst, SB_AT_RECURSIVE | AT_SYMLINK_NOFOLLOW, &attr,
+                     sizeof attr);
+    if (r != -38 /* ENOSYS */) return r;
+    r = SB_SYS2(SYS_umount2, op->dst, MNT_DETACH);
+    if (r == 0) r = do_mount(op->src, op->dst, 0, MS_BIND, 0);
+    /* A bind ignores flags; only the remount makes it read-only. */
+    return r < 0 ? r : do_mount(0, op->dst, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, 0);
+}
+
 static long run_op(const struct sb_op *op) {
     const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV;
     long r;
@@ -76,8 +103,7 @@ static long run_op(const struct sb_op *op) {
     case SB_OP_BIND:
         r = do_mount(op->src, op->dst, 0, MS_BIND | MS_REC, 0);
         if (r < 0 || !(op->flags & MS_RDONLY)) return r;
-        /* A bind ignores flags; only the remount makes it read-only. */
-        return do_mount(0, op->dst, 0, MS_BIND | MS_REMOUNT | ro, 0);
+        return lock_down_bind(op);
     case SB_OP_MKDIR:
         r = SB_SYS3(SYS_mkdirat, AT_FDCWD, op->dst, 0755);
         return r == -17 /* EEXIST */ ? 0 : r;
@@ -88,7 +114,7 @@ static long run_op(const struct sb_op *op) {
     case SB_OP_WRITE_FILE:
         return create_file(op->dst, op->data, op->data_len);
     case SB_OP_PROC:
-        return do_mount("proc", op->dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+        return do_mount("proc", op->dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, op->data);
     case SB_OP_REMOUNT_RO:
         if (!path_exists(op->dst)) return 0;
         r = do_mount(op->dst, op->dst, 0, MS_BIND | MS_REC, 0);

@@ -57,7 +57,22 @@ const char *const kHostTop[] = {"bin", "sbin", "lib", "lib64", "lib32", "libx32"
 const char *const kMaskFiles[] = {"kcore",       "keys",          "key-users", "timer_list",   "timer_stats",
                                   "sched_debug", "latency_stats", "kallsyms",  "kpagecount",   "kpageflags",
                                   "kpagecgroup", "vmallocinfo",   "config.gz", "pagetypeinfo", "slabinfo"};
-const char *const kMaskDirs[] = {"acpi", "asound", "scsi", "firmware", "driver", "tty"};
+// Host-wide information no runtime needs (issue 9 item 10): the host's boot and identity, its
+// load and task count, disk and interrupt activity, other tenants' file locks. Read empty. Kept:
+// meminfo, cpuinfo, stat, uptime, which runtimes read for memory and CPU counts.
+const char *const kMaskHostInfo[] = {"cmdline",     "sys/kernel/random/boot_id",
+                                     "interrupts",  "softirqs",
+                                     "loadavg",     "vmstat",
+                                     "zoneinfo",    "buddyinfo",
+                                     "diskstats",   "partitions",
+                                     "swaps",       "locks",
+                                     "schedstat",   "iomem",
+                                     "ioports",     "modules",
+                                     "devices",     "mdstat",
+                                     "misc",        "consoles",
+                                     "execdomains", "dma",
+                                     "fb",          "cgroups"};
+const char *const kMaskDirs[] = {"acpi", "asound", "scsi", "firmware", "driver", "tty", "pressure"};
 const char *const kReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
 
 } // namespace
@@ -145,11 +160,20 @@ void MountPlan::dev(const MountRequest &req) {
 
 void MountPlan::proc(const MountRequest &req) {
     const std::string p = req.newRoot + "/proc";
-    add(SB_OP_PROC, "mount proc on /proc", "", p);
+    // hidepid=2 (invisible): the job sees only processes it could ptrace, i.e. its own. PID 1
+    // (cellblock-init, uid 0 of the namespace: its argv names descriptors, rlimits, the payload)
+    // is not even listed.
+    add(SB_OP_PROC, "mount proc on /proc", "", p, "hidepid=2");
     // A per-user-namespace limit, set while we still hold capabilities in it: no nested user
     // namespaces, whatever the seccomp filter lets through.
     add(SB_OP_WRITE_SYSCTL, "forbid nested user namespaces", "", p + "/sys/user/max_user_namespaces", "0");
+    // inotify instances and watches are per-user kernel memory (and a view of other tenants'
+    // file opens, issue 9 item 4): a job needs a handful.
+    add(SB_OP_WRITE_SYSCTL, "limit inotify instances", "", p + "/sys/user/max_inotify_instances", "32");
+    add(SB_OP_WRITE_SYSCTL, "limit inotify watches", "", p + "/sys/user/max_inotify_watches", "8192");
     for (const char *f : kMaskFiles)
+        add(SB_OP_MASK_FILE, std::string("mask /proc/") + f, "/dev/null", p + "/" + f);
+    for (const char *f : kMaskHostInfo)
         add(SB_OP_MASK_FILE, std::string("mask /proc/") + f, "/dev/null", p + "/" + f);
     for (const char *f : kMaskDirs)
         add(SB_OP_MASK_DIR, std::string("mask /proc/") + f, "", p + "/" + f);

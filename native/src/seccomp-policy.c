@@ -20,13 +20,17 @@
  */
 #define _GNU_SOURCE
 #include "seccomp-policy.h"
+#include "seccomp-ioctl.h"
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -119,6 +123,10 @@ static int family_allowed(int family) {
     return 0;
 }
 
+static int add_sigxfsz_refinements(scmp_filter_ctx ctx);
+static int add_sync_refinements(scmp_filter_ctx ctx);
+static int add_shared_cache_refinements(scmp_filter_ctx ctx);
+
 static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
     int rc;
     *failed = "ioctl refinements";
@@ -147,9 +155,85 @@ static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
         if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 1,
                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, lock_cmds[i]))) < 0)
             return rc;
+    *failed = "SIGXFSZ refinements";
+    if ((rc = add_sigxfsz_refinements(ctx)) < 0) return rc;
+    *failed = "sync refinements";
+    if ((rc = add_sync_refinements(ctx)) < 0) return rc;
+    *failed = "shared page cache refinements";
+    if ((rc = add_shared_cache_refinements(ctx)) < 0) return rc;
     *failed = NULL;
     return 0;
 }
+
+/* --- sec lane (issue 9 item 8): no self-made SIGXFSZ ---------------------------------------------
+ * SIGXFSZ is the one signal that means a verdict (output_limit: a file reached RLIMIT_FSIZE), and
+ * the kernel sends it exactly like kill(getpid(), SIGXFSZ), so the reaper cannot tell the two
+ * apart. Instead no job may send SIGXFSZ at all: every call whose argument names the signal to send
+ * is refused when that signal is SIGXFSZ (kill/tkill/tgkill, sigqueue, pidfd, a clone's exit
+ * signal, fcntl F_SETSIG). Left open: a POSIX timer or mq_notify whose sigevent (in memory,
+ * unreadable to seccomp) names SIGXFSZ; see docs/ARCHITECTURE.md, threat model item 8. */
+static int add_sigxfsz_refinements(scmp_filter_ctx ctx) {
+    const scmp_datum_t sig = SIGXFSZ, low = 0xffffffff;
+    /* Each sender and the argument that holds the signal number. */
+    const struct {
+        int nr;
+        unsigned int arg;
+        scmp_datum_t mask;
+    } senders[] = {{SCMP_SYS(kill), 1, low},
+                   {SCMP_SYS(tkill), 1, low},
+                   {SCMP_SYS(tgkill), 2, low},
+                   {SCMP_SYS(rt_sigqueueinfo), 1, low},
+                   {SCMP_SYS(rt_tgsigqueueinfo), 2, low},
+                   {SCMP_SYS(pidfd_send_signal), 1, low},
+                   {SCMP_SYS(clone), 0, 0xff /* CSIGNAL: the exit signal */}};
+    int rc;
+    for (size_t i = 0; i < sizeof senders / sizeof *senders; i++) {
+        struct scmp_arg_cmp cmp = {senders[i].arg, SCMP_CMP_MASKED_EQ, senders[i].mask, sig};
+        if ((rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), senders[i].nr, 1, &cmp)) < 0) return rc;
+    }
+    return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 2,
+                            SCMP_A1(SCMP_CMP_MASKED_EQ, low, F_SETSIG),
+                            SCMP_A2(SCMP_CMP_MASKED_EQ, low, sig));
+}
+
+/* sync() writes back every filesystem of the host and syncfs() a whole host filesystem (the
+ * read-only /usr under a bind is still the host's disk): 8,000 calls emptied the host's dirty
+ * pages in 1.5 s. A job writes only to tmpfs, where both are no-ops, so they succeed without
+ * running (errno 0: the kernel skips the call and returns 0). fsync/fdatasync stay: they flush one
+ * file the job may write, which is only ever on tmpfs. */
+static int add_sync_refinements(scmp_filter_ctx ctx) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(sync), 0);
+    return rc < 0 ? rc : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(syncfs), 0);
+}
+
+/* The page cache of the shared read-only files (the host's /usr, an image) is shared by every
+ * tenant, and so is what inotify reports about them. Neutralised here, where they serve only
+ * attacks (issue 9 items 4 and 5):
+ *  - evicting pages: fadvise(DONTNEED) and madvise(MADV_PAGEOUT/MADV_COLD) are hints; they succeed
+ *    without running, so a job cannot evict others' pages to time or to force their disk reads;
+ *  - probing residency: preadv2(RWF_NOWAIT) fails with EOPNOTSUPP, as on files that do not
+ *    support it (mincore has reported only the caller's own mappings since Linux 5.0);
+ *  - watching others' reads: an inotify watch asking for IN_ACCESS, IN_OPEN or IN_CLOSE_NOWRITE
+ *    is refused (EPERM); watches for changes (what build tools and fs.watch use) stay. */
+static int add_shared_cache_refinements(scmp_filter_ctx ctx) {
+    int rc;
+    const scmp_datum_t read_events[] = {IN_ACCESS, IN_OPEN, IN_CLOSE_NOWRITE};
+    for (size_t i = 0; i < sizeof read_events / sizeof *read_events; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(inotify_add_watch), 1,
+                                   SCMP_A2(SCMP_CMP_MASKED_EQ, read_events[i], read_events[i]))) < 0)
+            return rc;
+    const scmp_datum_t page_out[] = {MADV_PAGEOUT, MADV_COLD};
+    for (size_t i = 0; i < sizeof page_out / sizeof *page_out; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(madvise), 1,
+                                   SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffff, page_out[i]))) < 0)
+            return rc;
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), SCMP_SYS(fadvise64), 1,
+                               SCMP_A3(SCMP_CMP_MASKED_EQ, 0xffffffff, POSIX_FADV_DONTNEED))) < 0)
+        return rc;
+    return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EOPNOTSUPP), SCMP_SYS(preadv2), 1,
+                            SCMP_A5(SCMP_CMP_MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT));
+}
+/* --- end of the sec lane's block ----------------------------------------------------------------- */
 
 /* Builds one filter and appends its BPF to fd; returns instructions written or -errno. */
 static long export_filter(uint32_t default_action, int (*rules)(scmp_filter_ctx, const char **), int fd,
@@ -178,7 +262,10 @@ int sb_seccomp_compile(struct sb_seccomp *out, char *err, size_t err_len) {
     long rc = 0;
     int fd = memfd_create("cellblock-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) rc = -errno;
-    long refine = rc < 0 ? rc : export_filter(SCMP_ACT_ALLOW, add_refinements, fd, &failed);
+    /* The ioctl allowlist (seccomp-ioctl.c) runs first, as part of the refinement program. */
+    long ioctls = rc < 0 ? rc : sb_seccomp_write_ioctl_prefix(fd);
+    if (ioctls < 0) failed = "ioctl allowlist";
+    long refine = ioctls < 0 ? ioctls : export_filter(SCMP_ACT_ALLOW, add_refinements, fd, &failed);
     long allow = refine < 0 ? refine : export_filter(SCMP_ACT_KILL_PROCESS, add_allowlist, fd, &failed);
     if (allow >= 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
         failed = "seal";
@@ -190,7 +277,7 @@ int sb_seccomp_compile(struct sb_seccomp *out, char *err, size_t err_len) {
         return (int)allow;
     }
     out->fd = fd;
-    out->refine_len = (int)refine;
+    out->refine_len = (int)(ioctls + refine);
     out->main_len = (int)allow;
     return 0;
 }

@@ -15,8 +15,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -98,6 +100,37 @@ static int make_parent_ends_nonblocking(const struct sb_standby *sb) {
     return 0;
 }
 
+/* The owner of a user namespace is the euid that creates it, and the kernel charges the per-user
+ * counters of everything inside (queued signals, message-queue bytes, locked memory, inotify
+ * instances and watches, processes) to that owner in the parent namespace as well. Created as
+ * root, every job drew on host root's budget: a job holding 128 inotify instances made
+ * inotify_init1 fail for root. So the clone runs with this thread's euid set to the slot's first
+ * host id, the one the namespace's root maps to: a job's counters are its slot's own. A raw
+ * syscall changes this thread only (glibc's setresuid would switch every thread of Node); ruid and
+ * suid stay 0, so switching back restores the euid and the effective capabilities. A change of
+ * euid also makes the process non-dumpable, hence the PR_SET_DUMPABLE restore; the mutex keeps
+ * two threads' switches from interleaving it. */
+static pthread_mutex_t owner_switch = PTHREAD_MUTEX_INITIALIZER;
+
+static pid_t clone_as_owner(struct sb_standby *sb, int flags) {
+    pthread_mutex_lock(&owner_switch);
+    const int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    pid_t pid;
+    int saved;
+    if (syscall(SYS_setresuid, -1, sb->ids.host_base, -1) < 0) {
+        saved = errno;
+        pid = -1;
+    } else {
+        pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
+        saved = errno;
+        if (syscall(SYS_setresuid, -1, 0, -1) < 0) abort(); /* cannot happen: ruid is 0 */
+    }
+    if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+    pthread_mutex_unlock(&owner_switch);
+    errno = saved;
+    return pid;
+}
+
 /* Clones the setup child into new namespaces. Every signal is blocked around the clone, so the
  * child starts with none deliverable until it has reset Node's handlers. Returns pid or -errno. */
 static pid_t clone_setup_child(struct sb_standby *sb) {
@@ -106,7 +139,7 @@ static pid_t clone_setup_child(struct sb_standby *sb) {
     pthread_sigmask(SIG_SETMASK, &all, &old);
     const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
                       CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
-    pid_t pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
+    pid_t pid = clone_as_owner(sb, flags);
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return pid < 0 ? -saved : pid;

@@ -63,6 +63,20 @@ describe("validating a job request", () => {
       "files.1.path",
     ],
     [
+      // Issue 9 item 1a: "a" after "a/big" made the worker fail half-way and leak the work dir.
+      "a file path that is also the directory of another file",
+      {
+        language: "python",
+        files: [
+          { path: "main.py", content: "" },
+          { path: "a/big", content: "x" },
+          { path: "a", content: "" },
+        ],
+      },
+      "E_VALIDATION",
+      "files.1.path",
+    ],
+    [
       "more tests than MAX_TESTS",
       { ...valid, tests: Array(4).fill({ expectedOutput: "" }) },
       "E_VALIDATION",

@@ -79,6 +79,15 @@ describe("rlimitsFor", () => {
     expect(MSGQUEUE_BYTES).toBe(65_536);
   });
 
+  it("caps the per-user budgets the host shares: 1,024 queued signals, 64 KiB locked memory, nproc just above the pids limit (issue 9 item 2)", () => {
+    const byName = Object.fromEntries(rlimitsFor(LIMITS).map((l) => [l.resource, [l.soft, l.hard]]));
+    expect(byName).toMatchObject({
+      sigpending: [1024, 1024],
+      memlock: [65_536, 65_536],
+      nproc: [LIMITS.pids + 1, LIMITS.pids + 1],
+    });
+  });
+
   it.each([
     [500, 2],
     [1000, 3],

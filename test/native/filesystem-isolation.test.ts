@@ -1,5 +1,6 @@
 // What the job can see and change of the filesystem: no host secrets, a /proc showing only the
 // job, read-only /proc/sys, a read-only root, a minimal /dev and a /tmp that starts empty.
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -85,6 +86,28 @@ describe("/proc", () => {
       expect(p.name, JSON.stringify(p)).not.toMatch(/^(node|vitest)/);
       for (const arg of supervisorArgs) expect(p.cmdline ?? [], JSON.stringify(p)).not.toContain(arg);
     }
+  });
+
+  // Issue 9 item 10: /proc/1/cmdline showed init's argv (descriptors, rlimits, the payload), and
+  // host-wide files told the host's boot id, load, task count, disk activity and other tenants' locks.
+  it("/proc/1 is not there and host-information files read empty, while the files runtimes read remain", async () => {
+    const script = `import errno, json, os
+def probe(f):
+    try:
+        if os.path.isdir(f): return "entries:%d" % len(os.listdir(f))
+        with open(f, "rb") as h: return "bytes:%d" % len(h.read())
+    except OSError as e: return errno.errorcode[e.errno]
+files = ["/proc/1", "/proc/1/cmdline", "/proc/cmdline", "/proc/sys/kernel/random/boot_id", "/proc/interrupts",
+         "/proc/loadavg", "/proc/vmstat", "/proc/zoneinfo", "/proc/diskstats", "/proc/locks", "/proc/pressure",
+         "/proc/meminfo", "/proc/cpuinfo", "/proc/stat", "/proc/self/status"]
+print(json.dumps({f: probe(f) for f in files}))`;
+    const seen = await jsonOf(["/usr/bin/python3", "-c", script]);
+    const { "/proc/meminfo": meminfo, "/proc/cpuinfo": cpuinfo, "/proc/stat": stat, ...hidden } = seen;
+    const { "/proc/self/status": self, ...host } = hidden;
+    for (const kept of [meminfo, cpuinfo, stat, self]) expect(kept).toMatch(/^bytes:[1-9]/);
+    for (const [file, outcome] of Object.entries(host))
+      expect(outcome, file).toMatch(/^(ENOENT|bytes:0|entries:0)$/);
+    expect(seen["/proc/1"]).toBe("ENOENT");
   });
 
   it("refuses writes to /proc/sys (core_pattern, drop_caches, hostname), sysrq-trigger and oom_score_adj", async () => {
@@ -186,6 +209,27 @@ describe("root filesystem", () => {
     expect(report.stderr.toString()).toMatch(/Read-only file system/);
     expect(fs.readFileSync(path.join(box, "data"), "utf8")).toBe("original");
     expect(fs.existsSync(path.join(box, "new"))).toBe(false);
+  });
+
+  // Issue 9 item 3: the read-only remount covered the top mount only; a host submount under the
+  // bound tree stayed writable (the host saw the job's file) and kept suid, dev and exec.
+  it("a read-only bind is read-only, nosuid and nodev in its host submounts too", async () => {
+    const box = makeBindDir();
+    const sub = path.join(box, "sub");
+    fs.mkdirSync(sub);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0777,suid,dev", "tmpfs", sub]);
+    try {
+      const report = await run(
+        ["/bin/bash", "-c", "echo evil > /box/sub/new; grep ' /box/sub ' /proc/self/mountinfo"],
+        { binds: [{ source: box, target: "/box", writable: false }] },
+      );
+      expect(report.stderr.toString(), describeReport(report)).toMatch(/Read-only file system/);
+      expect(fs.existsSync(path.join(sub, "new"))).toBe(false);
+      const options = report.stdout.toString().split(" ")[5]?.split(",") ?? [];
+      expect(options).toEqual(expect.arrayContaining(["ro", "nosuid", "nodev"]));
+    } finally {
+      execFileSync("umount", [sub]);
+    }
   });
 
   it("a segfault leaves no core file in the writable working directory", async () => {

@@ -1,5 +1,8 @@
 // Who the job is: uid 1000 with no capabilities, no_new_privs and a seccomp filter; setuid and
 // file-capability binaries grant nothing; only fds 0-2 and exactly the given environment.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_UID_BASE,
@@ -8,7 +11,8 @@ import {
   JOB_UID,
   slotIdBase,
 } from "../../contract/sandbox-identity.ts";
-import { describe as describeReport, fixture, run, TEST_SLOT } from "./_fixtures.ts";
+import { eventually } from "../helpers/eventually.ts";
+import { describe as describeReport, fixture, makeBindDir, run, TEST_SLOT } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -82,6 +86,82 @@ describe("rlimits and nested namespaces", () => {
   it("user namespaces cannot be nested even past the filter (max_user_namespaces is 0)", async () => {
     const report = await run(["/usr/bin/cat", "/proc/sys/user/max_user_namespaces"]);
     expect(report.stdout.toString().trim(), describeReport(report)).toBe("0");
+  });
+});
+
+// Issue 9 item 2: the user namespace was owned by host root, so a job's per-user counters
+// (inotify instances, queued signals, message-queue bytes) were charged to root's budget.
+describe("per-user kernel budgets", () => {
+  it("the job's user namespace is owned by its slot's first host id, not by host root", async () => {
+    const box = makeBindDir();
+    const marker = `owner-probe-${process.pid}-${Date.now()}`;
+    const script = `import os, time
+open("/box/ready", "w").close()
+while not os.path.exists("/box/release"): time.sleep(0.01)
+# ${marker}`;
+    const job = run(["/usr/bin/python3", "-c", script], {
+      binds: [{ source: box, target: "/box", writable: true }],
+    });
+    try {
+      await eventually(() => fs.existsSync(path.join(box, "ready")), { what: "the job to start" });
+      const pid = fs
+        .readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .find((entry) => {
+          try {
+            return fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker);
+          } catch {
+            return false;
+          }
+        });
+      expect(pid).toBeDefined();
+      // NS_GET_OWNER_UID (_IO(0xb7, 4)) on the job's namespace, asked from the host.
+      const owner = execFileSync("python3", [
+        "-c",
+        `import ctypes, fcntl, os
+uid = ctypes.c_uint(0)
+fcntl.ioctl(os.open("/proc/${pid}/ns/user", os.O_RDONLY), 0xb704, uid)
+print(uid.value)`,
+      ]).toString();
+      expect(Number(owner)).toBe(slotIdBase(DEFAULT_UID_BASE, TEST_SLOT));
+    } finally {
+      fs.writeFileSync(path.join(box, "release"), "");
+      await job;
+    }
+  });
+
+  it("a job holding all the inotify instances it can get leaves host root able to make one", async () => {
+    const box = makeBindDir();
+    const script = `import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+held = 0
+while libc.inotify_init1(0) >= 0: held += 1
+open("/box/holding", "w").write(str(held))
+while not os.path.exists("/box/release"): time.sleep(0.01)
+print(held)`;
+    const job = run(["/usr/bin/python3", "-c", script], {
+      binds: [{ source: box, target: "/box", writable: true }],
+    });
+    await eventually(() => fs.existsSync(path.join(box, "holding")), {
+      what: "the job holding its instances",
+    });
+    const rootCan = execFileSync("python3", [
+      "-c",
+      "import ctypes; print('ok' if ctypes.CDLL(None).inotify_init1(0) >= 0 else 'refused')",
+    ]).toString();
+    fs.writeFileSync(path.join(box, "release"), "");
+    const report = await job;
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(Number(report.stdout.toString())).toBeGreaterThan(0);
+    expect(rootCan).toBe("ok\n");
+  });
+
+  it("queued signals, locked memory and processes have the job's own low rlimits", async () => {
+    const report = await run(["/usr/bin/cat", "/proc/self/limits"], { limits: { pids: 40 } });
+    const limits = report.stdout.toString();
+    expect(limits).toMatch(/Max pending signals\s+1024\s+1024/);
+    expect(limits).toMatch(/Max locked memory\s+65536\s+65536/);
+    expect(limits).toMatch(/Max processes\s+41\s+41/);
   });
 });
 

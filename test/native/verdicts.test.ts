@@ -62,6 +62,17 @@ describe("verdicts", () => {
     });
   });
 
+  // Issue 9 item 8: SIGXFSZ means output_limit, and the kernel sends it like kill(getpid()), so
+  // no job may send it to anyone by any route whose signal number seccomp can read.
+  it.each(["raise", "kill", "sigqueue", "pidfd", "clone-exit-signal", "f-setsig"])(
+    "a program sending itself SIGXFSZ (%s) cannot fake output_limit",
+    async (route) => {
+      const report = await run([fixture("spoof-sigxfsz"), route]);
+      expect(report, describeReport(report)).toMatchObject({ status: "ok", signal: null, stopReason: null });
+      expect(report.stdout.toString()).toBe("refused\n");
+    },
+  );
+
   it("raise(SIGKILL) is a runtime_error with signal SIGKILL, not memory_limit", async () => {
     const report = await run([fixture("spoof-sigkill")]);
     expect(report, describeReport(report)).toMatchObject({

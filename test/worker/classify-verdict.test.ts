@@ -46,6 +46,16 @@ describe("classify-verdict", () => {
     expect(classifyCompile(report({ status: "setup_error" }))).toBe("internal_error");
   });
 
+  it("a failed exec of a program in the work dir is the job's runtime_error (issue 9 item 7), other setup failures stay internal", () => {
+    const setupError = (step: string) => ({ step, errno: 13, code: "EACCES", message: `${step}: EACCES` });
+    const ownExec = report({ status: "setup_error", setupError: setupError("execve /box/main") });
+    expect(classifyRun(ownExec, undefined, "trim")).toBe("runtime_error");
+    const imageExec = report({ status: "setup_error", setupError: setupError("execve /usr/bin/python3") });
+    expect(classifyRun(imageExec, undefined, "trim")).toBe("internal_error");
+    const chdir = report({ status: "setup_error", setupError: setupError("chdir to the working directory") });
+    expect(classifyRun(chdir, undefined, "trim")).toBe("internal_error");
+  });
+
   it("any compiler failure, including its time limit, is a compile_error", () => {
     expect(classifyCompile(report({ status: "runtime_error", exitCode: 1 }))).toBe("compile_error");
     expect(classifyCompile(report({ status: "time_limit" }))).toBe("compile_error");
