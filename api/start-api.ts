@@ -7,6 +7,7 @@ import { BatchQueue } from "./batch-queue.ts";
 import { CompletionWaiter } from "./completion-waiter.ts";
 import { startCompletionWorker } from "./completion-worker.ts";
 import { createApp } from "./create-app.ts";
+import { createHttpServer } from "./http-server-limits.ts";
 import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
 import { isLoopbackHost } from "./loopback-host.ts";
@@ -65,13 +66,12 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
   });
   const app = createApp({ config, logger, redis, jobs, batches, languages, directory, policy, metrics });
 
-  const server = app.listen(PORT, HOST);
+  const server = createHttpServer(app, config.api, logger);
+  server.listen(PORT, HOST);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
   });
-  // Keep-alive longer than typical proxies' idle timeout, so they never reuse a closing socket.
-  server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const host = HOST.includes(":") ? `[${HOST}]` : HOST;
   logger.info({ host: HOST, port }, "API listening");
