@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
-import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ApiConfig } from "../config/load-config.ts";
+import { connectRedis } from "../redis/redis-connection.ts";
 import { KeyDirectory } from "./api-keys.ts";
 import { BatchQueue } from "./batch-queue.ts";
 import { CompletionWaiter } from "./completion-waiter.ts";
@@ -27,11 +27,9 @@ export interface StartedApi {
 }
 
 export async function startApi(config: ApiConfig, logger: Logger): Promise<StartedApi> {
-  const redisUrl = config.queue.REDIS_URL;
-  if (!redisUrl) throw new Error("start API: REDIS_URL is not set");
   const { HOST, PORT } = config.api;
   const policy = new WebhookAddressPolicy(config.webhooks);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.queue, "start API");
   redis.on("error", (error) => logger.error({ err: error }, "Redis connection error"));
   const directory = new KeyDirectory(redis, config);
   if (!isLoopbackHost(HOST) && !(await directory.keysRequired())) {
@@ -42,7 +40,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
         "(clients send Authorization: Bearer <key>), or use HOST=127.0.0.1",
     );
   }
-  const waiter = new CompletionWaiter(redisUrl, config.queue.QUEUE_PREFIX, logger);
+  const waiter = new CompletionWaiter(redis.duplicate(), config.queue.QUEUE_PREFIX, logger);
   await waiter.ready();
   const jobs = new JobQueue(redis, config, waiter, logger);
   const batches = new BatchQueue(redis, config, jobs);

@@ -54,8 +54,17 @@ const flag = z
 const queueVariables = z.object({
   REDIS_URL: variable(
     z.string().url().optional(),
-    "unset: `npm start` runs its own redis-server; required by `npm run api` / `npm run worker`",
+    "unset: `npm start` runs its own redis-server; required by `npm run api` / `npm run worker`. `redis://:password@host:port`, `rediss://` for TLS (see Reliability → Redis)",
   ),
+  REDIS_TLS_CA_FILE: variable(
+    z.string().min(1).optional(),
+    "PEM CA(s) that sign the Redis server's certificate (`rediss://` only); unset = the system's CAs",
+  ),
+  REDIS_TLS_CERT_FILE: variable(
+    z.string().min(1).optional(),
+    "PEM client certificate for a Redis with `tls-auth-clients yes` (with `REDIS_TLS_KEY_FILE`)",
+  ),
+  REDIS_TLS_KEY_FILE: variable(z.string().min(1).optional(), "PEM key of `REDIS_TLS_CERT_FILE`"),
   QUEUE_PREFIX: variable(
     z
       .string()

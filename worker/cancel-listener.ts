@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { CANCELLED_REASON } from "../contract/job-status.ts";
 
@@ -12,8 +12,8 @@ export class CancelListener {
 
   private constructor(private readonly subscriber: Redis) {}
 
-  static async start(redisUrl: string, channel: string, log: Logger): Promise<CancelListener> {
-    const subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  /** `subscriber` becomes the listener's own connection (a duplicate of the worker's). */
+  static async start(subscriber: Redis, channel: string, log: Logger): Promise<CancelListener> {
     const listener = new CancelListener(subscriber);
     // ioredis reconnects and resubscribes by itself; a cancel published while it is away is still
     // seen through the mark by a job that starts later, but a running job would miss it: say so.
