@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { chownSync, mkdirSync, writeFileSync } from "node:fs";
-import { chmod, mkdir, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { JobFile } from "../contract/job-request.ts";
@@ -14,10 +14,27 @@ import type { JobFile } from "../contract/job-request.ts";
 /**
  * Creates the work root once at worker start. Mode 0711: the sandbox mounts a job's dir with the
  * slot's unprivileged credentials, which must be able to traverse (not list) the root.
+ * Then removes the dirs of dead worker processes: a worker killed mid-job (SIGKILL, OOM kill)
+ * never reaches its finally, and its job's files would stay on tmpfs, holding memory, forever
+ * (found by the chaos run, test/reliability/). Dir names carry the creating worker's pid; several
+ * workers may share a work root on one host, so only dirs of pids no longer alive are removed.
  */
 export async function prepareWorkRoot(workRoot: string): Promise<void> {
   await mkdir(workRoot, { recursive: true, mode: 0o711 });
   await chmod(workRoot, 0o711);
+  for (const name of await readdir(workRoot)) {
+    const pid = Number(/^job-(\d+)-/.exec(name)?.[1]);
+    if (pid > 0 && pid !== process.pid && !pidAlive(pid)) await removeWorkDir(path.join(workRoot, name));
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /**
@@ -30,7 +47,7 @@ export async function createWorkDir(
   files: { path: string; data: Buffer }[],
   hostUid: number,
 ) {
-  const dir = path.join(workRoot, `job-${randomUUID()}`);
+  const dir = path.join(workRoot, `job-${process.pid}-${randomUUID()}`);
   mkdirSync(dir, { mode: 0o700 });
   chownSync(dir, hostUid, hostUid);
   for (const file of files) {
