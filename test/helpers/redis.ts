@@ -11,8 +11,11 @@ export interface TestRedis {
   port: number;
   dir: string;
   pid: () => number | undefined;
-  /** Stops redis-server (SIGKILL by default: nothing gets a chance to flush) and starts it again. */
-  restart(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Stops redis-server (SIGKILL by default: nothing gets a chance to flush) and starts it again,
+   * after `downMs` (Redis unreachable meanwhile).
+   */
+  restart(signal?: NodeJS.Signals, downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -26,8 +29,9 @@ export async function startTestRedis(
     port: server.port,
     dir,
     pid: () => server.pid,
-    async restart(signal: NodeJS.Signals = "SIGKILL") {
+    async restart(signal: NodeJS.Signals = "SIGKILL", downMs = 0) {
       await server.stop(signal);
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       await server.launch();
     },
     async stop() {
