@@ -49,6 +49,18 @@ export async function createWorkDir(
 ) {
   const dir = path.join(workRoot, `job-${process.pid}-${randomUUID()}`);
   mkdirSync(dir, { mode: 0o700 });
+  try {
+    writeJobFiles(dir, files, hostUid);
+  } catch (error) {
+    // A full work root (ENOSPC) fails here half-way: the caller never gets the dir to remove, so
+    // remove it now, or it stays for good (the chaos run's work-root-full fault checks this).
+    await removeWorkDir(dir);
+    throw error;
+  }
+  return dir;
+}
+
+function writeJobFiles(dir: string, files: { path: string; data: Buffer }[], hostUid: number): void {
   chownSync(dir, hostUid, hostUid);
   for (const file of files) {
     // Paths were validated as plain relative segments at the edge; resolve once more so a bug there
@@ -60,7 +72,6 @@ export async function createWorkDir(
     writeFileSync(target, file.data, { mode: 0o600 });
     chownSync(target, hostUid, hostUid);
   }
-  return dir;
 }
 
 function chownParents(dir: string, parent: string, uid: number): void {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +20,19 @@ afterEach(async () => {
 function deadPid(): number {
   return spawnSync("true").pid as number;
 }
+
+describe("work dirs that cannot be completed", () => {
+  it("a work dir whose files cannot all be written is removed before the error is thrown", async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "cellblock-test-workroot-"));
+    // "a" is a file, so "a/b" cannot be created: the write fails half-way, as on a full tmpfs.
+    const files = [
+      { path: "a", data: Buffer.from("x") },
+      { path: "a/b", data: Buffer.from("y") },
+    ];
+    await expect(createWorkDir(root, files, process.getuid?.() ?? 0)).rejects.toThrow(/ENOTDIR|EEXIST/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+});
 
 describe("work dirs of dead workers", () => {
   it("a work dir left by a SIGKILLed worker is removed when a worker starts; live workers' dirs stay", async () => {
