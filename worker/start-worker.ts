@@ -51,7 +51,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const images = new LanguageImages(config, sandbox.runSandbox, log);
   const languages = new WorkerLanguages(redis, keys, images, log);
   await languages.start();
-  const cancels = await CancelListener.start(redis.duplicate(), keys.cancelChannel, log);
+  const cancels = await CancelListener.start(redis.duplicate(), keys.cancelChannel, log, async (jobIds) => {
+    const marks = await Promise.all(jobIds.map((jobId) => redis.exists(keys.cancelled(jobId))));
+    return jobIds.filter((_, index) => marks[index] === 1);
+  });
   const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels };
 
   const gate = new DispatchGate(
