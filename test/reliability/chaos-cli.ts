@@ -34,6 +34,6 @@ for (const row of rows) {
 }
 for (const leftover of leftoversAfterShutdown) console.log(`LEFTOVER after shutdown: ${leftover}`);
 const bad =
-  rows.some((r) => r.lost > 0 || r.duplicated > 0 || r.leftovers.length > 0) ||
+  rows.some((r) => r.lost > 0 || r.duplicated > 0 || r.webhooksMissing > 0 || r.leftovers.length > 0) ||
   leftoversAfterShutdown.length > 0;
 process.exitCode = bad ? 1 : 0;

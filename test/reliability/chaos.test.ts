@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
-import { formatChaosRows, runChaos } from "./chaos/chaos-run.ts";
+import { FAULTS, formatChaosRows, runChaos } from "./chaos/chaos-run.ts";
 
 // The bounded chaos run of `npm test`: every fault once, under a small steady load of mixed jobs
 // on two worker processes (real sandboxes). `npm run chaos` is the long run.
@@ -11,7 +11,7 @@ if (unavailable) console.warn(`SKIPPED chaos test: ${unavailable}`);
 describe.skipIf(unavailable !== null)(`chaos under load ${unavailable ? `(${unavailable})` : ""}`, () => {
   it("after each fault every accepted job ends exactly once, in a result or a visible failure, and nothing is left on the host", async () => {
     const { rows, leftoversAfterShutdown } = await runChaos({
-      faults: ["worker-sigkill", "worker-sigstop", "redis-sigkill", "redis-down", "api-restart"],
+      faults: FAULTS,
       jobsPerFault: 8,
       seed: 20261202,
       endDeadlineMs: 60_000,
@@ -21,6 +21,7 @@ describe.skipIf(unavailable !== null)(`chaos under load ${unavailable ? `(${unav
       expect(row.accepted, table).toBeGreaterThan(0);
       expect(row.lost, table).toBe(0);
       expect(row.duplicated, table).toBe(0);
+      expect(row.webhooksMissing, table).toBe(0);
       expect(row.leftovers, table).toEqual([]);
       expect(row.completed + row.failed + row.cancelled, table).toBe(row.accepted);
     }

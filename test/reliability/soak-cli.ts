@@ -10,6 +10,7 @@ import { connectRedis } from "../../redis/redis-connection.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis } from "../helpers/redis.ts";
 import { startWorkerProcess } from "../helpers/worker-process.ts";
+import { hostLeftovers } from "./chaos/host-leftovers.ts";
 import { formatSamples, growthProblems, type SoakSample, takeSample } from "./soak/soak-sample.ts";
 
 // `npm run soak -- --jobs 10000 [--every 1000 --batch 100 --slots 2]`: the API and one worker as
@@ -98,7 +99,12 @@ try {
   console.log(`soak: ${totalJobs} jobs in batches of ${batchSize}, ${slots} slots, a sample every ${every}`);
   let done = 0;
   let batchNumber = 0;
-  while (done < totalJobs) {
+  // Ctrl-C ends the run after the current batch, through the clean-up below (API, worker, Redis).
+  let interrupted = false;
+  process.once("SIGINT", () => {
+    interrupted = true;
+  });
+  while (done < totalJobs && !interrupted) {
     const size = Math.min(batchSize, totalJobs - done);
     const jobs = Array.from({ length: size }, (_, i) =>
       i === 0 && batchNumber % 5 === 0 ? compiled : mix[(done + i) % mix.length],
@@ -122,6 +128,12 @@ try {
     const before = done;
     done += size;
     if (Math.floor(done / every) > Math.floor(before / every) || done === totalJobs) {
+      // Work dirs are removed and containers torn down just after each result: let that settle.
+      await eventually(() => hostLeftovers(scope), {
+        until: (found) => !found.some((line) => line.startsWith("work dir") || line.startsWith("process")),
+        timeoutMs: 5000,
+        what: "teardown of the last runs",
+      }).catch(() => {});
       const sample = await takeSample(done, pids, client, scope);
       samples.push(sample);
       const rate = Math.round(done / ((performance.now() - started) / 1000));

@@ -1,5 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Queue } from "bullmq";
@@ -23,7 +27,8 @@ import { type Submission, submissionMix } from "./submission-mix.ts";
 // failed visibly or cancelled — with nothing left on the host. Submissions are retried through the
 // fault with the same Idempotency-Key, as a careful client would, so a retry never makes a second
 // job. "Duplicated" counts jobs a worker finished more than once without BullMQ recording a retry
-// (a stalled-job recovery or another attempt).
+// (a stalled-job recovery or another attempt). Some jobs carry a callbackUrl to a receiver here:
+// each of them that ended must be delivered at least once, every delivery with its job's id.
 
 export const FAULTS = [
   "worker-sigkill",
@@ -31,6 +36,7 @@ export const FAULTS = [
   "redis-sigkill",
   "redis-down",
   "api-restart",
+  "work-root-full",
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -51,6 +57,8 @@ export interface FaultRow {
   cancelled: number;
   lost: number;
   duplicated: number;
+  /** Ended jobs with a callbackUrl whose webhook never arrived (at least once, `job-<id>`). */
+  webhooksMissing: number;
   /** Jobs run again after the fault, recorded by BullMQ as a retry or stalled recovery. */
   rerun: number;
   leftovers: string[];
@@ -77,7 +85,10 @@ export interface ChaosReport {
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
   const redis: TestRedis = await startTestRedis();
+  const receiver = await startWebhookReceiver();
   const workRoot = await mkdtemp(path.join(os.tmpdir(), "cellblock-chaos-work-"));
+  // The work root is a small tmpfs of its own, so the work-root-full fault can fill it.
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m,mode=0711", "chaos-work-root", workRoot]);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REDIS_URL: redis.url,
@@ -94,6 +105,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Every fault of a run may stall the same job once more; it must still end, not fail for it.
     MAX_STALLED_COUNT: "10",
     RUN_WAIT_DEFAULT_MS: "0",
+    WEBHOOK_ALLOW_CIDRS: "127.0.0.1/32",
+    WEBHOOK_SECRET: "chaos-webhook-secret-0123456789",
+    WEBHOOK_BACKOFF_MS: "200",
+    WEBHOOK_ATTEMPTS: "10",
+    WEBHOOK_TIMEOUT_MS: "2000",
   };
   const config = loadConfig(env);
   const logger = pino({ level: "silent" });
@@ -129,7 +145,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const accepted: Accepted[] = [];
       const faultAt = random.int(Math.floor(options.jobsPerFault / 4), Math.floor(options.jobsPerFault / 2));
       let faultDone: Promise<void> = Promise.resolve();
-      const mix = submissionMix(options.seed + rows.length, options.jobsPerFault);
+      const mix = submissionMix(options.seed + rows.length, options.jobsPerFault, receiver.url);
       for (const [index, submission] of mix.entries()) {
         if (index === faultAt) faultDone = inject(fault);
         const ids = await submit(() => api.url, submission, `${fault}-${index}-${options.seed}`);
@@ -167,6 +183,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         timeoutMs: 10_000,
         what: "a clean host",
       }).catch(() => hostLeftovers(scope));
+      const hooked = accepted.filter(
+        (job) => job.kind === "webhook" && ["completed", "failed"].includes(ends.get(job.id) ?? ""),
+      );
+      const missing = () => hooked.filter((job) => !receiver.deliveries.has(`job-${job.id}`));
+      const webhooksMissing = await eventually(missing, {
+        until: (left) => left.length === 0,
+        timeoutMs: 20_000,
+        what: "webhooks",
+      }).catch(() => missing());
       const count = (status: string) => [...ends.values()].filter((s) => s === status).length;
       const row: FaultRow = {
         fault,
@@ -176,6 +201,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         cancelled: count("cancelled"),
         lost: accepted.length - count("completed") - count("failed") - count("cancelled"),
         duplicated,
+        webhooksMissing: webhooksMissing.length,
         rerun,
         leftovers,
         seconds: Math.round((performance.now() - started) / 100) / 10,
@@ -198,6 +224,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     queueConnection.disconnect();
     await api.close();
     await redis.stop();
+    await receiver.close();
+    execFileSync("umount", ["--lazy", workRoot]);
     await rm(workRoot, { recursive: true, force: true });
   }
   return { rows, leftoversAfterShutdown };
@@ -227,6 +255,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await api.close();
         api = await startApi(config, logger);
         return;
+      case "work-root-full": {
+        // Filled to the last byte for a few seconds: job set-ups fail (ENOSPC) and are retried.
+        const filler = path.join(workRoot, "filler");
+        try {
+          writeFileSync(filler, Buffer.alloc(32 * 1024 * 1024));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+        }
+        await sleep(3000);
+        rmSync(filler, { force: true });
+        return;
+      }
     }
   }
 }
@@ -310,6 +350,26 @@ async function waitForEnds(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A webhook receiver on loopback: counts deliveries by their Cellblock-Delivery id, answers 200. */
+async function startWebhookReceiver() {
+  const deliveries = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const id = String(req.headers["cellblock-delivery"] ?? "");
+    req.resume();
+    req.on("end", () => {
+      deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    deliveries,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 /** Seeded choices (fast-check's generator), so a run is repeated by its seed. */
 class RandomSource {
   private index = 0;
@@ -326,11 +386,11 @@ class RandomSource {
 /** The chaos table: fault × accepted / completed / failed visibly / cancelled / lost / duplicated. */
 export function formatChaosRows(rows: FaultRow[]): string {
   return [
-    "| fault | accepted | completed | failed visibly | cancelled | lost | duplicated | re-run (recorded) | leftovers | s |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| fault | accepted | completed | failed visibly | cancelled | lost | duplicated | webhooks missing | re-run (recorded) | leftovers | s |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (r) =>
-        `| ${r.fault} | ${r.accepted} | ${r.completed} | ${r.failed} | ${r.cancelled} | ${r.lost} | ${r.duplicated} | ${r.rerun} | ${r.leftovers.length} | ${r.seconds} |`,
+        `| ${r.fault} | ${r.accepted} | ${r.completed} | ${r.failed} | ${r.cancelled} | ${r.lost} | ${r.duplicated} | ${r.webhooksMissing} | ${r.rerun} | ${r.leftovers.length} | ${r.seconds} |`,
     ),
   ].join("\n");
 }

@@ -5,7 +5,7 @@ import fc from "fast-check";
 // are cancelled while they run. Chosen from a seed, so a phase is repeated exactly.
 
 export interface Submission {
-  kind: "job" | "batch" | "cancel";
+  kind: "job" | "batch" | "cancel" | "webhook";
   path: "/jobs" | "/batches";
   body: unknown;
 }
@@ -27,29 +27,39 @@ const jobs: unknown[] = [
   { language: "python", source: "import sys; print(sys.stdin.read().upper())", stdin: "chaos\n" },
 ];
 
-const submission: fc.Arbitrary<Submission> = fc.oneof(
-  {
-    weight: 8,
-    arbitrary: fc
-      .constantFrom(...jobs)
-      .map((body) => ({ kind: "job" as const, path: "/jobs" as const, body })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .subarray(jobs, { minLength: 2, maxLength: 3 })
-      .map((batch) => ({ kind: "batch" as const, path: "/batches" as const, body: { jobs: batch } })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.constant({
-      kind: "cancel" as const,
-      path: "/jobs" as const,
-      body: { language: "bash", source: "sleep 20", limits: { wallTimeMs: 25_000 } },
-    }),
-  },
-);
+const submission = (callbackUrl: string): fc.Arbitrary<Submission> =>
+  fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc
+        .constantFrom(...jobs)
+        .map((body) => ({ kind: "job" as const, path: "/jobs" as const, body })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .subarray(jobs, { minLength: 2, maxLength: 3 })
+        .map((batch) => ({ kind: "batch" as const, path: "/batches" as const, body: { jobs: batch } })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constant({
+        kind: "cancel" as const,
+        path: "/jobs" as const,
+        body: { language: "bash", source: "sleep 20", limits: { wallTimeMs: 25_000 } },
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(...jobs).map((body) => ({
+        kind: "webhook" as const,
+        path: "/jobs" as const,
+        body: { ...(body as object), callbackUrl },
+      })),
+    },
+  );
 
-export function submissionMix(seed: number, count: number): Submission[] {
-  return fc.sample(submission, { seed, numRuns: count });
+/** `count` submissions; webhook jobs call back to `callbackUrl`. */
+export function submissionMix(seed: number, count: number, callbackUrl: string): Submission[] {
+  return fc.sample(submission(callbackUrl), { seed, numRuns: count });
 }

@@ -31,11 +31,13 @@ function rssBytes(pid: number): number {
 
 const fdCount = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
 
-function cellblockMounts(pid: number): number {
+/** Mounts in the worker's namespace under the sandbox's new-root dir or the work root. */
+function sandboxMounts(pid: number, workRoot: string): number {
   return fs
     .readFileSync(`/proc/${pid}/mountinfo`, "utf8")
     .split("\n")
-    .filter((line) => line.includes("cellblock")).length;
+    .map((line) => line.split(" ")[4] ?? "")
+    .filter((point) => point.startsWith("/run/cellblock/") || point.startsWith(`${workRoot}/`)).length;
 }
 
 function hostMemcgs(): number {
@@ -70,7 +72,7 @@ export async function takeSample(
     cgroups: groups.size,
     processes: kinds("process"),
     workDirs: kinds("work dir"),
-    mounts: cellblockMounts(pids.worker),
+    mounts: sandboxMounts(pids.worker, scope.workRoot),
     hostMemcgs: hostMemcgs(),
   };
 }
