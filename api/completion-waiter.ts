@@ -1,5 +1,5 @@
 import { QueueEvents } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { QUEUE_NAME } from "../contract/queue.ts";
 
@@ -19,8 +19,12 @@ export class CompletionWaiter {
   private readonly events: QueueEvents;
   private readonly connection: Redis;
 
-  constructor(redisUrl: string, prefix: string, log: Logger) {
-    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  /** `connection` becomes the waiter's own (closed with it): a duplicate of the API's connection. */
+  constructor(connection: Redis, prefix: string, log: Logger) {
+    this.connection = connection;
+    // QueueEvents reads on its own duplicate and reports its failures below; without a listener
+    // here, ioredis prints "Unhandled error event" for every reconnect attempt while Redis is down.
+    this.connection.on("error", () => {});
     this.events = new QueueEvents(QUEUE_NAME, { connection: this.connection, prefix });
     const wake = (jobId: string, wakeup: Wakeup) => {
       for (const fn of this.waiters.get(jobId) ?? []) fn(wakeup);

@@ -1,13 +1,14 @@
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
-import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ApiConfig } from "../config/load-config.ts";
+import { connectRedis } from "../redis/redis-connection.ts";
 import { KeyDirectory } from "./api-keys.ts";
 import { BatchQueue } from "./batch-queue.ts";
 import { CompletionWaiter } from "./completion-waiter.ts";
 import { startCompletionWorker } from "./completion-worker.ts";
 import { createApp } from "./create-app.ts";
+import { createHttpServer } from "./http-server-limits.ts";
 import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
 import { isLoopbackHost } from "./loopback-host.ts";
@@ -29,11 +30,9 @@ export interface StartedApi {
 }
 
 export async function startApi(config: ApiConfig, logger: Logger): Promise<StartedApi> {
-  const redisUrl = config.queue.REDIS_URL;
-  if (!redisUrl) throw new Error("start API: REDIS_URL is not set");
   const { HOST, PORT } = config.api;
   const policy = new WebhookAddressPolicy(config.webhooks);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.queue, "start API");
   redis.on("error", (error) => logger.error({ err: error }, "Redis connection error"));
   const directory = new KeyDirectory(redis, config);
   if (!isLoopbackHost(HOST) && !(await directory.keysRequired())) {
@@ -44,7 +43,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
         "(clients send Authorization: Bearer <key>), or use HOST=127.0.0.1",
     );
   }
-  const waiter = new CompletionWaiter(redisUrl, config.queue.QUEUE_PREFIX, logger);
+  const waiter = new CompletionWaiter(redis.duplicate(), config.queue.QUEUE_PREFIX, logger);
   await waiter.ready();
   const jobs = new JobQueue(redis, config, waiter, logger);
   const batches = new BatchQueue(redis, config, jobs);
@@ -68,13 +67,12 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
   });
   const app = createApp({ config, logger, redis, jobs, batches, languages, directory, policy, metrics });
 
-  const server = app.listen(PORT, HOST);
+  const server = createHttpServer(app, config.api, logger);
+  server.listen(PORT, HOST);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
   });
-  // Keep-alive longer than typical proxies' idle timeout, so they never reuse a closing socket.
-  server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const host = HOST.includes(":") ? `[${HOST}]` : HOST;
   logger.info({ host: HOST, port }, "API listening");

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import { createKey, defaultKeyLimits, listKeys, revokeKey } from "../api/api-key-store.ts";
 import { loadConfig } from "../config/load-config.ts";
 import { type KeyCeilings, KeyLimitsSchema } from "../contract/api-key.ts";
+import { connectRedis } from "../redis/redis-connection.ts";
 
 // `npm run keys -- create|list|revoke`: the admin CLI for API keys, straight against REDIS_URL.
 //   create --name NAME [--rpm N] [--max-running N] [--max-queued N]
@@ -36,7 +36,7 @@ if (!config.queue.REDIS_URL) {
   console.error("REDIS_URL is not set: the keys live in the service's Redis");
   process.exit(2);
 }
-const redis = new Redis(config.queue.REDIS_URL, { maxRetriesPerRequest: 1 });
+const redis = connectRedis(config.queue, "keys", { maxRetriesPerRequest: 1 });
 const number = (raw: string | undefined) => (raw === undefined ? undefined : Number(raw));
 
 try {

@@ -54,8 +54,17 @@ const flag = z
 const queueVariables = z.object({
   REDIS_URL: variable(
     z.string().url().optional(),
-    "unset: `npm start` runs its own redis-server; required by `npm run api` / `npm run worker`",
+    "unset: `npm start` runs its own redis-server; required by `npm run api` / `npm run worker`. `redis://:password@host:port`, `rediss://` for TLS (see Reliability → Redis)",
   ),
+  REDIS_TLS_CA_FILE: variable(
+    z.string().min(1).optional(),
+    "PEM CA(s) that sign the Redis server's certificate (`rediss://` only); unset = the system's CAs",
+  ),
+  REDIS_TLS_CERT_FILE: variable(
+    z.string().min(1).optional(),
+    "PEM client certificate for a Redis with `tls-auth-clients yes` (with `REDIS_TLS_KEY_FILE`)",
+  ),
+  REDIS_TLS_KEY_FILE: variable(z.string().min(1).optional(), "PEM key of `REDIS_TLS_CERT_FILE`"),
   QUEUE_PREFIX: variable(
     z
       .string()
@@ -123,6 +132,24 @@ const apiVariables = z.object({
     positive(5000),
     "how often an API process samples queue depth, waits and verdicts for `/status` (15 minutes are kept)",
   ),
+  // The HTTP server's own limits against slow and idle clients (api/http-server-limits.ts).
+  HTTP_HEADERS_TIMEOUT_MS: variable(
+    positive(10_000),
+    "a client must send a request's headers within this long of starting it (else 408 and close)",
+  ),
+  HTTP_REQUEST_TIMEOUT_MS: variable(
+    positive(60_000),
+    "a client must send a whole request, body included, within this long (else 408 and close)",
+  ),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: variable(
+    positive(65_000),
+    "an idle keep-alive connection is closed after this long (longer than common proxies' 60 s)",
+  ),
+  HTTP_MAX_CONNECTIONS: variable(
+    whole(2048),
+    "open connections per API process; more are closed at once (0 = no limit)",
+  ),
+  HTTP_MAX_HEADER_BYTES: variable(positive(16 * 1024), "request line and headers together; larger gets 431"),
 });
 
 const limitVariables = z.object({

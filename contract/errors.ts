@@ -13,6 +13,7 @@ const define = (status: number, message: Template): ErrorDefinition => ({ status
 
 export const errorRegistry = {
   E_INVALID_JSON: define(400, (why) => `request body is not valid JSON: ${why}`),
+  E_BAD_REQUEST: define(400, (why) => `malformed HTTP request: ${why}`),
   E_VALIDATION: define(400, (what) => `invalid request: ${what}`),
   E_UNKNOWN_LANGUAGE: define(400, (id) => `language: unknown language "${id}" (see GET /languages)`),
   E_MISSING_ENTRY_FILE: define(400, (file) => `files: must contain the language's entry file "${file}"`),
@@ -28,15 +29,18 @@ export const errorRegistry = {
   E_JOB_NOT_FOUND: define(404, (id) => `job ${id} not found (unknown, or its result has expired)`),
   E_BATCH_NOT_FOUND: define(404, (id) => `batch ${id} not found (unknown, or expired)`),
   E_JOB_FINISHED: define(409, (id) => `job ${id} has already finished and cannot be cancelled`),
+  E_REQUEST_TIMEOUT: define(408, (ms) => `request not received in time (${ms} ms); the connection is closed`),
   E_BODY_TOO_LARGE: define(413, (limit) => `request body is larger than ${limit} bytes`),
   E_UNSUPPORTED_MEDIA_TYPE: define(
     415,
     (type) => `content type "${type}" is not supported; send application/json`,
   ),
+  E_EXPECTATION_FAILED: define(417, (what) => `Expect: ${what} is not supported`),
   E_IDEMPOTENCY_MISMATCH: define(
     422,
     (key) => `Idempotency-Key "${key}" was already used with a different request body`,
   ),
+  E_HEADERS_TOO_LARGE: define(431, (limit) => `request line and headers are larger than ${limit} bytes`),
   E_RATE_LIMITED: define(
     429,
     (limit) => `rate limit of ${limit} requests per minute for this API key exceeded; see Retry-After`,

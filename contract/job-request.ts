@@ -107,8 +107,15 @@ export const CallbackUrlSchema = z
   .max(2048)
   .url()
   .refine((raw) => {
-    const url = new URL(raw);
-    return (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password;
+    // zod runs refinements even after .url() failed, so the raw string may not parse at all:
+    // `new URL("python")` threw here and the request answered 500 (found by the request fuzzer).
+    const url = URL.canParse(raw) ? new URL(raw) : null;
+    return (
+      url !== null &&
+      (url.protocol === "http:" || url.protocol === "https:") &&
+      !url.username &&
+      !url.password
+    );
   }, "must be an http or https URL without credentials");
 
 /** The body of POST /run and POST /jobs: a job request plus how to hear about its end. */

@@ -20,6 +20,10 @@ export interface RedisServerOptions {
    * service never takes the queue down with it.
    */
   dieWithParent?: boolean;
+  /** requirepass: clients must AUTH (the URL carries it). */
+  password?: string;
+  /** Serve TLS only (no plain port); with `clientCaFile`, clients must present a certificate it signed. */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -36,6 +40,8 @@ export class RedisServer {
     readonly port: number,
     private readonly onLog: (line: string) => void,
     private readonly dieWithParent: boolean,
+    private readonly password: string | undefined,
+    private readonly tls: RedisServerOptions["tls"],
   ) {}
 
   static async start(options: RedisServerOptions): Promise<RedisServer> {
@@ -45,13 +51,16 @@ export class RedisServer {
       options.port ?? (await freePort()),
       options.onLog ?? (() => {}),
       options.dieWithParent ?? false,
+      options.password,
+      options.tls,
     );
     await server.launch();
     return server;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const auth = this.password ? `:${encodeURIComponent(this.password)}@` : "";
+    return `${this.tls ? "rediss" : "redis"}://${auth}127.0.0.1:${this.port}`;
   }
 
   get pid(): number | undefined {
@@ -61,8 +70,21 @@ export class RedisServer {
   /** Starts redis-server again on the same port and dir (after stop() or a crash); the AOF is replayed. */
   async launch(): Promise<void> {
     // biome-ignore format: flag/value pairs read best side by side
+    const listen = this.tls
+      ? [
+          "--port", "0",
+          "--tls-port", String(this.port),
+          "--tls-cert-file", this.tls.certFile,
+          "--tls-key-file", this.tls.keyFile,
+          ...(this.tls.clientCaFile
+            ? ["--tls-ca-cert-file", this.tls.clientCaFile, "--tls-auth-clients", "yes"]
+            : ["--tls-auth-clients", "no"]),
+        ]
+      : ["--port", String(this.port)];
+    // biome-ignore format: flag/value pairs read best side by side
     const args = [
-      "--port", String(this.port),
+      ...listen,
+      ...(this.password ? ["--requirepass", this.password] : []),
       "--bind", "127.0.0.1",
       "--dir", this.dir,
       "--appendonly", "yes",

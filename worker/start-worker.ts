@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { Worker } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerConfig } from "../config/load-config.ts";
 import { QUEUE_NAME, redisKeys, type WorkerHeartbeat } from "../contract/queue.ts";
+import { connectRedis } from "../redis/redis-connection.ts";
 import { CancelListener } from "./cancel-listener.ts";
 import { DispatchGate } from "./dispatch-gate.ts";
 import { startHeartbeat } from "./heartbeat.ts";
@@ -39,8 +40,7 @@ interface WorkerParts {
 }
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
-  const redisUrl = config.queue.REDIS_URL;
-  if (!redisUrl) throw new Error("start worker: REDIS_URL is not set");
+  if (!config.queue.REDIS_URL) throw new Error("start worker: REDIS_URL is not set");
   const sandbox = await openSandbox(config.sandbox, config.worker.WORKER_SLOTS);
   await prepareWorkRoot(config.worker.WORK_ROOT);
   await sweepWorkRoot(
@@ -55,12 +55,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const id = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = logger.child({ worker: id });
   const keys = redisKeys(config.queue.QUEUE_PREFIX);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = connectRedis(config.queue, "start worker");
   redis.on("error", (error) => log.error({ err: error }, "Redis connection error"));
   const images = new LanguageImages(config, sandbox.runSandbox, log);
   const languages = new WorkerLanguages(redis, keys, images, log);
   await languages.start();
-  const cancels = await CancelListener.start(redisUrl, keys.cancelChannel, log);
+  const cancels = await CancelListener.start(redis.duplicate(), keys.cancelChannel, log, async (jobIds) => {
+    const marks = await Promise.all(jobIds.map((jobId) => redis.exists(keys.cancelled(jobId))));
+    return jobIds.filter((_, index) => marks[index] === 1);
+  });
   const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels };
 
   const gate = new DispatchGate(

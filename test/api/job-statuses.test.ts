@@ -42,7 +42,7 @@ beforeAll(async () => {
   redis = await startTestRedis();
   client = new Redis(redis.url, { maxRetriesPerRequest: null });
   config = loadConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}` });
-  waiter = new CompletionWaiter(redis.url, config.queue.QUEUE_PREFIX, log);
+  waiter = new CompletionWaiter(client.duplicate(), config.queue.QUEUE_PREFIX, log);
   await waiter.ready();
   jobs = new JobQueue(client, config, waiter, log);
   batches = new BatchQueue(client, config, jobs);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { RedisServer } from "../../redis/redis-server.ts";
+import { RedisServer, type RedisServerOptions } from "../../redis/redis-server.ts";
 
 // A real redis-server for one test file: free port, temp data dir (AOF on), removed on stop.
 // restart() keeps port and dir, so the AOF is replayed — the durability test uses it.
@@ -11,21 +11,27 @@ export interface TestRedis {
   port: number;
   dir: string;
   pid: () => number | undefined;
-  /** Stops redis-server (SIGKILL by default: nothing gets a chance to flush) and starts it again. */
-  restart(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Stops redis-server (SIGKILL by default: nothing gets a chance to flush) and starts it again,
+   * after `downMs` (Redis unreachable meanwhile).
+   */
+  restart(signal?: NodeJS.Signals, downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startTestRedis(): Promise<TestRedis> {
+export async function startTestRedis(
+  options: Pick<RedisServerOptions, "password" | "tls"> = {},
+): Promise<TestRedis> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "cellblock-test-redis-"));
-  const server = await RedisServer.start({ dir, dieWithParent: true });
+  const server = await RedisServer.start({ dir, dieWithParent: true, ...options });
   return {
     url: server.url,
     port: server.port,
     dir,
     pid: () => server.pid,
-    async restart(signal: NodeJS.Signals = "SIGKILL") {
+    async restart(signal: NodeJS.Signals = "SIGKILL", downMs = 0) {
       await server.stop(signal);
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       await server.launch();
     },
     async stop() {
