@@ -54,20 +54,25 @@ export function validateJobRequest(
     throw new ServiceError("E_MISSING_ENTRY_FILE", language.sourceFile, { field: "files" });
   }
 
+  checkCeilings(request.limits, "limits", max);
+  request.tests?.forEach((test, index) => {
+    if (test.limits) checkCeilings(test.limits, `tests.${index}.limits`, max);
+  });
+  return { request, callbackUrl };
+}
+
+/** Limits above what the caller may ask for are refused, naming the field (never clamped). */
+export function checkCeilings(limits: RequestLimits, field: string, max: StepLimitValues): void {
   for (const key of Object.keys(max) as (keyof RequestLimits)[]) {
-    const asked = request.limits[key];
+    const asked = limits[key];
     if (asked !== undefined && asked > max[key]) {
       throw new ServiceError(
         "E_LIMIT_ABOVE_CEILING",
-        `limits.${key}: ${asked} is above the maximum ${max[key]}`,
-        {
-          field: `limits.${key}`,
-          maximum: max[key],
-        },
+        `${field}.${key}: ${asked} is above the maximum ${max[key]}`,
+        { field: `${field}.${key}`, maximum: max[key] },
       );
     }
   }
-  return { request, callbackUrl };
 }
 
 /** `?waitMs=` of POST /run: a whole number of milliseconds up to RUN_WAIT_MAX_MS. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CompareSchema } from "./compare.ts";
 import { StepLimitsSchema } from "./limits.ts";
 
 // The job request: the body of POST /run and POST /jobs, and the data of every queued job.
@@ -27,12 +28,16 @@ export const JobFileSchema = z
     }
   });
 
-export const CompareModeSchema = z.enum(["exact", "trim", "tokens", "float"]);
+export { type CompareMode, CompareModeSchema } from "./compare.ts";
 
 export const JobTestSchema = z
   .object({
     stdin: z.string().default(""),
     expectedOutput: z.string(),
+    /** This test's limits; each overrides the job's (and is checked against the same ceilings). */
+    limits: StepLimitsSchema.optional(),
+    /** This test's built-in checker, instead of the job's `compare`. */
+    compare: CompareSchema.optional(),
   })
   .strict();
 
@@ -47,7 +52,7 @@ const jobRequestFields = {
   stdin: z.string().default(""),
   args: z.array(z.string().max(4096)).max(64).default([]),
   tests: z.array(JobTestSchema).min(1).optional(),
-  compare: CompareModeSchema.default("trim"),
+  compare: CompareSchema.default("trim"),
   limits: RequestLimitsSchema.default({}),
 };
 
@@ -101,7 +106,6 @@ export const JobSubmissionSchema = z
 
 export type JobFile = z.infer<typeof JobFileSchema>;
 export type JobTest = z.infer<typeof JobTestSchema>;
-export type CompareMode = z.infer<typeof CompareModeSchema>;
 export type RequestLimits = z.infer<typeof RequestLimitsSchema>;
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 export type JobSubmission = z.infer<typeof JobSubmissionSchema>;

@@ -1,5 +1,5 @@
 import { assertNever } from "../contract/assert-never.ts";
-import type { CompareMode } from "../contract/job-request.ts";
+import type { Compare } from "../contract/compare.ts";
 import type { Step, Verdict } from "../contract/job-result.ts";
 import type { SandboxReport, SandboxStatus } from "../native/types.ts";
 import { compareOutput } from "./compare-output.ts";
@@ -37,7 +37,7 @@ export function classifyCompile(report: SandboxReport): Verdict {
 export function classifyRun(
   report: SandboxReport,
   expectedOutput: string | undefined,
-  compare: CompareMode,
+  compare: Compare,
 ): Verdict {
   if (report.status !== "ok") return verdictOfStatus(report.status);
   if (expectedOutput === undefined) return "ok";

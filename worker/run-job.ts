@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { LimitsConfig, WorkerSettings } from "../config/load-config.ts";
-import type { JobRequest } from "../contract/job-request.ts";
+import type { JobRequest, JobTest } from "../contract/job-request.ts";
 import type { JobResult, Step } from "../contract/job-result.ts";
-import { resolveCompileLimits, resolveRunLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
+import { resolveCompileLimits, resolveTestLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
 import { jobHostId } from "../contract/sandbox-identity.ts";
 import type { SandboxReport, SandboxSpec } from "../native/types.ts";
 import { buildSandboxSpec, type StepSandboxSettings } from "./build-sandbox-spec.ts";
@@ -104,14 +104,15 @@ export async function runJob(
     }
 
     const argv = [...language.run, ...request.args];
-    const limits = resolveRunLimits(request.limits, language, settings.limits);
-    const tests = request.tests ?? [{ stdin: request.stdin, expectedOutput: undefined }];
+    const tests: Omit<JobTest, "expectedOutput">[] & { expectedOutput?: string }[] = request.tests ?? [
+      { stdin: request.stdin },
+    ];
     const runs: Step[] = [];
     for (const test of tests) {
+      const limits = resolveTestLimits(test, request.limits, language, settings.limits);
       const report = await step(argv, false, Buffer.from(test.stdin, "utf8"), limits);
-      runs.push(
-        failIfSetup(stepFromReport(report, classifyRun(report, test.expectedOutput, request.compare))),
-      );
+      const compare = test.compare ?? request.compare;
+      runs.push(failIfSetup(stepFromReport(report, classifyRun(report, test.expectedOutput, compare))));
     }
     const verdict = classifyJob(compile, runs, request.tests !== undefined);
     return { id, status: "completed", verdict, language: language.id, compile, runs };
