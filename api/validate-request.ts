@@ -1,9 +1,10 @@
 import type { ZodError } from "zod";
 import type { ApiSettings } from "../config/load-config.ts";
 import { ServiceError } from "../contract/errors.ts";
-import { type JobRequest, JobSubmissionSchema, type RequestLimits } from "../contract/job-request.ts";
+import { type JobRequest, JobSubmissionSchema } from "../contract/job-request.ts";
 import type { LanguageDefinition } from "../contract/language.ts";
 import type { StepLimitValues } from "../contract/resolve-limits.ts";
+import { checkCeilings, validateJudging } from "./validate-judging.ts";
 
 // Validation happens once, here at the edge: schema, then the checks that need configuration or
 // the language list (ceilings, language id, entry file, test count). Every error names its field.
@@ -55,24 +56,8 @@ export function validateJobRequest(
   }
 
   checkCeilings(request.limits, "limits", max);
-  request.tests?.forEach((test, index) => {
-    if (test.limits) checkCeilings(test.limits, `tests.${index}.limits`, max);
-  });
+  validateJudging(request, languages, max);
   return { request, callbackUrl };
-}
-
-/** Limits above what the caller may ask for are refused, naming the field (never clamped). */
-export function checkCeilings(limits: RequestLimits, field: string, max: StepLimitValues): void {
-  for (const key of Object.keys(max) as (keyof RequestLimits)[]) {
-    const asked = limits[key];
-    if (asked !== undefined && asked > max[key]) {
-      throw new ServiceError(
-        "E_LIMIT_ABOVE_CEILING",
-        `${field}.${key}: ${asked} is above the maximum ${max[key]}`,
-        { field: `${field}.${key}`, maximum: max[key] },
-      );
-    }
-  }
 }
 
 /** `?waitMs=` of POST /run: a whole number of milliseconds up to RUN_WAIT_MAX_MS. */

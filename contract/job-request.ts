@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { CompareSchema } from "./compare.ts";
+import { type JobFile, JobFileSchema, refineSourceOrFiles } from "./job-file.ts";
+import { JudgeProgramSchema } from "./judge-program.ts";
 import { StepLimitsSchema } from "./limits.ts";
 
 // The job request: the body of POST /run and POST /jobs, and the data of every queued job.
@@ -7,28 +9,8 @@ import { StepLimitsSchema } from "./limits.ts";
 // queue is a trust boundary too (another API version, or a hand-edited job, may have put it there).
 // Operator ceilings (config) are checked by the API after parsing, since they are not static.
 
-/** Relative path of a job file inside the work dir: plain segments only, no "..", no leading "/". */
-const filePathPattern =
-  /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$/;
-const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-export const JobFileSchema = z
-  .object({
-    path: z
-      .string()
-      .max(255)
-      .regex(filePathPattern, "must be a relative path of plain segments (letters, digits, . _ + -)"),
-    content: z.string(),
-    encoding: z.enum(["utf8", "base64"]).default("utf8"),
-  })
-  .strict()
-  .superRefine((file, ctx) => {
-    if (file.encoding === "base64" && !base64Pattern.test(file.content)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["content"], message: "is not valid base64" });
-    }
-  });
-
 export { type CompareMode, CompareModeSchema } from "./compare.ts";
+export { type JobFile, JobFileSchema } from "./job-file.ts";
 
 export const JobTestSchema = z
   .object({
@@ -54,32 +36,15 @@ const jobRequestFields = {
   tests: z.array(JobTestSchema).min(1).optional(),
   compare: CompareSchema.default("trim"),
   limits: RequestLimitsSchema.default({}),
+  /** A checker program that judges each test instead of `compare` (contract/judge-program.ts). */
+  checker: JudgeProgramSchema.optional(),
 };
 
 function refineJobRequest(
   req: { source?: string | undefined; files?: JobFile[] | undefined },
   ctx: z.RefinementCtx,
 ): void {
-  if ((req.source === undefined) === (req.files === undefined)) {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      path: ["source"],
-      message: "exactly one of source or files is required",
-    });
-  }
-  if (req.files) {
-    const seen = new Set<string>();
-    req.files.forEach((file, index) => {
-      if (seen.has(file.path)) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: ["files", index, "path"],
-          message: `duplicates an earlier file path "${file.path}"`,
-        });
-      }
-      seen.add(file.path);
-    });
-  }
+  refineSourceOrFiles(req, ctx);
 }
 
 /** What runs: the data the worker parses from every queued job. */
@@ -104,7 +69,6 @@ export const JobSubmissionSchema = z
   .strict()
   .superRefine(refineJobRequest);
 
-export type JobFile = z.infer<typeof JobFileSchema>;
 export type JobTest = z.infer<typeof JobTestSchema>;
 export type RequestLimits = z.infer<typeof RequestLimitsSchema>;
 export type JobRequest = z.infer<typeof JobRequestSchema>;

@@ -57,15 +57,22 @@ export function isPassing(verdict: Verdict): boolean {
     case "memory_limit":
     case "output_limit":
     case "internal_error":
+    case "presentation_error":
+    case "partial":
+    case "checker_error":
       return false;
     default:
       return assertNever(verdict);
   }
 }
 
-/** The job's verdict: the first non-passing step's, else ok (plain run) or accepted (with tests). */
+/**
+ * The job's verdict: a checker failure anywhere (the judgement is incomplete, and the contestant
+ * is never blamed for it), else the first non-passing step's, else ok (plain run) or accepted.
+ */
 export function classifyJob(compile: Step | null, runs: Step[], hasTests: boolean): Verdict {
   const steps = compile ? [compile, ...runs] : runs;
+  if (runs.some((step) => step.verdict === "checker_error")) return "checker_error";
   const failing = steps.find((step) => !isPassing(step.verdict));
   if (failing) return failing.verdict;
   return hasTests ? "accepted" : "ok";

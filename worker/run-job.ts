@@ -1,13 +1,13 @@
-import type { Logger } from "pino";
-import type { LimitsConfig, WorkerSettings } from "../config/load-config.ts";
 import type { JobRequest, JobTest } from "../contract/job-request.ts";
 import type { JobResult, Step } from "../contract/job-result.ts";
 import { resolveCompileLimits, resolveTestLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
 import { jobHostId } from "../contract/sandbox-identity.ts";
-import type { SandboxReport, SandboxSpec } from "../native/types.ts";
-import { buildSandboxSpec, type StepSandboxSettings } from "./build-sandbox-spec.ts";
-import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
+import { buildSandboxSpec } from "./build-sandbox-spec.ts";
+import { classifyCompile, classifyJob, isPassing } from "./classify-verdict.ts";
+import { judgeTest } from "./judge-test.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
+import { type PreparedChecker, prepareChecker } from "./run-checker.ts";
+import type { JudgeLanguages, StepContext } from "./step-context.ts";
 import { stepFromReport } from "./step-from-report.ts";
 import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
 
@@ -18,20 +18,11 @@ import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
 // all tests run even after a failing one, since graders want every verdict. The dir is removed in a
 // finally, whatever happened.
 
-export type RunSandbox = (spec: SandboxSpec, opts?: { signal?: AbortSignal }) => Promise<SandboxReport>;
+export type { RunSandbox } from "./step-context.ts";
 
-export interface RunJobContext {
-  settings: {
-    worker: Pick<WorkerSettings, "WORK_ROOT">;
-    limits: Pick<LimitsConfig, "run" | "compile">;
-    sandbox: StepSandboxSettings;
-  };
-  runSandbox: RunSandbox;
-  slot: number;
-  /** First host id of this worker's slot 0. */
-  uidBase: number;
-  signal: AbortSignal;
-  log: Logger;
+export interface RunJobContext extends StepContext {
+  /** The languages of the job's judge programs (a checker), as the dispatch gate found them. */
+  judgeLanguages?: JudgeLanguages;
 }
 
 /** A sandbox failed to set up: the queue retries the job (the only retried outcome). */
@@ -65,6 +56,7 @@ export async function runJob(
   const { settings } = ctx;
   const files = jobFiles(request.source, request.files, language.sourceFile);
   const workDir = await createWorkDir(settings.worker.WORK_ROOT, files, jobHostId(ctx.uidBase, ctx.slot));
+  let checker: PreparedChecker | null = null;
   try {
     const step = async (argv: string[], writable: boolean, stdin: Buffer, limits: StepLimitValues) => {
       const spec = buildSandboxSpec({
@@ -103,6 +95,18 @@ export async function runJob(
       }
     }
 
+    if (request.checker) {
+      const checkerLanguage = ctx.judgeLanguages?.checker;
+      if (!checkerLanguage) throw new Error(`checker language ${request.checker.language} is not available`);
+      checker = await prepareChecker(request.checker, checkerLanguage, ctx);
+      if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+      const checkerCompile = checker.compile ? failIfSetup(checker.compile) : undefined;
+      if (!checker.ready) {
+        const verdict = checkerCompile?.verdict ?? "checker_error";
+        return { id, status: "completed", verdict, language: language.id, compile, checkerCompile, runs: [] };
+      }
+    }
+
     const argv = [...language.run, ...request.args];
     const tests: Omit<JobTest, "expectedOutput">[] & { expectedOutput?: string }[] = request.tests ?? [
       { stdin: request.stdin },
@@ -111,12 +115,15 @@ export async function runJob(
     for (const test of tests) {
       const limits = resolveTestLimits(test, request.limits, language, settings.limits);
       const report = await step(argv, false, Buffer.from(test.stdin, "utf8"), limits);
-      const compare = test.compare ?? request.compare;
-      runs.push(failIfSetup(stepFromReport(report, classifyRun(report, test.expectedOutput, compare))));
+      const judged = await judgeTest(report, { ...test, compare: test.compare ?? request.compare }, checker);
+      if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+      runs.push(failIfSetup(judged));
     }
     const verdict = classifyJob(compile, runs, request.tests !== undefined);
-    return { id, status: "completed", verdict, language: language.id, compile, runs };
+    const checkerCompile = checker?.compile ?? undefined;
+    return { id, status: "completed", verdict, language: language.id, compile, checkerCompile, runs };
   } finally {
+    checker?.dispose();
     removeWorkDirLater(workDir, ctx.log);
   }
 }

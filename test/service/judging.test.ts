@@ -1,6 +1,8 @@
 // Contest judging through the whole service (real queue, worker and sandbox): per-test limits and
 // built-in checkers per test, custom checker programs, subtasks.
+import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { runJob, startTestService, type TestService } from "../helpers/service.ts";
@@ -61,5 +63,155 @@ describe.skipIf(unavailable !== null)(`judging tests ${unavailable ? `(${unavail
       "accepted",
       "wrong_answer",
     ]);
+  });
+
+  // A testlib-style checker in Python: argv = input, output, answer (read-only files).
+  const floatChecker = [
+    "import sys",
+    "inp, out, ans = (open(p).read().split() for p in sys.argv[1:4])",
+    "if len(out) != len(ans):",
+    "    print('expected', len(ans), 'numbers, got', len(out), file=sys.stderr); sys.exit(1)",
+    "for a, b in zip(out, ans):",
+    "    if abs(float(a) - float(b)) > 1e-6:",
+    "        print('expected', b, 'got', a, file=sys.stderr); sys.exit(1)",
+    "print('ok', len(ans), 'numbers', file=sys.stderr)",
+  ].join("\n");
+  const echo = { language: "python", source: "import sys\nsys.stdout.write(sys.stdin.read())" };
+  const verdicts = (result: { runs: { verdict: string }[] }) => result.runs.map((run) => run.verdict);
+
+  it("a float checker accepts a 1e-7 difference and names the wrong number it refuses", async () => {
+    const result = await runJob(service, {
+      ...echo,
+      checker: { language: "python", source: floatChecker },
+      tests: [
+        { stdin: "0.1000001 2", expectedOutput: "0.1 2" },
+        { stdin: "0.1001 2", expectedOutput: "0.1 2" },
+      ],
+    });
+    expect(verdicts(result)).toEqual(["accepted", "wrong_answer"]);
+    expect(result.runs[0].checker).toMatchObject({ exitCode: 0, message: "ok 2 numbers\n" });
+    expect(result.runs[1].checker.message).toBe("expected 0.1 got 0.1001\n");
+    expect(result.runs.map((run: { score: number }) => run.score)).toEqual([1, 0]);
+    expect(result.verdict).toBe("wrong_answer");
+  });
+
+  it("a checker that crashes is a checker_error, a judge failure the contestant is not blamed for", async () => {
+    const result = await runJob(service, {
+      ...echo,
+      checker: {
+        language: "c",
+        source:
+          '#include <stdio.h>\nint main(void){fputs("about to crash", stderr); *(volatile int *)0 = 1;}',
+      },
+      tests: [{ stdin: "1", expectedOutput: "1" }],
+    });
+    expect(verdicts(result)).toEqual(["checker_error"]);
+    expect(result.runs[0].exitCode).toBe(0);
+    expect(result.runs[0].checker).toMatchObject({ signal: "SIGSEGV", message: "about to crash" });
+    expect(result.verdict).toBe("checker_error");
+  });
+
+  it("exit code 7 gives partial points from the message, and exit 2 is a presentation error", async () => {
+    const checker = [
+      "import sys",
+      "out = open(sys.argv[2]).read().strip()",
+      "if out == 'half': print('points 0.5 half right', file=sys.stderr); sys.exit(7)",
+      "if out == 'bad': print('points 3 out of range', file=sys.stderr); sys.exit(7)",
+      "sys.exit(2)",
+    ].join("\n");
+    const result = await runJob(service, {
+      ...echo,
+      checker: { language: "python", source: checker },
+      tests: [
+        { stdin: "half", expectedOutput: "" },
+        { stdin: "bad", expectedOutput: "" },
+        { stdin: "other", expectedOutput: "" },
+      ],
+    });
+    expect(verdicts(result)).toEqual(["partial", "checker_error", "presentation_error"]);
+    expect(result.runs[0].score).toBe(0.5);
+    expect(result.verdict).toBe("checker_error");
+  });
+
+  it("a checker's huge message is capped; one flooding past its output limit is a checker_error", async () => {
+    const result = await runJob(service, {
+      ...echo,
+      checker: {
+        language: "python",
+        source: "import sys\nn = int(open(sys.argv[1]).read())\nsys.stderr.write('x' * n)\nsys.exit(1)",
+        limits: { outputBytes: 300_000 },
+      },
+      tests: [
+        { stdin: "200000", expectedOutput: "" },
+        { stdin: "50000000", expectedOutput: "" },
+      ],
+    });
+    expect(verdicts(result)).toEqual(["wrong_answer", "checker_error"]);
+    expect(result.runs[0].checker.message).toHaveLength(4096);
+    expect(result.runs[0].checker.messageTruncated).toBe(true);
+    expect(result.runs[1].checker).toMatchObject({ stopReason: "output", messageTruncated: true });
+    expect(result.runs[1].checker.message.length).toBeLessThanOrEqual(4096);
+  });
+
+  it("a C checker is compiled once, sees read-only files, and cannot change them", async () => {
+    const checker = [
+      "#include <stdio.h>",
+      "#include <string.h>",
+      "int main(int argc, char **argv) {",
+      "  if (argc != 4) return 3;",
+      '  if (fopen(argv[3], "w") != NULL) { fputs("answer file is writable", stderr); return 3; }',
+      "  char out[64] = {0}, ans[64] = {0};",
+      '  FILE *o = fopen(argv[2], "r"), *a = fopen(argv[3], "r");',
+      "  if (!o || !a) return 3;",
+      "  fgets(out, sizeof out, o); fgets(ans, sizeof ans, a);",
+      "  return strcmp(out, ans) == 0 ? 0 : 1;",
+      "}",
+    ].join("\n");
+    const result = await runJob(service, {
+      ...echo,
+      checker: { language: "c", source: checker },
+      tests: [
+        { stdin: "42\n", expectedOutput: "42\n" },
+        { stdin: "41\n", expectedOutput: "42\n" },
+      ],
+    });
+    expect(result.checkerCompile.verdict).toBe("ok");
+    expect(verdicts(result)).toEqual(["accepted", "wrong_answer"]);
+  });
+
+  it("a checker that does not compile fails the job as checker_error before any test runs", async () => {
+    const result = await runJob(service, {
+      ...echo,
+      checker: { language: "c", source: "int main( {" },
+      tests: [{ stdin: "1", expectedOutput: "1" }],
+    });
+    expect(result.verdict).toBe("checker_error");
+    expect(result.checkerCompile.verdict).toBe("checker_error");
+    expect(result.checkerCompile.stderr).toMatch(/error/);
+    expect(result.runs).toEqual([]);
+  });
+
+  it("a checker in an unknown language, or without tests, is refused naming the field", async () => {
+    const unknown = await service.post("/run", {
+      ...echo,
+      checker: { language: "klingon", source: "" },
+      tests: [{ stdin: "", expectedOutput: "" }],
+    });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).error).toMatchObject({
+      code: "E_UNKNOWN_LANGUAGE",
+      details: { field: "checker.language" },
+    });
+    const noTests = await service.post("/run", { ...echo, checker: { language: "python", source: "" } });
+    expect(noTests.status).toBe(400);
+    expect((await noTests.json()).error.details).toEqual([{ field: "checker", message: expect.any(String) }]);
+  });
+
+  it("no work dir of a program, a checker or a test's checker files is left behind", async () => {
+    const left = await eventually(() => readdir(service.config.worker.WORK_ROOT), {
+      until: (entries) => entries.length === 0,
+      what: "the work root to empty",
+    });
+    expect(left).toEqual([]);
   });
 });

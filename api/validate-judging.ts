@@ -1,0 +1,46 @@
+import { ServiceError } from "../contract/errors.ts";
+import type { JobRequest, RequestLimits } from "../contract/job-request.ts";
+import type { LanguageDefinition } from "../contract/language.ts";
+import type { StepLimitValues } from "../contract/resolve-limits.ts";
+
+// The contest parts of a job request that need the language list or the caller's ceilings: a
+// checker's language and entry file, its limits, each test's limits. Every error names its field.
+
+export function validateJudging(
+  request: JobRequest,
+  languages: ReadonlyMap<string, LanguageDefinition>,
+  max: StepLimitValues,
+): void {
+  request.tests?.forEach((test, index) => {
+    if (test.limits) checkCeilings(test.limits, `tests.${index}.limits`, max);
+  });
+  const { checker } = request;
+  if (checker) {
+    const language = languages.get(checker.language);
+    if (!language) {
+      throw new ServiceError("E_UNKNOWN_LANGUAGE", checker.language, { field: "checker.language" });
+    }
+    if (checker.files && !checker.files.some((file) => file.path === language.sourceFile)) {
+      throw new ServiceError("E_MISSING_ENTRY_FILE", language.sourceFile, { field: "checker.files" });
+    }
+    checkCeilings(checker.limits, "checker.limits", max);
+    if (!request.tests) {
+      const problem = { field: "checker", message: "needs tests: a checker judges each test's output" };
+      throw new ServiceError("E_VALIDATION", `${problem.field}: ${problem.message}`, [problem]);
+    }
+  }
+}
+
+/** Limits above what the caller may ask for are refused, naming the field (never clamped). */
+export function checkCeilings(limits: RequestLimits, field: string, max: StepLimitValues): void {
+  for (const key of Object.keys(max) as (keyof RequestLimits)[]) {
+    const asked = limits[key];
+    if (asked !== undefined && asked > max[key]) {
+      throw new ServiceError(
+        "E_LIMIT_ABOVE_CEILING",
+        `${field}.${key}: ${asked} is above the maximum ${max[key]}`,
+        { field: `${field}.${key}`, maximum: max[key] },
+      );
+    }
+  }
+}
