@@ -14,6 +14,9 @@ export function validateJudging(
   request.tests?.forEach((test, index) => {
     if (test.limits) checkCeilings(test.limits, `tests.${index}.limits`, max);
   });
+  if (request.compareFile && !request.tests) {
+    throw refusal("compareFile", "needs tests: it names the file each test judges");
+  }
   const { checker } = request;
   if (checker) {
     const language = languages.get(checker.language);
@@ -25,8 +28,7 @@ export function validateJudging(
     }
     checkCeilings(checker.limits, "checker.limits", max);
     if (!request.tests) {
-      const problem = { field: "checker", message: "needs tests: a checker judges each test's output" };
-      throw new ServiceError("E_VALIDATION", `${problem.field}: ${problem.message}`, [problem]);
+      throw refusal("checker", "needs tests: a checker judges each test's output");
     }
   }
 }
@@ -43,4 +45,8 @@ export function checkCeilings(limits: RequestLimits, field: string, max: StepLim
       );
     }
   }
+}
+
+function refusal(field: string, message: string): ServiceError {
+  return new ServiceError("E_VALIDATION", `${field}: ${message}`, [{ field, message }]);
 }

@@ -1,8 +1,15 @@
 import { z } from "zod";
 import { CompareSchema } from "./compare.ts";
-import { type JobFile, JobFileSchema, refineSourceOrFiles } from "./job-file.ts";
+import {
+  FilePathSchema,
+  type JobFile,
+  JobFileSchema,
+  refineSourceOrFiles,
+  refineUniquePaths,
+} from "./job-file.ts";
 import { JudgeProgramSchema } from "./judge-program.ts";
 import { StepLimitsSchema } from "./limits.ts";
+import { OutputFilePatternSchema } from "./output-files.ts";
 
 // The job request: the body of POST /run and POST /jobs, and the data of every queued job.
 // The API parses it once at the edge; the worker parses job.data with the same schema, because the
@@ -20,8 +27,13 @@ export const JobTestSchema = z
     limits: StepLimitsSchema.optional(),
     /** This test's built-in checker, instead of the job's `compare`. */
     compare: CompareSchema.optional(),
+    /** Input files placed read-only in this test's own copy of the work dir (USACO's input.txt). */
+    files: z.array(JobFileSchema).min(1).max(64).optional(),
+    /** Judge this file the program writes instead of its stdout (overrides the job's). */
+    compareFile: FilePathSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((test, ctx) => refineUniquePaths(test.files, ctx));
 
 /** Per-run limits a request may set; each is checked against the operator's ceiling by the API. */
 export const RequestLimitsSchema = StepLimitsSchema;
@@ -38,6 +50,10 @@ const jobRequestFields = {
   limits: RequestLimitsSchema.default({}),
   /** A checker program that judges each test instead of `compare` (contract/judge-program.ts). */
   checker: JudgeProgramSchema.optional(),
+  /** Judge this file each test's run writes instead of its stdout (USACO's output.txt). */
+  compareFile: FilePathSchema.optional(),
+  /** Files to read back after each run (paths or globs), returned in the run's `outputFiles`. */
+  outputFiles: z.array(OutputFilePatternSchema).min(1).max(16).optional(),
 };
 
 function refineJobRequest(

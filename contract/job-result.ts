@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CheckerRunSchema } from "./judging-result.ts";
+import { OutputFilesSchema } from "./output-files.ts";
 import { StopReasonSchema, UsageSchema } from "./usage.ts";
 import { CallbackViewSchema } from "./webhook.ts";
 
@@ -44,6 +45,8 @@ export const StepSchema = z.object({
   score: z.number().min(0).max(1).optional(),
   /** Jobs with a checker: its run for this test (absent when the program itself failed). */
   checker: CheckerRunSchema.optional(),
+  /** Jobs with `outputFiles`: what the run wrote that matched (contract/output-files.ts). */
+  outputFiles: OutputFilesSchema.optional(),
 });
 
 export const JobResultSchema = z.object({

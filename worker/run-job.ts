@@ -7,6 +7,7 @@ import { classifyCompile, classifyJob, isPassing } from "./classify-verdict.ts";
 import { judgeTest } from "./judge-test.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { type PreparedChecker, prepareChecker } from "./run-checker.ts";
+import { prepareRunIo } from "./run-io.ts";
 import type { JudgeLanguages, StepContext } from "./step-context.ts";
 import { stepFromReport } from "./step-from-report.ts";
 import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
@@ -14,7 +15,8 @@ import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
 // Theory of operation: one job = one work dir + one sandbox per step. The work dir gets the job's
 // files; the compile step (compiled languages only) runs with the dir writable and the language's
 // compile limits; then every test (or the single plain-stdin run) runs in a fresh sandbox with the
-// dir read-only, so no run can leave anything for the next. Runs stop at the first compile error;
+// dir read-only, so no run can leave anything for the next (a run with file I/O gets its own
+// writable copy instead, removed after it: run-io.ts). Runs stop at the first compile error;
 // all tests run even after a failing one, since graders want every verdict. The dir is removed in a
 // finally, whatever happened.
 
@@ -58,11 +60,17 @@ export async function runJob(
   const workDir = await createWorkDir(settings.worker.WORK_ROOT, files, jobHostId(ctx.uidBase, ctx.slot));
   let checker: PreparedChecker | null = null;
   try {
-    const step = async (argv: string[], writable: boolean, stdin: Buffer, limits: StepLimitValues) => {
+    const step = async (
+      argv: string[],
+      writable: boolean,
+      stdin: Buffer,
+      limits: StepLimitValues,
+      dir = workDir,
+    ) => {
       const spec = buildSandboxSpec({
         language,
         argv,
-        workDir: { path: workDir, writable },
+        workDir: { path: dir, writable },
         stdin,
         limits,
         slot: ctx.slot,
@@ -108,16 +116,24 @@ export async function runJob(
     }
 
     const argv = [...language.run, ...request.args];
-    const tests: Omit<JobTest, "expectedOutput">[] & { expectedOutput?: string }[] = request.tests ?? [
+    const tests: (Omit<JobTest, "expectedOutput"> & { expectedOutput?: string })[] = request.tests ?? [
       { stdin: request.stdin },
     ];
     const runs: Step[] = [];
     for (const test of tests) {
       const limits = resolveTestLimits(test, request.limits, language, settings.limits);
-      const report = await step(argv, false, Buffer.from(test.stdin, "utf8"), limits);
-      const judged = await judgeTest(report, { ...test, compare: test.compare ?? request.compare }, checker);
-      if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
-      runs.push(failIfSetup(judged));
+      // A run with file I/O gets its own writable copy of the work dir (run-io.ts).
+      const io = await prepareRunIo(request, test, workDir, ctx);
+      try {
+        const report = await step(argv, io !== null, Buffer.from(test.stdin, "utf8"), limits, io?.dir);
+        const compare = test.compare ?? request.compare;
+        const judged = await judgeTest(report, { ...test, compare }, checker, io?.judgedFile(limits));
+        if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+        const outputFiles = io?.outputFiles();
+        runs.push(failIfSetup(outputFiles ? { ...judged, outputFiles } : judged));
+      } finally {
+        io?.dispose();
+      }
     }
     const verdict = classifyJob(compile, runs, request.tests !== undefined);
     const checkerCompile = checker?.compile ?? undefined;

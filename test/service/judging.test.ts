@@ -1,11 +1,10 @@
 // Contest judging through the whole service (real queue, worker and sandbox): per-test limits and
 // built-in checkers per test, custom checker programs, subtasks.
-import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { runJob, startTestService, type TestService } from "../helpers/service.ts";
+import { workRootLeftovers } from "../helpers/work-root.ts";
 
 const unavailable = await sandboxUnavailableReason();
 if (unavailable) console.warn(`SKIPPED judging tests: ${unavailable}`);
@@ -208,10 +207,6 @@ describe.skipIf(unavailable !== null)(`judging tests ${unavailable ? `(${unavail
   });
 
   it("no work dir of a program, a checker or a test's checker files is left behind", async () => {
-    const left = await eventually(() => readdir(service.config.worker.WORK_ROOT), {
-      until: (entries) => entries.length === 0,
-      what: "the work root to empty",
-    });
-    expect(left).toEqual([]);
+    expect(await workRootLeftovers(service)).toEqual([]);
   });
 });
