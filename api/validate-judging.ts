@@ -17,6 +17,16 @@ export function validateJudging(
   if (request.compareFile && !request.tests) {
     throw refusal("compareFile", "needs tests: it names the file each test judges");
   }
+  request.groups?.forEach((group, index) => {
+    const count = request.tests?.length ?? 0;
+    const outside = group.tests.findIndex((test) => test >= count);
+    if (outside >= 0) {
+      throw refusal(
+        `groups.${index}.tests.${outside}`,
+        `no test ${group.tests[outside]}: the job has ${count}`,
+      );
+    }
+  });
   const { checker } = request;
   if (checker) {
     const language = languages.get(checker.language);

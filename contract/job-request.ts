@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CompareSchema } from "./compare.ts";
+import { TestGroupSchema } from "./groups.ts";
 import {
   FilePathSchema,
   type JobFile,
@@ -54,6 +55,8 @@ const jobRequestFields = {
   compareFile: FilePathSchema.optional(),
   /** Files to read back after each run (paths or globs), returned in the run's `outputFiles`. */
   outputFiles: z.array(OutputFilePatternSchema).min(1).max(16).optional(),
+  /** Subtasks: tests grouped with points; the result carries the score (contract/groups.ts). */
+  groups: z.array(TestGroupSchema).min(1).max(100).optional(),
 };
 
 function refineJobRequest(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { JobScoreSchema } from "./groups.ts";
 import { CheckerRunSchema } from "./judging-result.ts";
 import { OutputFilesSchema } from "./output-files.ts";
 import { StopReasonSchema, UsageSchema } from "./usage.ts";
@@ -25,6 +26,8 @@ export const VerdictSchema = z.enum([
   "partial",
   /** The job's checker failed or could not be built: a judge failure, never the contestant's. */
   "checker_error",
+  /** Not run: every group it belongs to stopped at an earlier failure (stopAtFirstFailure). */
+  "skipped",
 ]);
 
 export const StepSchema = z.object({
@@ -59,6 +62,8 @@ export const JobResultSchema = z.object({
   checkerCompile: StepSchema.optional(),
   /** One per test, or one for the plain stdin run; runs stop after a compile error. */
   runs: z.array(StepSchema),
+  /** Jobs with groups: points per group and in total. */
+  score: JobScoreSchema.optional(),
 });
 
 export const JobStatusSchema = z.enum(["queued", "running", "completed", "failed", "cancelled"]);

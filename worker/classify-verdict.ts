@@ -60,6 +60,7 @@ export function isPassing(verdict: Verdict): boolean {
     case "presentation_error":
     case "partial":
     case "checker_error":
+    case "skipped":
       return false;
     default:
       return assertNever(verdict);

@@ -8,6 +8,7 @@ import { judgeTest } from "./judge-test.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { type PreparedChecker, prepareChecker } from "./run-checker.ts";
 import { prepareRunIo } from "./run-io.ts";
+import { scoreGroups, shouldSkip, skippedStep } from "./score-groups.ts";
 import type { JudgeLanguages, StepContext } from "./step-context.ts";
 import { stepFromReport } from "./step-from-report.ts";
 import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
@@ -120,7 +121,11 @@ export async function runJob(
       { stdin: request.stdin },
     ];
     const runs: Step[] = [];
-    for (const test of tests) {
+    for (const [index, test] of tests.entries()) {
+      if (request.groups && shouldSkip(index, request.groups, runs)) {
+        runs.push(skippedStep());
+        continue;
+      }
       const limits = resolveTestLimits(test, request.limits, language, settings.limits);
       // A run with file I/O gets its own writable copy of the work dir (run-io.ts).
       const io = await prepareRunIo(request, test, workDir, ctx);
@@ -137,7 +142,8 @@ export async function runJob(
     }
     const verdict = classifyJob(compile, runs, request.tests !== undefined);
     const checkerCompile = checker?.compile ?? undefined;
-    return { id, status: "completed", verdict, language: language.id, compile, checkerCompile, runs };
+    const score = request.groups ? scoreGroups(request.groups, runs) : undefined;
+    return { id, status: "completed", verdict, language: language.id, compile, checkerCompile, runs, score };
   } finally {
     checker?.dispose();
     removeWorkDirLater(workDir, ctx.log);

@@ -206,6 +206,46 @@ describe.skipIf(unavailable !== null)(`judging tests ${unavailable ? `(${unavail
     expect((await noTests.json()).error.details).toEqual([{ field: "checker", message: expect.any(String) }]);
   });
 
+  it("subtasks score points per group, and a group that stops at its first failure skips the rest", async () => {
+    const result = await runJob(service, {
+      language: "bash",
+      source: "read n; echo $((n * 2))",
+      tests: [
+        { stdin: "1", expectedOutput: "2" },
+        { stdin: "2", expectedOutput: "4" },
+        { stdin: "3", expectedOutput: "7" },
+        { stdin: "4", expectedOutput: "8" },
+        { stdin: "5", expectedOutput: "10" },
+      ],
+      groups: [
+        { name: "samples", points: 0, tests: [0] },
+        { name: "small", points: 30, tests: [0, 1] },
+        { name: "large", points: 70, tests: [2, 3, 4], stopAtFirstFailure: true },
+      ],
+    });
+    expect(verdicts(result)).toEqual(["accepted", "accepted", "wrong_answer", "skipped", "skipped"]);
+    expect(result.score).toEqual({
+      points: 30,
+      maxPoints: 100,
+      groups: [
+        { name: "samples", points: 0, maxPoints: 0, verdict: "accepted", tests: [0] },
+        { name: "small", points: 30, maxPoints: 30, verdict: "accepted", tests: [0, 1] },
+        { name: "large", points: 0, maxPoints: 70, verdict: "wrong_answer", tests: [2, 3, 4] },
+      ],
+    });
+    expect(result.verdict).toBe("wrong_answer");
+  });
+
+  it("a group naming a test the job does not have is refused, naming the index", async () => {
+    const response = await service.post("/run", {
+      ...echo,
+      tests: [{ expectedOutput: "" }],
+      groups: [{ points: 1, tests: [0, 3] }],
+    });
+    expect(response.status).toBe(400);
+    expect((await response.json()).error.details[0].field).toBe("groups.0.tests.1");
+  });
+
   it("no work dir of a program, a checker or a test's checker files is left behind", async () => {
     expect(await workRootLeftovers(service)).toEqual([]);
   });

@@ -19,6 +19,7 @@ const looks: Record<Verdict, { label: string; tone: Tone }> = {
   presentation_error: { label: "Presentation error", tone: "bad" },
   partial: { label: "Partial", tone: "warn" },
   checker_error: { label: "Checker error", tone: "neutral" },
+  skipped: { label: "Skipped", tone: "neutral" },
 };
 
 export function verdictLook(verdict: Verdict): { label: string; tone: Tone } {
