@@ -178,6 +178,38 @@ describe.skipIf(unavailable !== null)(`judging tests ${unavailable ? `(${unavail
     expect(verdicts(result)).toEqual(["accepted", "wrong_answer"]);
   });
 
+  it("a checker of several files judges the output.txt a file-I/O test writes, reading input.txt", async () => {
+    const result = await runJob(service, {
+      language: "python",
+      source: "a, b = map(int, open('input.txt').read().split())\nopen('output.txt', 'w').write(str(a * b))",
+      compareFile: "output.txt",
+      checker: {
+        language: "c",
+        files: [
+          { path: "lib/verdict.h", content: "enum { AC = 0, WA = 1 };\n" },
+          {
+            path: "main.c",
+            content: [
+              "#include <stdio.h>",
+              '#include "lib/verdict.h"',
+              "int main(int argc, char **argv) {",
+              "  long a, b, out;",
+              '  FILE *in = fopen(argv[1], "r"), *o = fopen(argv[2], "r");',
+              '  if (fscanf(in, "%ld %ld", &a, &b) != 2) return 3;',
+              '  if (fscanf(o, "%ld", &out) != 1) return WA;',
+              '  fprintf(stderr, "%ld * %ld = %ld", a, b, out);',
+              "  return out == a * b ? AC : WA;",
+              "}",
+            ].join("\n"),
+          },
+        ],
+      },
+      tests: [{ files: [{ path: "input.txt", content: "6 7" }], expectedOutput: "" }],
+    });
+    expect(verdicts(result)).toEqual(["accepted"]);
+    expect(result.runs[0].checker.message).toBe("6 * 7 = 42");
+  });
+
   it("a checker that does not compile fails the job as checker_error before any test runs", async () => {
     const result = await runJob(service, {
       ...echo,
