@@ -27,19 +27,25 @@ export function validateJudging(
       );
     }
   });
-  const { checker } = request;
-  if (checker) {
-    const language = languages.get(checker.language);
+  for (const role of ["checker", "interactor"] as const) {
+    const program = request[role];
+    if (!program) continue;
+    const language = languages.get(program.language);
     if (!language) {
-      throw new ServiceError("E_UNKNOWN_LANGUAGE", checker.language, { field: "checker.language" });
+      throw new ServiceError("E_UNKNOWN_LANGUAGE", program.language, { field: `${role}.language` });
     }
-    if (checker.files && !checker.files.some((file) => file.path === language.sourceFile)) {
-      throw new ServiceError("E_MISSING_ENTRY_FILE", language.sourceFile, { field: "checker.files" });
+    if (program.files && !program.files.some((file) => file.path === language.sourceFile)) {
+      throw new ServiceError("E_MISSING_ENTRY_FILE", language.sourceFile, { field: `${role}.files` });
     }
-    checkCeilings(checker.limits, "checker.limits", max);
-    if (!request.tests) {
-      throw refusal("checker", "needs tests: a checker judges each test's output");
-    }
+    checkCeilings(program.limits, `${role}.limits`, max);
+    if (!request.tests) throw refusal(role, `needs tests: the ${role} judges each test`);
+  }
+  if (request.interactor) {
+    // The program's stdin and stdout are the interactor's: nothing else may claim them.
+    const taken = (["checker", "compareFile", "outputFiles"] as const).find((f) => request[f] !== undefined);
+    if (taken) throw refusal(taken, "cannot be combined with an interactor");
+    const withFiles = request.tests?.findIndex((test) => test.files || test.compareFile) ?? -1;
+    if (withFiles >= 0) throw refusal(`tests.${withFiles}`, "file I/O cannot be combined with an interactor");
   }
 }
 

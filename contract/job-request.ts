@@ -51,6 +51,8 @@ const jobRequestFields = {
   limits: RequestLimitsSchema.default({}),
   /** A checker program that judges each test instead of `compare` (contract/judge-program.ts). */
   checker: JudgeProgramSchema.optional(),
+  /** An interactor that talks to the program through its stdin/stdout and decides each test. */
+  interactor: JudgeProgramSchema.optional(),
   /** Judge this file each test's run writes instead of its stdout (USACO's output.txt). */
   compareFile: FilePathSchema.optional(),
   /** Files to read back after each run (paths or globs), returned in the run's `outputFiles`. */

@@ -48,6 +48,8 @@ export const StepSchema = z.object({
   score: z.number().min(0).max(1).optional(),
   /** Jobs with a checker: its run for this test (absent when the program itself failed). */
   checker: CheckerRunSchema.optional(),
+  /** Interactive jobs: the interactor's run for this test (its verdict is the test's, see README). */
+  interactor: CheckerRunSchema.optional(),
   /** Jobs with `outputFiles`: what the run wrote that matched (contract/output-files.ts). */
   outputFiles: OutputFilesSchema.optional(),
 });
@@ -60,6 +62,8 @@ export const JobResultSchema = z.object({
   compile: StepSchema.nullable(),
   /** Jobs with a compiled checker: its compile step (its failure is a checker_error). */
   checkerCompile: StepSchema.optional(),
+  /** Interactive jobs with a compiled interactor: its compile step (its failure is a checker_error). */
+  interactorCompile: StepSchema.optional(),
   /** One per test, or one for the plain stdin run; runs stop after a compile error. */
   runs: z.array(StepSchema),
   /** Jobs with groups: points per group and in total. */

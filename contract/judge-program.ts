@@ -49,5 +49,20 @@ export const CHECKER_ARGS = [
   `${CHECKER_DIR}/answer.txt`,
 ];
 
+/**
+ * Interactive problems: the program's stdin and stdout and the interactor's are cross-connected by
+ * two named pipes the worker makes in a dir bound read-only at INTERACTION_DIR in both sandboxes.
+ * The interactor runs as testlib's `interactor input output answer` (input and answer read-only
+ * in CHECKER_DIR; output a scratch file in its /tmp) and its exit code decides as a checker's does.
+ */
+export const INTERACTION_DIR = "/box/.io";
+export const TO_PROGRAM_FIFO = `${INTERACTION_DIR}/to-program`;
+export const FROM_PROGRAM_FIFO = `${INTERACTION_DIR}/from-program`;
+export const INTERACTOR_ARGS = [
+  `${CHECKER_DIR}/input.txt`,
+  "/tmp/interactor-output.txt",
+  `${CHECKER_DIR}/answer.txt`,
+];
+
 /** The longest checker message a result keeps, in characters; the rest is cut and flagged. */
 export const CHECKER_MESSAGE_MAX_CHARS = 4096;

@@ -107,6 +107,8 @@ export interface Addon {
   run(spec: NativeRunSpec): { promise: Promise<NativeResult>; cancel(): void };
   cgroupFixture(args: object): Record<string, number | string>;
   releaseStandbys(): Promise<void>;
+  /** mkfifo(2): 0, or the negated errno. */
+  mkfifo(path: string, mode: number): number;
   readonly statusNames: readonly string[];
   /** Starts with "none" (StopReason null). */
   readonly stopNames: readonly string[];

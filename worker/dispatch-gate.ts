@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { LimitsConfig } from "../config/load-config.ts";
 import type { JobRequest } from "../contract/job-request.ts";
+import type { JudgeProgram } from "../contract/judge-program.ts";
 import type { QueuedJob, redisKeys } from "../contract/queue.ts";
 import {
   jobWallTimeMs,
@@ -53,17 +54,23 @@ export function runningLeaseMs(
   return jobWallTimeMs(request, language, limits) + steps * STEP_OVERHEAD_MS + lockDurationMs;
 }
 
-/** The judge programs' share of a lease: the checker's compile and one checker run per test. */
+/**
+ * The judge programs' share of a lease: the checker's compile and one checker run per test; the
+ * interactor's compile and, per test, its wall time beyond the program's (they run together).
+ */
 export function judgeLeaseMs(
-  request: Pick<JobRequest, "tests" | "checker">,
+  request: Pick<JobRequest, "tests" | "checker" | "interactor">,
   judge: JudgeLanguages,
   limits: Pick<OperatorLimits, "run" | "compile">,
 ): number {
-  if (!request.checker || !judge.checker) return 0;
-  const compileMs = judge.checker.compile ? resolveCompileLimits(judge.checker, limits).wallTimeMs : 0;
-  const runMs = resolveRunLimits(request.checker.limits, judge.checker, limits).wallTimeMs;
   const tests = request.tests?.length ?? 0;
-  return compileMs + tests * runMs + (tests + 1) * STEP_OVERHEAD_MS;
+  const share = (program: JudgeProgram | undefined, language: RunnableLanguage | undefined) => {
+    if (!program || !language) return 0;
+    const compileMs = language.compile ? resolveCompileLimits(language, limits).wallTimeMs : 0;
+    const runMs = resolveRunLimits(program.limits, language, limits).wallTimeMs;
+    return compileMs + tests * runMs + (tests + 1) * STEP_OVERHEAD_MS;
+  };
+  return share(request.checker, judge.checker) + share(request.interactor, judge.interactor);
 }
 
 export type Admission =
@@ -90,10 +97,14 @@ export class DispatchGate {
     if (!language) {
       return { admitted: false, reason: `language ${job.request.language} is not available on this worker` };
     }
-    const checkerId = job.request.checker?.language;
-    const judgeLanguages: JudgeLanguages = { checker: checkerId ? this.languages.get(checkerId) : undefined };
-    if (checkerId && !judgeLanguages.checker) {
-      return { admitted: false, reason: `checker language ${checkerId} is not available on this worker` };
+    const judgeLanguages: JudgeLanguages = {};
+    for (const role of ["checker", "interactor"] as const) {
+      const id = job.request[role]?.language;
+      if (id === undefined) continue;
+      judgeLanguages[role] = this.languages.get(id);
+      if (!judgeLanguages[role]) {
+        return { admitted: false, reason: `${role} language ${id} is not available on this worker` };
+      }
     }
     if (job.maxRunningJobs === 0) return { admitted: true, language, judgeLanguages };
     const now = Date.now();

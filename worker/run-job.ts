@@ -1,12 +1,12 @@
 import type { JobRequest, JobTest } from "../contract/job-request.ts";
-import type { JobResult, Step } from "../contract/job-result.ts";
+import type { JobResult, Step, Verdict } from "../contract/job-result.ts";
 import { resolveCompileLimits, resolveTestLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
 import { jobHostId } from "../contract/sandbox-identity.ts";
 import { buildSandboxSpec } from "./build-sandbox-spec.ts";
 import { classifyCompile, classifyJob, isPassing } from "./classify-verdict.ts";
 import { judgeTest } from "./judge-test.ts";
+import { type PreparedJudges, prepareJudges } from "./prepare-judges.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
-import { type PreparedChecker, prepareChecker } from "./run-checker.ts";
 import { prepareRunIo } from "./run-io.ts";
 import { scoreGroups, shouldSkip, skippedStep } from "./score-groups.ts";
 import type { JudgeLanguages, StepContext } from "./step-context.ts";
@@ -59,7 +59,7 @@ export async function runJob(
   const { settings } = ctx;
   const files = jobFiles(request.source, request.files, language.sourceFile);
   const workDir = await createWorkDir(settings.worker.WORK_ROOT, files, jobHostId(ctx.uidBase, ctx.slot));
-  let checker: PreparedChecker | null = null;
+  let judges: PreparedJudges | null = null;
   try {
     const step = async (
       argv: string[],
@@ -104,17 +104,27 @@ export async function runJob(
       }
     }
 
-    if (request.checker) {
-      const checkerLanguage = ctx.judgeLanguages?.checker;
-      if (!checkerLanguage) throw new Error(`checker language ${request.checker.language} is not available`);
-      checker = await prepareChecker(request.checker, checkerLanguage, ctx);
-      if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
-      const checkerCompile = checker.compile ? failIfSetup(checker.compile) : undefined;
-      if (!checker.ready) {
-        const verdict = checkerCompile?.verdict ?? "checker_error";
-        return { id, status: "completed", verdict, language: language.id, compile, checkerCompile, runs: [] };
-      }
-    }
+    judges = await prepareJudges(request, ctx.judgeLanguages ?? {}, ctx);
+    if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+    const { checkerCompile, interactorCompile } = judges.compiles;
+    if (checkerCompile) failIfSetup(checkerCompile);
+    if (interactorCompile) failIfSetup(interactorCompile);
+    const compiles = judges.compiles;
+    const judged = (verdict: Verdict, runs: Step[]): JobResult => {
+      const result: JobResult = {
+        id,
+        status: "completed",
+        verdict,
+        language: language.id,
+        compile,
+        ...compiles,
+        runs,
+      };
+      if (request.groups) result.score = scoreGroups(request.groups, runs);
+      return result;
+    };
+    if (judges.failedVerdict) return judged(judges.failedVerdict, []);
+    const { checker, interactor } = judges;
 
     const argv = [...language.run, ...request.args];
     const tests: (Omit<JobTest, "expectedOutput"> & { expectedOutput?: string })[] = request.tests ?? [
@@ -127,6 +137,14 @@ export async function runJob(
         continue;
       }
       const limits = resolveTestLimits(test, request.limits, language, settings.limits);
+      if (interactor && test.expectedOutput !== undefined) {
+        const answer = Buffer.from(test.expectedOutput, "utf8");
+        const input = Buffer.from(test.stdin, "utf8");
+        const step = await interactor.interact({ language, argv, workDir, limits }, { input, answer });
+        if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+        runs.push(failIfSetup(step));
+        continue;
+      }
       // A run with file I/O gets its own writable copy of the work dir (run-io.ts).
       const io = await prepareRunIo(request, test, workDir, ctx);
       try {
@@ -140,12 +158,9 @@ export async function runJob(
         io?.dispose();
       }
     }
-    const verdict = classifyJob(compile, runs, request.tests !== undefined);
-    const checkerCompile = checker?.compile ?? undefined;
-    const score = request.groups ? scoreGroups(request.groups, runs) : undefined;
-    return { id, status: "completed", verdict, language: language.id, compile, checkerCompile, runs, score };
+    return judged(classifyJob(compile, runs, request.tests !== undefined), runs);
   } finally {
-    checker?.dispose();
+    judges?.dispose();
     removeWorkDirLater(workDir, ctx.log);
   }
 }

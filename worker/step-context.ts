@@ -27,4 +27,5 @@ export interface StepContext {
 /** The languages of a job's judge programs, as the dispatch gate found them on this worker. */
 export interface JudgeLanguages {
   checker?: RunnableLanguage | undefined;
+  interactor?: RunnableLanguage | undefined;
 }
