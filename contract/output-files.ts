@@ -18,6 +18,8 @@ export const OutputFilePatternSchema = z
 export const OUTPUT_FILE_MAX_BYTES = 1 << 20;
 /** Largest sum of file contents one run's result carries. */
 export const OUTPUT_FILES_TOTAL_MAX_BYTES = 4 << 20;
+/** Largest sum of file contents a whole job's result carries (all its runs together). */
+export const OUTPUT_FILES_JOB_MAX_BYTES = 8 << 20;
 /** Most files one run's result lists. */
 export const OUTPUT_FILES_MAX_COUNT = 100;
 /** Most directory entries a run's collection looks at, so a dir of millions of files costs little. */

@@ -25,12 +25,21 @@ import {
 // with readdir's own entry types (lstat semantics: a symlink is never followed, into a dir or to a
 // file); only regular files are opened, with O_NOFOLLOW | O_NONBLOCK and checked again with fstat
 // (a FIFO can never block the worker); the walk stops after OUTPUT_FILES_MAX_SCANNED entries; at
-// most OUTPUT_FILES_MAX_COUNT files are listed, each read up to OUTPUT_FILE_MAX_BYTES and all
-// together up to OUTPUT_FILES_TOTAL_MAX_BYTES. Globs are matched with picomatch (dotfiles too).
+// most OUTPUT_FILES_MAX_COUNT files are listed, each read up to OUTPUT_FILE_MAX_BYTES, all of a
+// run's together up to OUTPUT_FILES_TOTAL_MAX_BYTES and all of a job's up to
+// OUTPUT_FILES_JOB_MAX_BYTES. Globs are matched with picomatch (dotfiles too).
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-export function collectOutputFiles(dir: string, patterns: string[]): OutputFiles {
+/**
+ * The files of `dir` matching `patterns`. `jobBudget` is what the job's result may still carry
+ * (OUTPUT_FILES_JOB_MAX_BYTES over all runs); what this run's files take is subtracted from it.
+ */
+export function collectOutputFiles(
+  dir: string,
+  patterns: string[],
+  jobBudget: { bytes: number },
+): OutputFiles {
   const matches = picomatch(patterns, { dot: true });
   const found: { relative: string; entry: Dirent }[] = [];
   let scanned = 0;
@@ -50,10 +59,12 @@ export function collectOutputFiles(dir: string, patterns: string[]): OutputFiles
   }
   found.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
   if (found.length > OUTPUT_FILES_MAX_COUNT) truncated = true;
-  const budget = { bytes: OUTPUT_FILES_TOTAL_MAX_BYTES };
+  const budget = { bytes: Math.min(OUTPUT_FILES_TOTAL_MAX_BYTES, jobBudget.bytes) };
+  const before = budget.bytes;
   const files = found
     .slice(0, OUTPUT_FILES_MAX_COUNT)
     .map(({ relative, entry }) => outputFile(dir, relative, entry, budget));
+  jobBudget.bytes -= before - budget.bytes;
   return { files, truncated };
 }
 

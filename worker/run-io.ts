@@ -35,6 +35,8 @@ export async function prepareRunIo(
   test: RunTest,
   jobDir: string,
   ctx: StepContext,
+  /** What the job's result may still carry of file contents (collect-output-files.ts). */
+  fileBudget: { bytes: number },
 ): Promise<RunIo | null> {
   const compareFile = test.compareFile ?? request.compareFile;
   if (!test.files && !compareFile && !request.outputFiles) return null;
@@ -49,7 +51,8 @@ export async function prepareRunIo(
       if (!read) return { kind: "missing" };
       return read.sizeBytes > limits.outputBytes ? { kind: "too_long" } : { kind: "file", data: read.data };
     },
-    outputFiles: () => (request.outputFiles ? collectOutputFiles(dir, request.outputFiles) : undefined),
+    outputFiles: () =>
+      request.outputFiles ? collectOutputFiles(dir, request.outputFiles, fileBudget) : undefined,
     dispose: () => removeWorkDirLater(dir, ctx.log),
   };
 }

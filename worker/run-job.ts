@@ -1,5 +1,6 @@
 import type { JobRequest, JobTest } from "../contract/job-request.ts";
 import type { JobResult, Step, Verdict } from "../contract/job-result.ts";
+import { OUTPUT_FILES_JOB_MAX_BYTES } from "../contract/output-files.ts";
 import { resolveCompileLimits, resolveTestLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
 import { jobHostId } from "../contract/sandbox-identity.ts";
 import { buildSandboxSpec } from "./build-sandbox-spec.ts";
@@ -131,6 +132,7 @@ export async function runJob(
       { stdin: request.stdin },
     ];
     const runs: Step[] = [];
+    const fileBudget = { bytes: OUTPUT_FILES_JOB_MAX_BYTES };
     for (const [index, test] of tests.entries()) {
       if (request.groups && shouldSkip(index, request.groups, runs)) {
         runs.push(skippedStep());
@@ -146,7 +148,7 @@ export async function runJob(
         continue;
       }
       // A run with file I/O gets its own writable copy of the work dir (run-io.ts).
-      const io = await prepareRunIo(request, test, workDir, ctx);
+      const io = await prepareRunIo(request, test, workDir, ctx, fileBudget);
       try {
         const report = await step(argv, io !== null, Buffer.from(test.stdin, "utf8"), limits, io?.dir);
         const compare = test.compare ?? request.compare;

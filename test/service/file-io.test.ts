@@ -167,6 +167,18 @@ describe.skipIf(unavailable !== null)(`file I/O ${unavailable ? `(${unavailable}
     for (const file of files) expect(file).toMatchObject({ sizeBytes: 3 << 19, truncated: true });
   });
 
+  it("a job's runs together carry at most 8 MiB of file contents", async () => {
+    const result = await runJob(service, {
+      ...python(["for i in range(4): open(f'big{i}.txt', 'w').write('y' * (1 << 20))"]),
+      outputFiles: ["big*.txt"],
+      tests: [1, 2, 3].map(() => ({ expectedOutput: "" })),
+    });
+    const carried = result.runs.map((run: { outputFiles: { files: OutputFile[] } }) =>
+      run.outputFiles.files.reduce((sum, file) => sum + file.content.length, 0),
+    );
+    expect(carried).toEqual([4 << 20, 4 << 20, 0]);
+  });
+
   it("patterns reaching outside the work dir are refused, naming the field", async () => {
     for (const pattern of ["../x", "/etc/passwd", "a/../../b"]) {
       const response = await service.post("/run", { ...python(["pass"]), outputFiles: ["ok.txt", pattern] });
