@@ -111,7 +111,7 @@ export async function runJob(
     if (checkerCompile) failIfSetup(checkerCompile);
     if (interactorCompile) failIfSetup(interactorCompile);
     const compiles = judges.compiles;
-    const judged = (verdict: Verdict, runs: Step[]): JobResult => {
+    const finish = (verdict: Verdict, runs: Step[]): JobResult => {
       const result: JobResult = {
         id,
         status: "completed",
@@ -124,7 +124,7 @@ export async function runJob(
       if (request.groups) result.score = scoreGroups(request.groups, runs);
       return result;
     };
-    if (judges.failedVerdict) return judged(judges.failedVerdict, []);
+    if (judges.failedVerdict) return finish(judges.failedVerdict, []);
     const { checker, interactor } = judges;
 
     const argv = [...language.run, ...request.args];
@@ -160,7 +160,7 @@ export async function runJob(
         io?.dispose();
       }
     }
-    return judged(classifyJob(compile, runs, request.tests !== undefined), runs);
+    return finish(classifyJob(compile, runs, request.tests !== undefined), runs);
   } finally {
     judges?.dispose();
     removeWorkDirLater(workDir, ctx.log);
