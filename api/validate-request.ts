@@ -1,9 +1,10 @@
 import type { ZodError } from "zod";
 import type { ApiSettings } from "../config/load-config.ts";
 import { ServiceError } from "../contract/errors.ts";
-import { type JobRequest, JobSubmissionSchema, type RequestLimits } from "../contract/job-request.ts";
+import { type JobRequest, JobSubmissionSchema } from "../contract/job-request.ts";
 import type { LanguageDefinition } from "../contract/language.ts";
 import type { StepLimitValues } from "../contract/resolve-limits.ts";
+import { checkCeilings, validateJudging } from "./validate-judging.ts";
 
 // Validation happens once, here at the edge: schema, then the checks that need configuration or
 // the language list (ceilings, language id, entry file, test count). Every error names its field.
@@ -54,19 +55,8 @@ export function validateJobRequest(
     throw new ServiceError("E_MISSING_ENTRY_FILE", language.sourceFile, { field: "files" });
   }
 
-  for (const key of Object.keys(max) as (keyof RequestLimits)[]) {
-    const asked = request.limits[key];
-    if (asked !== undefined && asked > max[key]) {
-      throw new ServiceError(
-        "E_LIMIT_ABOVE_CEILING",
-        `limits.${key}: ${asked} is above the maximum ${max[key]}`,
-        {
-          field: `limits.${key}`,
-          maximum: max[key],
-        },
-      );
-    }
-  }
+  checkCeilings(request.limits, "limits", max);
+  validateJudging(request, languages, max);
   return { request, callbackUrl };
 }
 

@@ -1,40 +1,40 @@
 import { z } from "zod";
+import { CompareSchema } from "./compare.ts";
+import { TestGroupSchema } from "./groups.ts";
+import {
+  FilePathSchema,
+  type JobFile,
+  JobFileSchema,
+  refineSourceOrFiles,
+  refineUniquePaths,
+} from "./job-file.ts";
+import { JudgeProgramSchema } from "./judge-program.ts";
 import { StepLimitsSchema } from "./limits.ts";
+import { OutputFilePatternSchema } from "./output-files.ts";
 
 // The job request: the body of POST /run and POST /jobs, and the data of every queued job.
 // The API parses it once at the edge; the worker parses job.data with the same schema, because the
 // queue is a trust boundary too (another API version, or a hand-edited job, may have put it there).
 // Operator ceilings (config) are checked by the API after parsing, since they are not static.
 
-/** Relative path of a job file inside the work dir: plain segments only, no "..", no leading "/". */
-export const filePathPattern =
-  /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9_+-][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)*$/;
-export const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-export const JobFileSchema = z
-  .object({
-    path: z
-      .string()
-      .max(255)
-      .regex(filePathPattern, "must be a relative path of plain segments (letters, digits, . _ + -)"),
-    content: z.string(),
-    encoding: z.enum(["utf8", "base64"]).default("utf8"),
-  })
-  .strict()
-  .superRefine((file, ctx) => {
-    if (file.encoding === "base64" && !base64Pattern.test(file.content)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["content"], message: "is not valid base64" });
-    }
-  });
-
-export const CompareModeSchema = z.enum(["exact", "trim", "tokens", "float"]);
+export { type CompareMode, CompareModeSchema } from "./compare.ts";
+export { base64Pattern, filePathPattern, type JobFile, JobFileSchema } from "./job-file.ts";
 
 export const JobTestSchema = z
   .object({
     stdin: z.string().default(""),
     expectedOutput: z.string(),
+    /** This test's limits; each overrides the job's (and is checked against the same ceilings). */
+    limits: StepLimitsSchema.optional(),
+    /** This test's built-in checker, instead of the job's `compare`. */
+    compare: CompareSchema.optional(),
+    /** Input files placed read-only in this test's own copy of the work dir (USACO's input.txt). */
+    files: z.array(JobFileSchema).min(1).max(64).optional(),
+    /** Judge this file the program writes instead of its stdout (overrides the job's). */
+    compareFile: FilePathSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((test, ctx) => refineUniquePaths(test.files, ctx));
 
 /** Per-run limits a request may set; each is checked against the operator's ceiling by the API. */
 export const RequestLimitsSchema = StepLimitsSchema;
@@ -47,52 +47,25 @@ const jobRequestFields = {
   stdin: z.string().default(""),
   args: z.array(z.string().max(4096)).max(64).default([]),
   tests: z.array(JobTestSchema).min(1).optional(),
-  compare: CompareModeSchema.default("trim"),
+  compare: CompareSchema.default("trim"),
   limits: RequestLimitsSchema.default({}),
+  /** A checker program that judges each test instead of `compare` (contract/judge-program.ts). */
+  checker: JudgeProgramSchema.optional(),
+  /** An interactor that talks to the program through its stdin/stdout and decides each test. */
+  interactor: JudgeProgramSchema.optional(),
+  /** Judge this file each test's run writes instead of its stdout (USACO's output.txt). */
+  compareFile: FilePathSchema.optional(),
+  /** Files to read back after each run (paths or globs), returned in the run's `outputFiles`. */
+  outputFiles: z.array(OutputFilePatternSchema).min(1).max(16).optional(),
+  /** Subtasks: tests grouped with points; the result carries the score (contract/groups.ts). */
+  groups: z.array(TestGroupSchema).min(1).max(100).optional(),
 };
 
 function refineJobRequest(
   req: { source?: string | undefined; files?: JobFile[] | undefined },
   ctx: z.RefinementCtx,
 ): void {
-  if ((req.source === undefined) === (req.files === undefined)) {
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      path: ["source"],
-      message: "exactly one of source or files is required",
-    });
-  }
-  if (req.files) {
-    const seen = new Set<string>();
-    req.files.forEach((file, index) => {
-      if (seen.has(file.path)) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: ["files", index, "path"],
-          message: `duplicates an earlier file path "${file.path}"`,
-        });
-      }
-      seen.add(file.path);
-    });
-    // A file cannot also be a directory: with "a" and "a/b" one of the two writes must fail, after
-    // the other one was written. Checked here, so the worker never starts a work dir it cannot finish.
-    req.files.forEach((file, index) => {
-      const parent = parentDirs(file.path).find((dir) => seen.has(dir));
-      if (parent !== undefined) {
-        ctx.addIssue({
-          code: z.ZodIssueCode.custom,
-          path: ["files", index, "path"],
-          message: `is inside "${parent}", which is also a file`,
-        });
-      }
-    });
-  }
-}
-
-/** "a/b/c" → ["a", "a/b"]. */
-function parentDirs(filePath: string): string[] {
-  const segments = filePath.split("/");
-  return segments.slice(1).map((_, i) => segments.slice(0, i + 1).join("/"));
+  refineSourceOrFiles(req, ctx);
 }
 
 /** What runs: the data the worker parses from every queued job. */
@@ -124,9 +97,7 @@ export const JobSubmissionSchema = z
   .strict()
   .superRefine(refineJobRequest);
 
-export type JobFile = z.infer<typeof JobFileSchema>;
 export type JobTest = z.infer<typeof JobTestSchema>;
-export type CompareMode = z.infer<typeof CompareModeSchema>;
 export type RequestLimits = z.infer<typeof RequestLimitsSchema>;
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 export type JobSubmission = z.infer<typeof JobSubmissionSchema>;

@@ -1,5 +1,11 @@
 import { z } from "zod";
+import { JobScoreSchema } from "./groups.ts";
+import { CheckerRunSchema } from "./judging-result.ts";
+import { OutputFilesSchema } from "./output-files.ts";
+import { StopReasonSchema, UsageSchema } from "./usage.ts";
 import { CallbackViewSchema } from "./webhook.ts";
+
+export { StopReasonSchema, UsageSchema } from "./usage.ts";
 
 // The job result: what the worker returns to the queue and the API hands back unchanged.
 // Verdicts are a closed union; every switch over them is exhaustive (see worker/classify-verdict.ts).
@@ -14,20 +20,15 @@ export const VerdictSchema = z.enum([
   "memory_limit",
   "output_limit",
   "internal_error",
+  /** Contest judging (README "Contest judging"): a checker's verdicts. */
+  "presentation_error",
+  /** Some of the test's points: the step's `score` says how many (0…1). */
+  "partial",
+  /** The job's checker failed or could not be built: a judge failure, never the contestant's. */
+  "checker_error",
+  /** Not run: every group it belongs to stopped at an earlier failure (stopAtFirstFailure). */
+  "skipped",
 ]);
-
-/** Why the supervisor stopped a step, when it did (mirrors the sandbox's StopReason). */
-export const StopReasonSchema = z
-  .enum(["cpu_time", "wall_time", "memory", "output", "file_size", "cancelled"])
-  .nullable();
-
-export const UsageSchema = z.object({
-  /** User + system CPU time of every process of the step. */
-  cpuTimeMs: z.number(),
-  wallTimeMs: z.number(),
-  /** Peak memory of the step's cgroup (RAM, tmpfs pages included). */
-  peakMemoryBytes: z.number(),
-});
 
 export const StepSchema = z.object({
   verdict: VerdictSchema,
@@ -43,6 +44,14 @@ export const StepSchema = z.object({
   usage: UsageSchema,
   /** Set only for internal_error: which sandbox setup step failed and why. */
   error: z.string().optional(),
+  /** Judged tests: the fraction of the test's points earned, 0…1 (1 accepted, 0 failed). */
+  score: z.number().min(0).max(1).optional(),
+  /** Jobs with a checker: its run for this test (absent when the program itself failed). */
+  checker: CheckerRunSchema.optional(),
+  /** Interactive jobs: the interactor's run for this test (its verdict is the test's, see README). */
+  interactor: CheckerRunSchema.optional(),
+  /** Jobs with `outputFiles`: what the run wrote that matched (contract/output-files.ts). */
+  outputFiles: OutputFilesSchema.optional(),
 });
 
 export const JobResultSchema = z.object({
@@ -51,8 +60,14 @@ export const JobResultSchema = z.object({
   verdict: VerdictSchema,
   language: z.string(),
   compile: StepSchema.nullable(),
+  /** Jobs with a compiled checker: its compile step (its failure is a checker_error). */
+  checkerCompile: StepSchema.optional(),
+  /** Interactive jobs with a compiled interactor: its compile step (its failure is a checker_error). */
+  interactorCompile: StepSchema.optional(),
   /** One per test, or one for the plain stdin run; runs stop after a compile error. */
   runs: z.array(StepSchema),
+  /** Jobs with groups: points per group and in total. */
+  score: JobScoreSchema.optional(),
 });
 
 export const JobStatusSchema = z.enum(["queued", "running", "completed", "failed", "cancelled"]);

@@ -40,6 +40,16 @@ export function resolveRunLimits(
   return firstSet([request, language.limits], operator.run);
 }
 
+/** Limits of one test's run: the test's own limits override the job's, field by field. */
+export function resolveTestLimits(
+  test: { limits?: StepLimits | undefined },
+  request: StepLimits,
+  language: Pick<Language, "limits">,
+  operator: Pick<OperatorLimits, "run">,
+): StepLimitValues {
+  return firstSet([test.limits ?? {}, request, language.limits], operator.run);
+}
+
 /** Limits of a language's compile step. */
 export function resolveCompileLimits(
   language: Pick<Language, "compileLimits">,
@@ -58,8 +68,12 @@ export function jobWallTimeMs(
   operator: Pick<OperatorLimits, "run" | "compile">,
 ): number {
   const compileMs = language.compile ? resolveCompileLimits(language, operator).wallTimeMs : 0;
-  const runs = request.tests?.length ?? 1;
-  return compileMs + runs * resolveRunLimits(request.limits, language, operator).wallTimeMs;
+  const tests: { limits?: StepLimits | undefined }[] = request.tests ?? [{}];
+  const runsMs = tests.reduce(
+    (sum, test) => sum + resolveTestLimits(test, request.limits, language, operator).wallTimeMs,
+    0,
+  );
+  return compileMs + runsMs;
 }
 
 /** The request limits a caller may ask for: the operator's ceilings, lowered by its API key's own. */

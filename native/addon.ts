@@ -114,6 +114,8 @@ export interface Addon {
   /** A held exclusive flock's descriptor, or -errno (-EWOULDBLOCK: someone else holds it). */
   tryLock(path: string): number;
   unlock(fd: number): void;
+  /** mkfifo(2): 0, or the negated errno. */
+  mkfifo(path: string, mode: number): number;
   readonly statusNames: readonly string[];
   /** Starts with "none" (StopReason null). */
   readonly stopNames: readonly string[];

@@ -64,7 +64,7 @@ export function buildNativeSpec(spec: SandboxSpec, uidBase: number): NativeRunSp
     outputBytes: l.outputBytes,
     cpuQuotaPercent: l.cpuQuotaPercent,
     rlimits: rlimitsFor(l),
-    slot: spec.slot,
+    slot: spec.runner ?? spec.slot,
     hostIdBase: slotIdBase(uidBase, spec.slot),
     idCount: IDS_PER_SLOT,
     jobUid: JOB_UID,

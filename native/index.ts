@@ -8,6 +8,7 @@ export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-
 export {
   configureSandbox,
   jobHostId,
+  makeFifo,
   releaseStandbys,
   runSandbox,
   sandboxHostInfo,

@@ -212,6 +212,15 @@ export async function runSandbox(
   }
 }
 
+/** Creates a named pipe (mode before umask); throws naming the path and errno. */
+export function makeFifo(path: string, mode: number): void {
+  const rc = loadAddon().mkfifo(path, mode);
+  if (rc !== 0) {
+    const code = Object.entries(constants.errno).find(([, n]) => n === -rc)?.[0] ?? String(-rc);
+    throw new Error(`mkfifo ${path}: ${code}`);
+  }
+}
+
 /** Kills and removes every slot's idle standby container (worker shutdown, tests' leak checks). */
 export async function releaseStandbys(): Promise<void> {
   if (host) await loadAddon().releaseStandbys(); // no host, no runs, no standbys

@@ -54,6 +54,12 @@ export interface SandboxSpec {
   limits: SandboxLimits;
   /** Worker slot: selects the host uid/gid range (contract/sandbox-identity.ts) and the cgroup name. */
   slot: number;
+  /**
+   * The native runner thread (one container at a time each); the slot's own when unset. A second
+   * runner lets one slot run two containers at once with its ids — an interactive problem's
+   * program and interactor, which must run together.
+   */
+  runner?: number;
 }
 
 /**

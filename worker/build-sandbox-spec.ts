@@ -2,7 +2,7 @@ import type { SandboxConfig } from "../config/load-config.ts";
 import type { Language } from "../contract/language.ts";
 import type { StepLimitValues } from "../contract/resolve-limits.ts";
 import { BOX_DIR, stepEnvironment } from "../contract/step-environment.ts";
-import type { RootfsSpec, SandboxLimits, SandboxSpec } from "../native/types.ts";
+import type { BindSpec, RootfsSpec, SandboxLimits, SandboxSpec } from "../native/types.ts";
 
 // Plan, then execute: the worker turns a job step into a plain-data SandboxSpec here, and native
 // code executes it. The step's limits arrive resolved (contract/resolve-limits.ts: request →
@@ -25,6 +25,8 @@ export interface StepPlan {
   argv: string[];
   /** Host dir bound at BOX_DIR, or null for steps that need no files (version probes). */
   workDir: { path: string; writable: boolean } | null;
+  /** More binds after the work dir's (a checker's read-only test files). */
+  binds?: BindSpec[];
   stdin: Buffer;
   limits: StepLimitValues;
   slot: number;
@@ -44,9 +46,12 @@ export function buildSandboxSpec(plan: StepPlan): SandboxSpec {
   };
   return {
     rootfs: plan.language.rootfs,
-    binds: plan.workDir
-      ? [{ source: plan.workDir.path, target: BOX_DIR, writable: plan.workDir.writable }]
-      : [],
+    binds: [
+      ...(plan.workDir
+        ? [{ source: plan.workDir.path, target: BOX_DIR, writable: plan.workDir.writable }]
+        : []),
+      ...(plan.binds ?? []),
+    ],
     argv: plan.argv,
     env: stepEnvironment(plan.language),
     cwd: plan.workDir ? BOX_DIR : "/tmp",

@@ -1,5 +1,5 @@
 import { assertNever } from "../contract/assert-never.ts";
-import type { CompareMode } from "../contract/job-request.ts";
+import type { Compare } from "../contract/compare.ts";
 import type { Step, Verdict } from "../contract/job-result.ts";
 import { BOX_DIR } from "../contract/step-environment.ts";
 import type { SandboxReport, SandboxStatus } from "../native/types.ts";
@@ -47,7 +47,7 @@ function isJobsOwnSetupFailure(report: SandboxReport): boolean {
 export function classifyRun(
   report: SandboxReport,
   expectedOutput: string | undefined,
-  compare: CompareMode,
+  compare: Compare,
 ): Verdict {
   if (report.status === "setup_error" && isJobsOwnSetupFailure(report)) return "runtime_error";
   if (report.status !== "ok") return verdictOfStatus(report.status);
@@ -68,15 +68,23 @@ export function isPassing(verdict: Verdict): boolean {
     case "memory_limit":
     case "output_limit":
     case "internal_error":
+    case "presentation_error":
+    case "partial":
+    case "checker_error":
+    case "skipped":
       return false;
     default:
       return assertNever(verdict);
   }
 }
 
-/** The job's verdict: the first non-passing step's, else ok (plain run) or accepted (with tests). */
+/**
+ * The job's verdict: a checker failure anywhere (the judgement is incomplete, and the contestant
+ * is never blamed for it), else the first non-passing step's, else ok (plain run) or accepted.
+ */
 export function classifyJob(compile: Step | null, runs: Step[], hasTests: boolean): Verdict {
   const steps = compile ? [compile, ...runs] : runs;
+  if (runs.some((step) => step.verdict === "checker_error")) return "checker_error";
   const failing = steps.find((step) => !isPassing(step.verdict));
   if (failing) return failing.verdict;
   return hasTests ? "accepted" : "ok";

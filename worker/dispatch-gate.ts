@@ -1,9 +1,16 @@
 import type { Redis } from "ioredis";
 import type { LimitsConfig } from "../config/load-config.ts";
 import type { JobRequest } from "../contract/job-request.ts";
+import type { JudgeProgram } from "../contract/judge-program.ts";
 import type { QueuedJob, redisKeys } from "../contract/queue.ts";
-import { jobWallTimeMs, type OperatorLimits } from "../contract/resolve-limits.ts";
+import {
+  jobWallTimeMs,
+  type OperatorLimits,
+  resolveCompileLimits,
+  resolveRunLimits,
+} from "../contract/resolve-limits.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
+import type { JudgeLanguages } from "./step-context.ts";
 
 // Whether this worker may run a job it has just taken, and the bookkeeping of starting/ending it.
 // One queue serves every language and key, so the fleet keeps one global priority order (fair
@@ -47,7 +54,28 @@ export function runningLeaseMs(
   return jobWallTimeMs(request, language, limits) + steps * STEP_OVERHEAD_MS + lockDurationMs;
 }
 
-export type Admission = { admitted: true; language: RunnableLanguage } | { admitted: false; reason: string };
+/**
+ * The judge programs' share of a lease: the checker's compile and one checker run per test; the
+ * interactor's compile and, per test, its wall time beyond the program's (they run together).
+ */
+export function judgeLeaseMs(
+  request: Pick<JobRequest, "tests" | "checker" | "interactor">,
+  judge: JudgeLanguages,
+  limits: Pick<OperatorLimits, "run" | "compile">,
+): number {
+  const tests = request.tests?.length ?? 0;
+  const share = (program: JudgeProgram | undefined, language: RunnableLanguage | undefined) => {
+    if (!program || !language) return 0;
+    const compileMs = language.compile ? resolveCompileLimits(language, limits).wallTimeMs : 0;
+    const runMs = resolveRunLimits(program.limits, language, limits).wallTimeMs;
+    return compileMs + tests * runMs + (tests + 1) * STEP_OVERHEAD_MS;
+  };
+  return share(request.checker, judge.checker) + share(request.interactor, judge.interactor);
+}
+
+export type Admission =
+  | { admitted: true; language: RunnableLanguage; judgeLanguages: JudgeLanguages }
+  | { admitted: false; reason: string };
 
 export interface DispatchGateSettings {
   limits: Pick<LimitsConfig, "run" | "compile">;
@@ -69,9 +97,20 @@ export class DispatchGate {
     if (!language) {
       return { admitted: false, reason: `language ${job.request.language} is not available on this worker` };
     }
-    if (job.maxRunningJobs === 0) return { admitted: true, language };
+    const judgeLanguages: JudgeLanguages = {};
+    for (const role of ["checker", "interactor"] as const) {
+      const id = job.request[role]?.language;
+      if (id === undefined) continue;
+      judgeLanguages[role] = this.languages.get(id);
+      if (!judgeLanguages[role]) {
+        return { admitted: false, reason: `${role} language ${id} is not available on this worker` };
+      }
+    }
+    if (job.maxRunningJobs === 0) return { admitted: true, language, judgeLanguages };
     const now = Date.now();
-    const leaseMs = runningLeaseMs(job.request, language, this.settings.limits, this.settings.lockDurationMs);
+    const leaseMs =
+      runningLeaseMs(job.request, language, this.settings.limits, this.settings.lockDurationMs) +
+      judgeLeaseMs(job.request, judgeLanguages, this.settings.limits);
     const claimed = await this.redis.eval(
       claimScript,
       1,
@@ -83,7 +122,7 @@ export class DispatchGate {
       leaseMs,
     );
     return claimed === 1
-      ? { admitted: true, language }
+      ? { admitted: true, language, judgeLanguages }
       : { admitted: false, reason: `API key ${job.keyId} runs ${job.maxRunningJobs} jobs already` };
   }
 

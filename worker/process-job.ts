@@ -11,6 +11,7 @@ import { recordJobResult, recordQueueWait, recordSetupFailure } from "./record-j
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { JobAbortedError, type RunSandbox, runJob, SandboxSetupError } from "./run-job.ts";
 import type { SlotPool } from "./slot-pool.ts";
+import type { JudgeLanguages } from "./step-context.ts";
 
 // What the BullMQ Worker calls for each job it takes. In order: parse the job data (the queue is a
 // trust boundary), pass the dispatch gate (or hand the job back delayed), take a slot and a cancel
@@ -47,19 +48,19 @@ export class JobProcessor {
     if (!jobId) throw new UnrecoverableError("a job without an id cannot be run");
     const parsed = QueuedJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message}`);
-    const language = await this.admit(job, jobId, parsed.data, token);
+    const admission = await this.admit(job, jobId, parsed.data, token);
     if (job.attemptsMade === 0 && job.stalledCounter === 0) {
       this.metric(
         recordQueueWait(this.deps.redis, this.prefix, parsed.data.band, Date.now() - job.timestamp),
       );
     }
-    return this.run(job, jobId, parsed.data, language);
+    return this.run(job, jobId, parsed.data, admission);
   };
 
   /** Admits the job, or moves it back to the queue delayed and tells BullMQ so. */
   private async admit(job: Job, jobId: string, queued: QueuedJob, token: string | undefined) {
     const admission = await this.deps.gate.admit(jobId, queued);
-    if (admission.admitted) return admission.language;
+    if (admission.admitted) return admission;
     this.deps.log.debug({ jobId, reason: admission.reason }, "job handed back");
     await job.moveToDelayed(Date.now() + this.deps.settings.worker.DISPATCH_RETRY_DELAY_MS, token);
     throw new DelayedError(admission.reason);
@@ -69,7 +70,7 @@ export class JobProcessor {
     job: Job,
     jobId: string,
     queued: QueuedJob,
-    language: RunnableLanguage,
+    { language, judgeLanguages }: { language: RunnableLanguage; judgeLanguages: JudgeLanguages },
   ): Promise<JobResult> {
     const { deps } = this;
     const startedAt = Date.now();
@@ -86,7 +87,7 @@ export class JobProcessor {
       if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const { settings, runSandbox, uidBase, log } = deps;
-      const ctx = { settings, runSandbox, uidBase, log, slot, signal: controller.signal };
+      const ctx = { settings, runSandbox, uidBase, log, slot, signal: controller.signal, judgeLanguages };
       const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
       const { keyId, batchId } = queued;
       deps.log.info({ jobId, keyId, batchId, verdict: result.verdict, slot }, "job finished");

@@ -1,13 +1,16 @@
-import type { Logger } from "pino";
-import type { LimitsConfig, WorkerSettings } from "../config/load-config.ts";
-import type { JobRequest } from "../contract/job-request.ts";
-import type { JobResult, Step } from "../contract/job-result.ts";
-import { resolveCompileLimits, resolveRunLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
+import type { JobRequest, JobTest } from "../contract/job-request.ts";
+import type { JobResult, Step, Verdict } from "../contract/job-result.ts";
+import { OUTPUT_FILES_JOB_MAX_BYTES } from "../contract/output-files.ts";
+import { resolveCompileLimits, resolveTestLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
 import { jobHostId, slotIdBase } from "../contract/sandbox-identity.ts";
-import type { SandboxReport, SandboxSpec } from "../native/types.ts";
-import { buildSandboxSpec, type StepSandboxSettings } from "./build-sandbox-spec.ts";
-import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
+import { buildSandboxSpec } from "./build-sandbox-spec.ts";
+import { classifyCompile, classifyJob, isPassing } from "./classify-verdict.ts";
+import { judgeTest } from "./judge-test.ts";
+import { type PreparedJudges, prepareJudges } from "./prepare-judges.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
+import { prepareRunIo } from "./run-io.ts";
+import { scoreGroups, shouldSkip, skippedStep } from "./score-groups.ts";
+import type { JudgeLanguages, StepContext } from "./step-context.ts";
 import { stepFromReport } from "./step-from-report.ts";
 import {
   chargeWorkDir,
@@ -21,24 +24,16 @@ import {
 // Theory of operation: one job = one work dir + one sandbox per step. The work dir gets the job's
 // files; the compile step (compiled languages only) runs with the dir writable and the language's
 // compile limits; then every test (or the single plain-stdin run) runs in a fresh sandbox with the
-// dir read-only, so no run can leave anything for the next. Runs stop at the first compile error;
+// dir read-only, so no run can leave anything for the next (a run with file I/O gets its own
+// writable copy instead, removed after it: run-io.ts). Runs stop at the first compile error;
 // all tests run even after a failing one, since graders want every verdict. The dir is removed in a
 // finally, whatever happened.
 
-export type RunSandbox = (spec: SandboxSpec, opts?: { signal?: AbortSignal }) => Promise<SandboxReport>;
+export type { RunSandbox } from "./step-context.ts";
 
-export interface RunJobContext {
-  settings: {
-    worker: Pick<WorkerSettings, "WORK_ROOT">;
-    limits: Pick<LimitsConfig, "run" | "compile">;
-    sandbox: StepSandboxSettings;
-  };
-  runSandbox: RunSandbox;
-  slot: number;
-  /** First host id of this worker's slot 0. */
-  uidBase: number;
-  signal: AbortSignal;
-  log: Logger;
+export interface RunJobContext extends StepContext {
+  /** The languages of the job's judge programs (a checker), as the dispatch gate found them. */
+  judgeLanguages?: JudgeLanguages;
 }
 
 /** A sandbox failed to set up: the queue retries the job (the only retried outcome). */
@@ -73,14 +68,21 @@ export async function runJob(
   const files = jobFiles(request.source, request.files, language.sourceFile);
   const workDir = workDirPath(settings.worker.WORK_ROOT, slotIdBase(ctx.uidBase, ctx.slot));
   const hostUid = jobHostId(ctx.uidBase, ctx.slot);
+  let judges: PreparedJudges | null = null;
   try {
     // Inside the try: a creation that fails half-way leaves a dir that the finally removes.
     createWorkDir(workDir, files, hostUid);
-    const step = async (argv: string[], writable: boolean, stdin: Buffer, limits: StepLimitValues) => {
+    const step = async (
+      argv: string[],
+      writable: boolean,
+      stdin: Buffer,
+      limits: StepLimitValues,
+      dir = workDir,
+    ) => {
       const spec = buildSandboxSpec({
         language,
         argv,
-        workDir: { path: workDir, writable },
+        workDir: { path: dir, writable },
         stdin,
         limits,
         slot: ctx.slot,
@@ -114,20 +116,67 @@ export async function runJob(
       resetWorkDir(workDir, hostUid);
     }
 
+    judges = await prepareJudges(request, ctx.judgeLanguages ?? {}, ctx);
+    if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+    const { checkerCompile, interactorCompile } = judges.compiles;
+    if (checkerCompile) failIfSetup(checkerCompile);
+    if (interactorCompile) failIfSetup(interactorCompile);
+    const compiles = judges.compiles;
+    const finish = (verdict: Verdict, runs: Step[]): JobResult => {
+      const result: JobResult = {
+        id,
+        status: "completed",
+        verdict,
+        language: language.id,
+        compile,
+        ...compiles,
+        runs,
+      };
+      if (request.groups) result.score = scoreGroups(request.groups, runs);
+      return result;
+    };
+    if (judges.failedVerdict) return finish(judges.failedVerdict, []);
+    const { checker, interactor } = judges;
+
     const argv = [...language.run, ...request.args];
-    const runLimits = resolveRunLimits(request.limits, language, settings.limits);
-    const limits = compile ? await chargeWorkDir(workDir, runLimits) : runLimits;
-    const tests = request.tests ?? [{ stdin: request.stdin, expectedOutput: undefined }];
+    const tests: (Omit<JobTest, "expectedOutput"> & { expectedOutput?: string })[] = request.tests ?? [
+      { stdin: request.stdin },
+    ];
+    // What the compile step left in the work dir is charged to every run (work-dir.ts).
+    const charge = compile ? async (limits: StepLimitValues) => chargeWorkDir(workDir, limits) : null;
     const runs: Step[] = [];
-    for (const test of tests) {
-      const report = await step(argv, false, Buffer.from(test.stdin, "utf8"), limits);
-      runs.push(
-        failIfSetup(stepFromReport(report, classifyRun(report, test.expectedOutput, request.compare))),
-      );
+    const fileBudget = { bytes: OUTPUT_FILES_JOB_MAX_BYTES };
+    for (const [index, test] of tests.entries()) {
+      if (request.groups && shouldSkip(index, request.groups, runs)) {
+        runs.push(skippedStep());
+        continue;
+      }
+      const testLimits = resolveTestLimits(test, request.limits, language, settings.limits);
+      const limits = charge ? await charge(testLimits) : testLimits;
+      if (interactor && test.expectedOutput !== undefined) {
+        const answer = Buffer.from(test.expectedOutput, "utf8");
+        const input = Buffer.from(test.stdin, "utf8");
+        const step = await interactor.interact({ language, argv, workDir, limits }, { input, answer });
+        if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+        runs.push(failIfSetup(step));
+        continue;
+      }
+      // A run with file I/O gets its own writable copy of the work dir (run-io.ts).
+      const io = await prepareRunIo(request, test, workDir, ctx, fileBudget);
+      try {
+        const report = await step(argv, io !== null, Buffer.from(test.stdin, "utf8"), limits, io?.dir);
+        const compare = test.compare ?? request.compare;
+        const judged = await judgeTest(report, { ...test, compare }, checker, io?.judgedFile(limits));
+        if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
+        const outputFiles = io?.outputFiles();
+        runs.push(failIfSetup(outputFiles ? { ...judged, outputFiles } : judged));
+      } finally {
+        io?.dispose();
+      }
     }
-    const verdict = classifyJob(compile, runs, request.tests !== undefined);
-    return { id, status: "completed", verdict, language: language.id, compile, runs };
+    return finish(classifyJob(compile, runs, request.tests !== undefined), runs);
   } finally {
+    judges?.dispose();
     removeWorkDirLater(workDir, ctx.log);
   }
 }

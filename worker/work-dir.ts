@@ -55,6 +55,29 @@ export function createWorkDir(dir: string, files: { path: string; data: Buffer }
 }
 
 /**
+ * A fresh work dir in the slot's name (workDirPath) with `files`, then `fill(dir)` if given; when
+ * either fails half-way the dir is removed before the error goes on, so nothing stays on tmpfs.
+ * For the dirs a job needs besides its own (a judge program's, a test run's copy).
+ */
+export async function newWorkDir(
+  workRoot: string,
+  slotBase: number,
+  files: { path: string; data: Buffer }[],
+  hostUid: number,
+  fill?: (dir: string) => void,
+): Promise<string> {
+  const dir = workDirPath(workRoot, slotBase);
+  try {
+    createWorkDir(dir, files, hostUid);
+    fill?.(dir);
+  } catch (error) {
+    await removeWorkDir(dir);
+    throw error;
+  }
+  return dir;
+}
+
+/**
  * Gives the work dir back its mode and owner after a writable step: a compile step may chmod /box
  * to 000 (or anything), and the runs that follow must still enter it. What the step did to the files
  * inside stays the job's own doing (and its verdict).

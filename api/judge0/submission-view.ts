@@ -145,6 +145,14 @@ function runStatus(
       return { id: 13, message: run.error ?? "internal error" };
     case "compile_error":
       return { id: 13, message: "a run step reported a compile error" };
+    // Judge0 submissions carry no checker, interactor or groups, so these cannot occur; if one
+    // does, it is told as Judge0 would read it.
+    case "presentation_error":
+    case "partial":
+      return { id: 4, message: "" };
+    case "checker_error":
+    case "skipped":
+      return { id: 13, message: run.error ?? run.verdict };
   }
 }
 

@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cellblock {
@@ -520,6 +521,14 @@ Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
     return out;
 }
 
+// mkfifo(path, mode) → 0 or -errno. Node has no mkfifo; the worker makes the named pipes that
+// connect an interactive problem's two sandboxes with it, in a dir it owns, before either runs.
+Napi::Value MakeFifo(const Napi::CallbackInfo &info) {
+    std::string path = info[0].As<Napi::String>();
+    int rc = mkfifo(path.c_str(), static_cast<mode_t>(info[1].As<Napi::Number>().Int32Value()));
+    return Napi::Number::New(info.Env(), rc == 0 ? 0 : -errno);
+}
+
 template <size_t N> Napi::Array nameList(Napi::Env env, const char *const (&names)[N]) {
     Napi::Array list = Napi::Array::New(env, N);
     for (size_t i = 0; i < N; i++)
@@ -546,6 +555,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
     exports.Set("treeBytes", Napi::Function::New(env, cellblock::TreeBytes));
     exports.Set("tryLock", Napi::Function::New(env, cellblock::TryLock));
     exports.Set("unlock", Napi::Function::New(env, cellblock::Unlock));
+    exports.Set("mkfifo", Napi::Function::New(env, cellblock::MakeFifo));
     // The addon's own tables, so the TS front maps its reports by them (and a test holds the TS
     // unions to them).
     exports.Set("statusNames", cellblock::nameList(env, sb_status_names));

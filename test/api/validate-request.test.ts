@@ -90,6 +90,24 @@ describe("validating a job request", () => {
     ],
     ["a negative limit", { ...valid, limits: { pids: -1 } }, "E_VALIDATION", "limits.pids"],
     [
+      "one test's limit above the operator's ceiling",
+      { ...valid, tests: [{ expectedOutput: "" }, { expectedOutput: "", limits: { pids: max.pids + 1 } }] },
+      "E_LIMIT_ABOVE_CEILING",
+      "tests.1.limits.pids",
+    ],
+    [
+      "an unknown compare mode on one test",
+      { ...valid, tests: [{ expectedOutput: "", compare: "fuzzy" }] },
+      "E_VALIDATION",
+      "tests.0.compare",
+    ],
+    [
+      "a negative float epsilon",
+      { ...valid, compare: { mode: "float", absoluteEpsilon: -1 } },
+      "E_VALIDATION",
+      "compare.absoluteEpsilon",
+    ],
+    [
       "a callback URL with credentials",
       { ...valid, callbackUrl: "https://u:p@example.com/" },
       "E_VALIDATION",

@@ -1,7 +1,7 @@
 // Limit resolution (contract/resolve-limits.ts): what GET /languages lists, what a step gets and
 // what a job's running-jobs lease is sized from.
 import { describe, expect, it } from "vitest";
-import type { JobRequest } from "../../contract/job-request.ts";
+import type { JobRequest, JobTest } from "../../contract/job-request.ts";
 import { languageInfo } from "../../contract/language-info.ts";
 import {
   jobWallTimeMs,
@@ -9,6 +9,7 @@ import {
   type OperatorLimits,
   resolveCompileLimits,
   resolveRunLimits,
+  resolveTestLimits,
 } from "../../contract/resolve-limits.ts";
 
 const operator: OperatorLimits = {
@@ -72,6 +73,20 @@ describe("limit resolution", () => {
       120_000 + 3 * 1000,
     );
     expect(jobWallTimeMs(request(), { ...kotlin, compile: null }, operator)).toBe(20_000);
+  });
+
+  it("a test's own limits override the job's for that test, in its limits and in the job's wall time", () => {
+    const tests = [
+      { stdin: "", expectedOutput: "" },
+      { stdin: "", expectedOutput: "", limits: { wallTimeMs: 5000, pids: 3 } },
+    ];
+    const job = request({ tests, limits: { wallTimeMs: 1000, cpuTimeMs: 700 } });
+    expect(resolveTestLimits(tests[1] as JobTest, job.limits, kotlin, operator)).toEqual({
+      ...resolveRunLimits({ cpuTimeMs: 700 }, kotlin, operator),
+      wallTimeMs: 5000,
+      pids: 3,
+    });
+    expect(jobWallTimeMs(job, { ...kotlin, compile: null }, operator)).toBe(1000 + 5000);
   });
 
   it("an API key's ceilings lower the operator's, never raise them", () => {

@@ -41,6 +41,11 @@ describe("buildNativeSpec", () => {
     });
   });
 
+  it("a second runner of a slot keeps the slot's ids (an interactor beside the program)", () => {
+    const native = buildNativeSpec({ ...SPEC, runner: 1003 }, 300_000);
+    expect(native).toMatchObject({ slot: 1003, hostIdBase: slotIdBase(300_000, 3) });
+  });
+
   it("gives the cgroup one task more than the job's pids limit, for the container's PID 1", () => {
     expect(buildNativeSpec(SPEC, 300_000).pidsMax).toBe(LIMITS.pids + 1);
   });

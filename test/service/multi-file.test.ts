@@ -29,6 +29,7 @@ describe.skipIf(unavailable !== null)(
       ["cpp", "a class split into geometry/adder.hpp and geometry/adder.cpp links with main.cpp"],
       ["python", "main.py imports a function from the package geometry/"],
       ["javascript", "main.js requires a module from geometry/"],
+      ["bash", "main.sh sources a library of functions from a subdirectory"],
     ])("%s: %s", async (id) => {
       const { result, files } = await runMultiFileProgram(service, await recipeLanguage(id, true));
       expect(files.length).toBeGreaterThan(1);

@@ -1,27 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Step } from "../../contract/job-result.ts";
-import type { SandboxReport } from "../../native/types.ts";
 import { classifyCompile, classifyJob, classifyRun } from "../../worker/classify-verdict.ts";
+import { sandboxReport } from "../helpers/sandbox-report.ts";
 
-const report = (overrides: Partial<SandboxReport>): SandboxReport => ({
-  status: "ok",
-  exitCode: 0,
-  signal: null,
-  stopReason: null,
-  stdout: Buffer.from("3\n"),
-  stderr: Buffer.alloc(0),
-  stdoutTruncated: false,
-  stderrTruncated: false,
-  cpuTimeMs: 1,
-  cpuUserMs: 1,
-  cpuSystemMs: 0,
-  wallTimeMs: 2,
-  peakMemoryBytes: 1024,
-  oomKilled: false,
-  pidsLimitHit: false,
-  setupError: null,
-  ...overrides,
-});
+const report = sandboxReport;
 
 const step = (verdict: Step["verdict"]) => ({ verdict }) as Step;
 

@@ -39,3 +39,33 @@ describe("compare-output", () => {
     expect(floatTokenEqual("0x10", "16")).toBe(false);
   });
 });
+
+describe("built-in checkers by name", () => {
+  it("lines compares line by line, each as tokens (testlib lcmp)", () => {
+    expect(compareOutput("lines", "1  2\n3 \n\n", "1 2\n3")).toBe(true);
+    expect(compareOutput("lines", "1 2 3\n", "1 2\n3\n")).toBe(false);
+    expect(compareOutput("lines", "1\n\n2\n", "1\n2\n")).toBe(false);
+  });
+
+  it("float with its own epsilons accepts a 1e-7 difference and refuses 1e-3 at epsilon 1e-4", () => {
+    const tight = { mode: "float", absoluteEpsilon: 1e-6, relativeEpsilon: 0 } as const;
+    expect(compareOutput(tight, "0.1000001", "0.1")).toBe(true);
+    expect(compareOutput(tight, "0.100002", "0.1")).toBe(false);
+    const loose = { mode: "float", absoluteEpsilon: 1e-4, relativeEpsilon: 0 } as const;
+    expect(compareOutput(loose, "2.001", "2")).toBe(false);
+    const relative = { mode: "float", absoluteEpsilon: 0, relativeEpsilon: 1e-3 } as const;
+    expect(compareOutput(relative, "1000500", "1000000")).toBe(true);
+    expect(compareOutput(relative, "nan", "1")).toBe(false);
+  });
+
+  it("case_insensitive ignores letter case only", () => {
+    expect(compareOutput("case_insensitive", "Hello  WORLD\n", "hello world")).toBe(true);
+    expect(compareOutput("case_insensitive", "hello", "hallo")).toBe(false);
+  });
+
+  it("yes_no accepts YES/NO in any case and nothing else", () => {
+    expect(compareOutput("yes_no", "yes\nNo\n", "YES\nNO\n")).toBe(true);
+    expect(compareOutput("yes_no", "yes\n", "NO\n")).toBe(false);
+    expect(compareOutput("yes_no", "y\n", "Y\n")).toBe(false);
+  });
+});

@@ -7,7 +7,7 @@ import { loadConfig } from "../../config/load-config.ts";
 import type { JobRequest } from "../../contract/job-request.ts";
 import { type QueuedJob, redisKeys } from "../../contract/queue.ts";
 import { resolveCompileLimits } from "../../contract/resolve-limits.ts";
-import { DispatchGate, runningLeaseMs } from "../../worker/dispatch-gate.ts";
+import { DispatchGate, judgeLeaseMs, runningLeaseMs, STEP_OVERHEAD_MS } from "../../worker/dispatch-gate.ts";
 import type { RunnableLanguage } from "../../worker/resolve-languages.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 
@@ -141,5 +141,29 @@ describe("the dispatch gate", () => {
     await client.sadd(keys.queuedByKey("k-queued", "batch"), id);
     await gate.started(id, a);
     expect(await client.sismember(keys.queuedByKey("k-queued", "batch"), id)).toBe(0);
+  });
+});
+
+describe("judge programs in the gate", () => {
+  const tests = [1, 2, 3].map(() => ({ stdin: "", expectedOutput: "" }));
+  const checker = { language: "kotlin", source: "x", limits: { wallTimeMs: 1000 } };
+
+  it("a job whose checker's language is missing here is handed back, naming the checker", async () => {
+    const admission = await gate.admit(
+      randomUUID(),
+      job("k-judge", "bash", 0, { tests, interactor: { ...checker, language: "java" } }),
+    );
+    expect(admission).toEqual({
+      admitted: false,
+      reason: "interactor language java is not available on this worker",
+    });
+  });
+
+  it("the lease adds the checker's compile and one checker run per test", () => {
+    const lease = judgeLeaseMs({ tests, checker }, { checker: kotlin }, config.limits);
+    expect(lease).toBe(
+      resolveCompileLimits(kotlin, config.limits).wallTimeMs + 3 * 1000 + 4 * STEP_OVERHEAD_MS,
+    );
+    expect(judgeLeaseMs({ tests }, {}, config.limits)).toBe(0);
   });
 });

@@ -17,7 +17,15 @@ export interface SharedProgram {
 }
 
 const PREFIX = "v1.";
-const compareModes: readonly string[] = ["exact", "trim", "tokens", "float"] satisfies CompareMode[];
+const compareModes: readonly string[] = [
+  "exact",
+  "trim",
+  "tokens",
+  "float",
+  "lines",
+  "case_insensitive",
+  "yes_no",
+] satisfies CompareMode[];
 
 async function transform(bytes: Uint8Array<ArrayBuffer>, stream: CompressionStream | DecompressionStream) {
   const out = new Blob([bytes]).stream().pipeThrough(stream);

@@ -27,7 +27,7 @@ export function createTestsPanel(
   const row = (test: JobTest, index: number) => {
     const stdinId = `test-${index}-stdin`;
     const expectedId = `test-${index}-expected`;
-    const field = (id: string, label: string, value: string, key: keyof JobTest) => {
+    const field = (id: string, label: string, value: string, key: "stdin" | "expectedOutput") => {
       const input = h("textarea", {
         id,
         rows: 3,

@@ -16,6 +16,10 @@ const looks: Record<Verdict, { label: string; tone: Tone }> = {
   memory_limit: { label: "Memory limit", tone: "warn" },
   output_limit: { label: "Output limit", tone: "warn" },
   internal_error: { label: "Internal error", tone: "neutral" },
+  presentation_error: { label: "Presentation error", tone: "bad" },
+  partial: { label: "Partial", tone: "warn" },
+  checker_error: { label: "Checker error", tone: "neutral" },
+  skipped: { label: "Skipped", tone: "neutral" },
 };
 
 export function verdictLook(verdict: Verdict): { label: string; tone: Tone } {
