@@ -42,7 +42,13 @@ export async function prepareRunIo(
   if (!test.files && !compareFile && !request.outputFiles) return null;
   const inputs = test.files ? jobFiles(undefined, test.files, "") : [];
   const hostId = jobHostId(ctx.uidBase, ctx.slot);
-  const dir = await createRunDir(ctx.settings.worker.WORK_ROOT, slotIdBase(ctx.uidBase, ctx.slot), jobDir, inputs, hostId);
+  const dir = await createRunDir(
+    ctx.settings.worker.WORK_ROOT,
+    slotIdBase(ctx.uidBase, ctx.slot),
+    jobDir,
+    inputs,
+    hostId,
+  );
   return {
     dir,
     judgedFile(limits) {
