@@ -68,7 +68,7 @@ static const char *const allowed[] = {
      * programs and runtimes call these. */
     "setgid", "setuid", "setregid", "setreuid", "setresgid", "setresuid", "setgroups", "setfsgid", "setfsuid",
     "ioprio_get", "ioprio_set", "pkey_alloc", "pkey_free", "pkey_mprotect", "signalfd", "signalfd4",
-    "vmsplice", "sched_setparam", "sched_setscheduler", "sched_setattr",
+    "vmsplice", "sched_setparam",
     /* NUMA placement of the caller's own memory (get_mempolicy is above): libnuma probes
      * set_mempolicy when it loads (Octave, anything linked with MPI); the cgroup still bounds the
      * memory, and moving other processes' pages needs CAP_SYS_NICE, which jobs lack. */
@@ -81,6 +81,8 @@ static const int personality_ok[] = {0x0, 0x8, 0x20000, 0x20008, (int)0xffffffff
 
 static const int socket_families_ok[] = {AF_UNIX, AF_INET, AF_INET6};
 enum { AF_HIGHEST = 45 }; /* AF_MCTP, the last family of Linux 6.x; higher ones get EAFNOSUPPORT anyway */
+static int add_errno_policy(scmp_filter_ctx ctx, const char **failed);
+
 static int add_allowlist(scmp_filter_ctx ctx, const char **failed) {
     int rc;
     for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
@@ -109,9 +111,104 @@ static int add_allowlist(scmp_filter_ctx ctx, const char **failed) {
     if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0)) < 0 ||
         (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0)) < 0)
         return rc;
+    return add_errno_policy(ctx, failed);
+}
+
+/* ---- The errno policy (issue 10, issue 9 item 13) ------------------------------------------------
+ * What an ordinary program calls and handles failing gets the errno it would meet as an
+ * unprivileged user outside, instead of being killed; the call itself never runs, so the kernel's
+ * attack surface is the same as with a kill. Killing stays for what only an attack does (mount,
+ * namespaces, ptrace, bpf, keyrings, modules, ...: everything else not on the allowlist). Each
+ * entry's reason is in docs/ARCHITECTURE.md, "The errno policy". */
+
+/* Setting clocks and the hostname: an unprivileged user gets EPERM (no CAP_SYS_TIME/SYS_ADMIN);
+ * Python's test_time, ntp clients and `hostname x` expect exactly that. */
+static const char *const errno_eperm[] = {"clock_settime", "settimeofday", "adjtimex",      "clock_adjtime",
+                                          "stime",         "sethostname",  "setdomainname", "sched_setattr"};
+/* Writing extended attributes: ENOTSUP, what a filesystem without user xattrs answers; every
+ * copying library (shutil.copystat, cp -a, rsync) treats it as "nothing to copy". Reading them
+ * stays allowed. setxattrat (463) and removexattrat (466) are numbers libseccomp 2.5 cannot name. */
+static const char *const errno_enotsup[] = {"setxattr",    "lsetxattr",    "fsetxattr",
+                                            "removexattr", "lremovexattr", "fremovexattr"};
+enum { NR_SETXATTRAT = 463, NR_REMOVEXATTRAT = 466 };
+/* Optional or newer kernel features that libcs and runtimes probe and fall back from on ENOSYS.
+ * Numbers, not names: most are newer than libseccomp 2.5 (the same on x86_64 and aarch64, whose
+ * tables are unified from 424 on). */
+static const int errno_enosys[] = {
+    440,           /* process_madvise: only advises on another process's memory */
+    444, 445, 446, /* landlock_*: a program sandboxing itself goes on without it, as on old kernels */
+    447,           /* memfd_secret */
+    450,           /* set_mempolicy_home_node */
+    451,           /* cachestat: a page-cache residency probe (issue 9 item 5); nothing needs it */
+    453,           /* map_shadow_stack: glibc runs without a shadow stack */
+    454, 455, 456, /* futex_wake/wait/requeue (futex2): callers fall back to futex */
+    457, 458,      /* statmount/listmount */
+    459, 460, 461, /* lsm_*_self_attr, lsm_list_modules */
+    462,           /* mseal: glibc seals nothing and goes on */
+    464, 465,      /* getxattrat/listxattrat: fall back to the path calls */
+    468, 469,      /* file_getattr/file_setattr */
+};
+/* Syscalls newer than this policy: ENOSYS, so a runtime built against a newer libc falls back as
+ * it does on an older kernel. Refusing a call runs none of its kernel code, so this is as safe as a
+ * kill; a call added later that a program needs is added to the allowlist after review. */
+enum { NR_FIRST_UNKNOWN = 470, NR_LAST_UNKNOWN = 511 };
+
+/* Scheduling: SCHED_OTHER/BATCH/IDLE (optionally | SCHED_RESET_ON_FORK) are what an unprivileged
+ * user may choose; the real-time classes and SCHED_DEADLINE get EPERM, as without CAP_SYS_NICE —
+ * whatever RLIMIT_RTPRIO the worker was started with, a job never runs real-time. */
+static const scmp_datum_t sched_policy_mask = 0xbfffffff; /* low 32 bits without SCHED_RESET_ON_FORK */
+static const int sched_ok[] = {0 /* OTHER */, 3 /* BATCH */, 5 /* IDLE */};
+static const int sched_eperm[] = {1 /* FIFO */, 2 /* RR */, 6 /* DEADLINE */};
+
+/* capset can only lower the caller's sets, which are empty in a job; libcap-based programs call
+ * it to drop privileges they never had. fchmodat2 is fchmodat with flags (glibc's lchmod). */
+static const char *const errno_allowed[] = {"capset", "fchmodat2"};
+
+static int add_rules_by_name(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t n,
+                             const char **failed) {
+    for (size_t i = 0; i < n; i++) {
+        int nr = seccomp_syscall_resolve_name(names[i]);
+        if (nr == __NR_SCMP_ERROR) continue; /* not on this architecture (stime) */
+        int rc = seccomp_rule_add(ctx, action, nr, 0);
+        if (rc < 0) {
+            *failed = names[i];
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int add_errno_policy(scmp_filter_ctx ctx, const char **failed) {
+    int rc;
+    if ((rc = add_rules_by_name(ctx, SCMP_ACT_ERRNO(EPERM), errno_eperm,
+                                sizeof errno_eperm / sizeof *errno_eperm, failed)) < 0 ||
+        (rc = add_rules_by_name(ctx, SCMP_ACT_ERRNO(EOPNOTSUPP), errno_enotsup,
+                                sizeof errno_enotsup / sizeof *errno_enotsup, failed)) < 0 ||
+        (rc = add_rules_by_name(ctx, SCMP_ACT_ALLOW, errno_allowed,
+                                sizeof errno_allowed / sizeof *errno_allowed, failed)) < 0)
+        return rc;
+    *failed = "errno policy: xattr-at numbers";
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EOPNOTSUPP), NR_SETXATTRAT, 0)) < 0 ||
+        (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EOPNOTSUPP), NR_REMOVEXATTRAT, 0)) < 0)
+        return rc;
+    *failed = "errno policy: ENOSYS numbers";
+    for (size_t i = 0; i < sizeof errno_enosys / sizeof *errno_enosys; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), errno_enosys[i], 0)) < 0) return rc;
+    for (int nr = NR_FIRST_UNKNOWN; nr <= NR_LAST_UNKNOWN; nr++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0)) < 0) return rc;
+    *failed = "errno policy: sched_setscheduler";
+    for (size_t i = 0; i < sizeof sched_ok / sizeof *sched_ok; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setscheduler), 1,
+                                   SCMP_A1(SCMP_CMP_MASKED_EQ, sched_policy_mask, sched_ok[i]))) < 0)
+            return rc;
+    for (size_t i = 0; i < sizeof sched_eperm / sizeof *sched_eperm; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(sched_setscheduler), 1,
+                                   SCMP_A1(SCMP_CMP_MASKED_EQ, sched_policy_mask, sched_eperm[i]))) < 0)
+            return rc;
     *failed = NULL;
     return 0;
 }
+/* ---- end of the errno policy ------------------------------------------------------------------ */
 
 static int family_allowed(int family) {
     for (size_t i = 0; i < sizeof socket_families_ok / sizeof *socket_families_ok; i++)
