@@ -41,8 +41,13 @@ export const StepSchema = z.object({
   stdoutTruncated: z.boolean(),
   stderrTruncated: z.boolean(),
   usage: UsageSchema,
-  /** Set only for internal_error: which sandbox setup step failed and why. */
+  /**
+   * internal_error: which sandbox setup step failed and why. A program the sandbox killed for a
+   * system call its policy does not allow: "killed by the sandbox: syscall `xyz` is not allowed".
+   */
   error: z.string().optional(),
+  /** Set when the sandbox killed the program for a system call it does not allow: the call's name. */
+  blockedSyscall: z.string().optional(),
 });
 
 export const JobResultSchema = z.object({

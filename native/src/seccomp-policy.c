@@ -10,7 +10,9 @@
  * applies the stricter verdict.
  *
  * Policy: native architecture only (any other arch, including i386 via int 0x80 and x32 numbers,
- * hits the default); default action KILL_PROCESS; ENOSYS for clone3 and io_uring so runtimes fall
+ * is killed outright); default action a user notification: the kernel holds the calling thread and
+ * tells cellblock-init, which reports the call to the supervisor and kills the job (a plain
+ * KILL_PROCESS leaves no trace of which call it was); ENOSYS for clone3 and io_uring so runtimes fall
  * back to clone and threads; clone allowed only without namespace flags; sockets only for local,
  * IPv4 and IPv6 families (the network namespace has no route anywhere); TIOCSTI/TIOCLINUX ioctls
  * refused comparing only the low 32 bits (CVE-2019-10063); personality limited to Docker's five
@@ -276,7 +278,7 @@ int sb_seccomp_compile(struct sb_seccomp *out, char *err, size_t err_len) {
     int fd = memfd_create("cellblock-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) rc = -errno;
     long refine = rc < 0 ? rc : export_filter(SCMP_ACT_ALLOW, add_refinements, fd, &failed);
-    long allow = refine < 0 ? refine : export_filter(SCMP_ACT_KILL_PROCESS, add_allowlist, fd, &failed);
+    long allow = refine < 0 ? refine : export_filter(SCMP_ACT_NOTIFY, add_allowlist, fd, &failed);
     if (allow >= 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
         failed = "seal";
         allow = -errno;
