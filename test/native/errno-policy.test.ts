@@ -21,6 +21,7 @@ const expected: Array<[string, string, string]> = [
   ["adjtimex-set", "errno=EPERM", "adjusting the clock"],
   ["clock_adjtime", "errno=EPERM", "adjusting the clock"],
   ["sethostname", "errno=EPERM", "setting the hostname"],
+  ["chroot", "errno=EPERM", "chroot, as without CAP_SYS_CHROOT (test_os)"],
   ["fsetxattr", "errno=ENOTSUP", "writing an extended attribute (shutil.copy2)"],
   ["setxattr", "errno=ENOTSUP", "writing an extended attribute by path"],
   ["lsetxattr", "errno=ENOTSUP", "writing a symlink's extended attribute"],
