@@ -17,6 +17,7 @@
  *
  * argv: see enum sb_init_arg in sandbox.h; envp is the job's environment.
  */
+#include "init-locks.h"
 #include "sandbox.h"
 #include "syscalls.h"
 
@@ -307,24 +308,33 @@ static int reap_ended(int ctl, long payload) {
  * it was. We pass that on (a record on the control pipe, which the job cannot reach) and kill
  * every process of the job; the held call never runs. The listener stays open so that other
  * threads' calls stay held until they die. */
-static void refuse_call(int ctl, int listener) {
-    struct seccomp_notif n;
-    memset(&n, 0, sizeof n);
-    if (SB_SYS3(SYS_ioctl, listener, SECCOMP_IOCTL_NOTIF_RECV, &n) == 0)
-        send_record(ctl, SB_REC_BLOCKED_SYSCALL, n.data.nr, 0, (int)n.data.arch, 0, now_ns());
+static void refuse_call(int ctl, const struct seccomp_notif *n) {
+    send_record(ctl, SB_REC_BLOCKED_SYSCALL, n->data.nr, 0, (int)n->data.arch, 0, now_ns());
     SB_SYS2(SYS_kill, -1, SIGKILL);
 }
 
-/* Until the payload ends: reap on SIGCHLD, refuse calls the listener reports. */
+/* Until the payload ends: reap on SIGCHLD; answer lock calls (init-locks.c) and refuse every
+ * other call the listener reports. While a blocking lock request waits, wake every 5 ms to retry. */
 static int watch_payload(int ctl, long payload, int listener, int sigchld_fd) {
+    int pending = 0;
     for (;;) {
         struct pollfd pf[2] = {{sigchld_fd, POLLIN, 0}, {listener, POLLIN, 0}};
-        long n = SB_SYS5(SYS_ppoll, pf, 2, 0, 0, 0);
+        struct timespec retry = {0, 5000000};
+        long n = SB_SYS5(SYS_ppoll, pf, 2, pending ? &retry : 0, 0, 0);
         if (n < 0 && n != -4) return 123;
         if (pf[1].revents & POLLIN) {
-            refuse_call(ctl, listener);
-            listener = -1; /* everything is dying: stop listening, keep the descriptor */
+            struct seccomp_notif note;
+            memset(&note, 0, sizeof note);
+            if (SB_SYS3(SYS_ioctl, listener, SECCOMP_IOCTL_NOTIF_RECV, &note) == 0) {
+                if (sb_locks_handles(&note)) {
+                    sb_locks_handle(listener, &note);
+                } else {
+                    refuse_call(ctl, &note);
+                    listener = -1; /* everything is dying: stop listening, keep the descriptor */
+                }
+            }
         }
+        if (listener >= 0) pending = sb_locks_retry(listener);
         if (pf[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (SB_SYS3(SYS_read, sigchld_fd, &si, sizeof si) > 0) {
@@ -341,6 +351,7 @@ static int init_main(int argc, char **argv, char **envp) {
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
     if (wait_for_go(ctl, arg_int(argv, SB_ARG_GO_FD)) < 0) return 126;
+    sb_locks_init(argv[SB_ARG_CWD]);
 
     int errp[2], sock[2], sigchld_fd = -1;
     long r = open_error_pipe(errp);

@@ -41,13 +41,13 @@ static const char *const allowed[] = {
     "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create", "epoll_create1", "epoll_ctl",
     "epoll_pwait", "epoll_pwait2", "epoll_wait", "eventfd", "eventfd2", "execve", "execveat", "exit",
     "exit_group", "faccessat", "faccessat2", "fadvise64", "fallocate", "fchdir", "fchmod", "fchmodat",
-    "fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork", "fstat",
-    "fstatfs", "fsync", "ftruncate", "futex", "futex_waitv", "futimesat", "get_mempolicy", "get_robust_list",
-    "getcpu", "getcwd", "getdents", "getdents64", "getegid", "geteuid", "getgid", "getgroups", "getitimer",
-    "getpeername", "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getresgid",
-    "getresuid", "getrlimit", "getrusage", "getsid", "getsockname", "getsockopt", "gettid", "gettimeofday",
-    "getuid", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch", "kill",
-    "lchown", "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "lseek", "lstat", "madvise",
+    "fchown", "fchownat", "fdatasync", "fgetxattr", "flistxattr", "fork", "fstat", "fstatfs", "fsync",
+    "ftruncate", "futex", "futex_waitv", "futimesat", "get_mempolicy", "get_robust_list", "getcpu", "getcwd",
+    "getdents", "getdents64", "getegid", "geteuid", "getgid", "getgroups", "getitimer", "getpeername",
+    "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getresgid", "getresuid",
+    "getrlimit", "getrusage", "getsid", "getsockname", "getsockopt", "gettid", "gettimeofday", "getuid",
+    "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch", "kill", "lchown",
+    "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr", "lseek", "lstat", "madvise",
     "membarrier", "memfd_create", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2",
     "mlockall", "mmap", "mprotect", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive",
     "mq_timedsend", "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock",
@@ -169,6 +169,39 @@ static const int sched_eperm[] = {1 /* FIFO */, 2 /* RR */, 6 /* DEADLINE */};
  * it to drop privileges they never had. fchmodat2 is fchmodat with flags (glibc's lchmod). */
 static const char *const errno_allowed[] = {"capset", "fchmodat2"};
 
+/* fcntl: every command but the four lock commands runs as is. Those, flock and commands newer than
+ * this list reach the default, a notification: the init performs locks on the job's own files
+ * (init-locks.c) and answers newer commands EINVAL. Leases and F_NOTIFY are refused by the
+ * refinement filter. */
+static const int fcntl_ok[] = {F_DUPFD,
+                               F_GETFD,
+                               F_SETFD,
+                               F_GETFL,
+                               F_SETFL,
+                               F_GETLK,
+                               F_SETOWN,
+                               F_GETOWN,
+                               F_SETSIG,
+                               F_GETSIG,
+                               F_SETOWN_EX,
+                               F_GETOWN_EX,
+                               17 /* F_GETOWNER_UIDS */,
+                               F_OFD_GETLK,
+                               F_SETLEASE,
+                               F_GETLEASE,
+                               F_NOTIFY,
+                               1027 /* F_DUPFD_QUERY */,
+                               1028 /* F_CREATED_QUERY */,
+                               F_DUPFD_CLOEXEC,
+                               F_SETPIPE_SZ,
+                               F_GETPIPE_SZ,
+                               F_ADD_SEALS,
+                               F_GET_SEALS,
+                               1035 /* F_GET_RW_HINT */,
+                               1036 /* F_SET_RW_HINT */,
+                               1037 /* F_GET_FILE_RW_HINT */,
+                               1038 /* F_SET_FILE_RW_HINT */};
+
 static int add_rules_by_name(scmp_filter_ctx ctx, uint32_t action, const char *const *names, size_t n,
                              const char **failed) {
     for (size_t i = 0; i < n; i++) {
@@ -201,6 +234,11 @@ static int add_errno_policy(scmp_filter_ctx ctx, const char **failed) {
         if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), errno_enosys[i], 0)) < 0) return rc;
     for (int nr = NR_FIRST_UNKNOWN; nr <= NR_LAST_UNKNOWN; nr++)
         if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0)) < 0) return rc;
+    *failed = "fcntl commands";
+    for (size_t i = 0; i < sizeof fcntl_ok / sizeof *fcntl_ok; i++)
+        if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, fcntl_ok[i]))) < 0)
+            return rc;
     *failed = "errno policy: sched_setscheduler";
     for (size_t i = 0; i < sizeof sched_ok / sizeof *sched_ok; i++)
         if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setscheduler), 1,
@@ -238,13 +276,11 @@ static int add_refinements(scmp_filter_ctx ctx, const char **failed) {
                                    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffff, family))) < 0)
             return rc;
     }
-    /* Locks on inodes that concurrent jobs share (the read-only /usr, an image) would be a channel
-     * between them (isolate denies them the same way): flock is absent (ENOSYS, which Go's file
-     * locking treats as "unsupported"), and fcntl's record locks, leases and notifications are
-     * refused. */
+    /* Leases and directory notifications on inodes that concurrent jobs share would be a channel
+     * between them: refused. Locks (flock, fcntl record locks) go to the init, which performs them
+     * on the job's own files only (init-locks.c; the allowlist's fcntl rules). */
     *failed = "lock refinements";
-    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(flock), 0)) < 0) return rc;
-    const unsigned long lock_cmds[] = {F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, F_NOTIFY};
+    const unsigned long lock_cmds[] = {F_SETLEASE, F_NOTIFY};
     for (size_t i = 0; i < sizeof lock_cmds / sizeof *lock_cmds; i++)
         if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), 1,
                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, lock_cmds[i]))) < 0)

@@ -31,7 +31,7 @@ export interface ModuleRun {
 export const PYTHON = "/usr/bin/python3";
 export const TESTSUITE_DIR = "/usr/lib/python3.11/test";
 /** The slot the compatibility runs use (its job uid is also the bare runs' uid). */
-export const COMPAT_SLOT = 7;
+export const COMPAT_SLOT = Number(process.env.CELLBLOCK_COMPAT_SLOT ?? "7");
 const MiB = 1024 * 1024;
 
 /** Generous limits (an operator's ceiling, not a language default): the point is the policy. */

@@ -31,10 +31,9 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
     reason: "files over 2 GiB exceed the job's file-size and tmpfs limits",
   },
   {
-    match:
-      /^test\.test_fcntl\.TestFcntl\.(test_fcntl_64_bit|test_fcntl_file_descriptor|test_fcntl_fileno|test_flock|test_lockf_exclusive|test_lockf_share)$|^test\.test_posix\.PosixTester\.test_lockf$/,
+    match: /^test\.test_fcntl\.TestFcntl\.test_fcntl_64_bit$/,
     reason:
-      "file locks are refused (flock ENOSYS, fcntl record locks EPERM): a lock on an inode concurrent jobs share (/usr, /dev/null) is a channel between them",
+      "fcntl F_NOTIFY (dnotify) and leases are refused: watching a directory or file that concurrent jobs share would show what they open",
   },
 ];
 
