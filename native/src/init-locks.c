@@ -31,7 +31,7 @@
 
 void *memset(void *d, int c, size_t n);
 
-enum { MAX_PRIVATE_MOUNTS = 3, MAX_PENDING = 64 };
+enum { MAX_PRIVATE_MOUNTS = 3, MAX_PENDING = 64, PIDFD_THREAD_FLAG = O_EXCL };
 
 struct pending {
     uint64_t id;
@@ -114,7 +114,10 @@ static int would_block(long r) {
 
 /* Our duplicate of the caller's descriptor, or -errno. */
 static long take_file(const struct seccomp_notif *n) {
-    long pidfd = SB_SYS2(SYS_pidfd_open, n->pid, 0);
+    /* n->pid is the calling thread: PIDFD_THREAD (Linux 6.9) names any thread; before it, only a
+     * process's main thread has a pidfd, and a lock from another thread gets ENOLCK. */
+    long pidfd = SB_SYS2(SYS_pidfd_open, n->pid, PIDFD_THREAD_FLAG);
+    if (pidfd < 0) pidfd = SB_SYS2(SYS_pidfd_open, n->pid, 0);
     if (pidfd < 0) return -37; /* ENOLCK */
     long fd = SB_SYS3(SYS_pidfd_getfd, pidfd, (int)n->data.args[0], 0);
     SB_SYS1(SYS_close, pidfd);

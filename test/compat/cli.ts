@@ -10,6 +10,7 @@ import {
 } from "./cpython-tests.ts";
 import { knownReason } from "./known-differences.ts";
 import { ALL } from "./modules.ts";
+import { REAL_PROGRAMS, runProgramBare, runProgramInSandbox } from "./real-programs.ts";
 
 function row(cells: string[]): string {
   return `| ${cells.join(" | ")} |`;
@@ -39,8 +40,18 @@ async function main(): Promise<number> {
       const short = `${d.test.split(".").slice(-2).join(".")} (${d.sandbox})`;
       byReason.set(reason, [...(byReason.get(reason) ?? []), short]);
     }
-    const reasons = [...byReason].map(([reason, tests]) => `${tests.join(", ")}: ${reason}`).join("; ");
+    const listed = (tests: string[]) =>
+      tests.length > 3 ? `${tests.slice(0, 3).join(", ")} and ${tests.length - 3} more` : tests.join(", ");
+    const reasons = [...byReason].map(([reason, tests]) => `${listed(tests)}: ${reason}`).join("; ");
     console.log(row([module, describeRun(bare), describeRun(sandbox), reasons || "none"]));
+  }
+  for (const program of process.argv.length > 2 ? [] : REAL_PROGRAMS) {
+    if (!fs.existsSync(program.needs)) continue;
+    const bare = runProgramBare(program);
+    const sandbox = await runProgramInSandbox(program);
+    const same = bare.ended === "exit 0" && sandbox.ended === "exit 0" && bare.stdout === sandbox.stdout;
+    if (!same) unexplained++;
+    console.log(row([program.name, bare.ended, sandbox.ended, same ? "none" : "OUTPUT DIFFERS"]));
   }
   if (unexplained > 0)
     console.error(`compat: ${unexplained} test(s) pass bare and not in the sandbox, without a reason`);

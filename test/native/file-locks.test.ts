@@ -72,6 +72,14 @@ time.sleep(0.3); f.close(); os.waitpid(pid, 0)`;
     expect(await python(script)).toBe("waited\n");
   });
 
+  it("a lock taken from a thread other than the main one works (the broker finds the thread's process)", async () => {
+    const script = `import fcntl, threading
+def lock():
+    f = open("/tmp/t", "w"); fcntl.flock(f, fcntl.LOCK_EX); fcntl.lockf(f, fcntl.LOCK_EX); print("ok")
+t = threading.Thread(target=lock); t.start(); t.join()`;
+    expect(await python(script)).toBe("ok\n");
+  });
+
   it("refuses locks on files concurrent jobs share (the read-only /usr, /dev/null) with ENOLCK", async () => {
     const script = `import errno, fcntl
 for path, mode in (("/usr/bin/env", "r"), ("/dev/null", "w"), ("/etc/passwd", "r")):
