@@ -1,5 +1,6 @@
 // npm run compat [module ...]: CPython's own tests bare and in the sandbox, compared test by test;
 // prints the table (module × bare / sandbox / reason) and exits 1 on a difference without a reason.
+import fs from "node:fs";
 import {
   countOk,
   differences,
