@@ -334,6 +334,8 @@ static int watch_payload(int ctl, long payload, int listener, int sigchld_fd) {
                 }
             }
         }
+        /* Every task using the filter is gone: the listener polls HUP from now on. */
+        if (pf[1].revents & (POLLHUP | POLLERR)) listener = -1;
         if (listener >= 0) pending = sb_locks_retry(listener);
         if (pf[0].revents & POLLIN) {
             struct signalfd_siginfo si;

@@ -1,13 +1,12 @@
 // The compatibility oracle: CPython's own regression tests (Debian's libpython3.11-testsuite) run
-// once inside the sandbox and once bare — as the same unprivileged host uid the sandbox maps the
-// job to, spawned by Node with a uid drop, in a fresh temp dir — and compared test by test. A test
+// once inside the sandbox and once bare — as an unprivileged user (nobody), spawned by Node with a
+// uid drop in its own process group, in a fresh temp dir — and compared test by test. A test
 // that passes bare and not in the sandbox is a difference: fixed, or listed with its security
 // reason in known-differences.ts.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_UID_BASE, jobHostId } from "../../contract/sandbox-identity.ts";
 import { runSandbox, type SandboxLimits } from "../../native/index.ts";
 
 export type Outcome =
@@ -30,7 +29,12 @@ export interface ModuleRun {
 
 export const PYTHON = "/usr/bin/python3";
 export const TESTSUITE_DIR = "/usr/lib/python3.11/test";
-/** The slot the compatibility runs use (its job uid is also the bare runs' uid). */
+/**
+ * The unprivileged user of the bare runs: not a sandbox slot's uid, so a bare run never shares
+ * per-user counters with a job, and the sandbox tests' leak checks never mistake it for a job.
+ */
+export const BARE_UID = 65534;
+/** The slot the compatibility runs use in the sandbox. */
 export const COMPAT_SLOT = Number(process.env.CELLBLOCK_COMPAT_SLOT ?? "7");
 const MiB = 1024 * 1024;
 
@@ -120,7 +124,7 @@ export async function runInSandbox(
 
 /** Runs one test module bare: the same uid, no privileges, a fresh HOME/cwd, the same limits. */
 export async function runBare(module: string, limits: SandboxLimits = COMPAT_LIMITS): Promise<ModuleRun> {
-  const uid = jobHostId(DEFAULT_UID_BASE, COMPAT_SLOT);
+  const uid = BARE_UID;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellblock-compat-"));
   fs.chownSync(dir, uid, uid);
   const started = Date.now();
@@ -131,7 +135,15 @@ export async function runBare(module: string, limits: SandboxLimits = COMPAT_LIM
       uid,
       gid: uid,
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, so the whole test run can be ended
     });
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is already gone
+      }
+    };
     let output = "";
     child.stdout.on("data", (b: Buffer) => {
       output += b.toString();
@@ -139,11 +151,12 @@ export async function runBare(module: string, limits: SandboxLimits = COMPAT_LIM
     child.stderr.on("data", (b: Buffer) => {
       output += b.toString();
     });
-    const timer = setTimeout(() => child.kill("SIGKILL"), limits.wallTimeMs);
+    const timer = setTimeout(killGroup, limits.wallTimeMs);
     const ended = await new Promise<string>((resolve) => {
       child.on("close", (code, signal) => resolve(signal ?? `exit ${code}`));
     });
     clearTimeout(timer);
+    killGroup(); // what the tests left running (multiprocessing workers)
     return { module, tests: parseVerbose(output), ended, wallMs: Date.now() - started };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,7 @@ export const ALL = [
   "test_io",
   "test_pathlib",
   "test_locale",
-  "test_str",
+  "test_unicode",
   "test_json",
   "test_re",
   "test_math",

@@ -1,6 +1,6 @@
 // Real programs as the oracle, next to CPython's tests: small programs that exercise what runtimes
-// do normally (threads, processes, files, locks, timers, local sockets), run bare as the slot's
-// unprivileged uid and in a sandbox with a writable work dir at /box; their output must match.
+// do normally (threads, processes, files, locks, timers, local sockets), run bare as an
+// unprivileged user and in a sandbox with a writable work dir at /box; their output must match.
 // Runtimes whose host install needs more of /etc than the host layout binds (Java reads
 // /etc/java-17-openjdk) are checked in their images by images:verify instead.
 import { spawnSync } from "node:child_process";
@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { DEFAULT_UID_BASE, jobHostId } from "../../contract/sandbox-identity.ts";
 import { runSandbox } from "../../native/index.ts";
-import { COMPAT_LIMITS, COMPAT_SLOT } from "./cpython-tests.ts";
+import { BARE_UID, COMPAT_LIMITS, COMPAT_SLOT } from "./cpython-tests.ts";
 
 export interface RealProgram {
   name: string;
@@ -98,8 +98,8 @@ export interface ProgramOutcome {
 
 const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: "/tmp" };
 
-function workDir(program: RealProgram): string {
-  const uid = jobHostId(DEFAULT_UID_BASE, COMPAT_SLOT);
+/** A work dir with the program's files, owned by uid (the bare user, or the slot's job uid). */
+function workDir(program: RealProgram, uid: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellblock-compat-"));
   for (const [name, content] of Object.entries(program.files))
     fs.writeFileSync(path.join(dir, name), content);
@@ -109,8 +109,8 @@ function workDir(program: RealProgram): string {
 }
 
 export function runProgramBare(program: RealProgram): ProgramOutcome {
-  const uid = jobHostId(DEFAULT_UID_BASE, COMPAT_SLOT);
-  const dir = workDir(program);
+  const uid = BARE_UID;
+  const dir = workDir(program, uid);
   try {
     let stdout = "";
     for (const [file, ...args] of program.steps) {
@@ -135,7 +135,7 @@ export function runProgramBare(program: RealProgram): ProgramOutcome {
 }
 
 export async function runProgramInSandbox(program: RealProgram): Promise<ProgramOutcome> {
-  const dir = workDir(program);
+  const dir = workDir(program, jobHostId(DEFAULT_UID_BASE, COMPAT_SLOT));
   try {
     let stdout = "";
     for (const argv of program.steps) {
