@@ -5,9 +5,10 @@
  * Two filters, because libseccomp cannot express "allow ioctl except these commands": a syscall
  * with an unconditional rule drops its conditional ones. The allowlist allows ioctl and socket
  * outright; a small refinement filter (default allow) returns EPERM for the dangerous ioctls and
- * EAFNOSUPPORT for socket families other than local, IPv4 and IPv6, and refuses file locks (a
- * channel between concurrent jobs through shared read-only inodes). The kernel runs both and
- * applies the stricter verdict.
+ * EAFNOSUPPORT for socket families other than local, IPv4 and IPv6, and refuses fcntl leases and
+ * F_NOTIFY (a channel between concurrent jobs through shared inodes). The kernel runs both and
+ * applies the stricter verdict. flock and fcntl's lock commands are off the allowlist: they reach
+ * the init as notifications, which performs them on the job's own files only (init-locks.c).
  *
  * Policy: native architecture only (any other arch, including i386 via int 0x80 and x32 numbers,
  * is killed outright); default action a user notification: the kernel holds the calling thread and
