@@ -42,7 +42,10 @@ export const StepSchema = z.object({
   stdoutTruncated: z.boolean(),
   stderrTruncated: z.boolean(),
   usage: UsageSchema,
-  /** Set only for internal_error: which sandbox setup step failed and why. */
+  /**
+   * internal_error: which sandbox setup step failed and why. A program the sandbox killed for a
+   * system call its policy does not allow: "killed by the sandbox: syscall `xyz` is not allowed".
+   */
   error: z.string().optional(),
   /** Judged tests: the fraction of the test's points earned, 0…1 (1 accepted, 0 failed). */
   score: z.number().min(0).max(1).optional(),
@@ -52,6 +55,8 @@ export const StepSchema = z.object({
   interactor: CheckerRunSchema.optional(),
   /** Jobs with `outputFiles`: what the run wrote that matched (contract/output-files.ts). */
   outputFiles: OutputFilesSchema.optional(),
+  /** Set when the sandbox killed the program for a system call it does not allow: the call's name. */
+  blockedSyscall: z.string().optional(),
 });
 
 export const JobResultSchema = z.object({

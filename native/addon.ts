@@ -95,6 +95,8 @@ export interface NativeResult {
   peakBytes?: number;
   oomKills?: number;
   pidsMaxHits?: number;
+  /** Name (or "#nr") of the call off the allowlist that made the init kill the job. */
+  blockedSyscall?: string;
   setupStep?: string;
   setupErrno?: number;
   setupMessage?: string;

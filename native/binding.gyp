@@ -58,7 +58,8 @@
       "target_name": "cellblock-init",
       "type": "executable",
       "sources": [
-        "src/init-main.c"
+        "src/init-main.c",
+        "src/init-locks.c"
       ],
       "cflags": [
         "-Wall",

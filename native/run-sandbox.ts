@@ -175,6 +175,7 @@ function toReport(r: NativeResult): SandboxReport {
             message: setupMessage(r.setupStep ?? "", errno, r.setupMessage ?? ""),
           }
         : null,
+    ...(r.blockedSyscall ? { blockedSyscall: r.blockedSyscall } : {}),
     ...(r.phasesMs ? { phasesMs: r.phasesMs } : {}),
   };
 }

@@ -112,6 +112,12 @@ export interface SandboxReport {
   oomKilled: boolean;
   pidsLimitHit: boolean;
   setupError: SetupError | null;
+  /**
+   * Set when the sandbox killed the program for a syscall its policy does not allow: the call's
+   * name ("#nr" when libseccomp cannot name it), from the kernel's seccomp notification to our
+   * init. The signal is then SIGSYS.
+   */
+  blockedSyscall?: string;
   /** Where the supervisor's time went, in ms per phase. */
   phasesMs?: Record<SandboxPhase, number>;
 }

@@ -93,7 +93,9 @@ export class JobProcessor {
       deps.log.info({ jobId, keyId, batchId, verdict: result.verdict, slot }, "job finished");
       this.metric(recordJobResult(deps.redis, this.prefix, result, Date.now() - startedAt));
       if (result.verdict === "internal_error") {
-        const error = [result.compile, ...result.runs].find((step) => step?.error)?.error ?? "unknown step";
+        const error =
+          [result.compile, ...result.runs].find((step) => step?.verdict === "internal_error")?.error ??
+          "unknown step";
         this.setupFailure({ jobId, language: queued.request.language, error, retried: false });
       }
       return result;

@@ -24,5 +24,10 @@ export function stepFromReport(report: SandboxReport, verdict: Verdict): Step {
     // The message names the failing step and the errno ("mount proc on /proc: EPERM (…hint)").
     step.error = report.setupError.message;
   }
+  if (report.blockedSyscall) {
+    // From the kernel's seccomp notification to our init, never from the program's output.
+    step.blockedSyscall = report.blockedSyscall;
+    step.error = `killed by the sandbox: syscall \`${report.blockedSyscall}\` is not allowed`;
+  }
   return step;
 }

@@ -7,6 +7,8 @@
 #include "mount-plan.h"
 #include "slot-runner.h"
 #include "seccomp-policy.h"
+
+#include <seccomp.h>
 #include "supervise.h"
 
 #include <napi.h>
@@ -119,6 +121,12 @@ Napi::Object report(Napi::Env env, RunState &s) {
     o.Set("peakBytes", static_cast<double>(r.stats.peak_bytes));
     o.Set("oomKills", static_cast<double>(r.stats.oom_kills));
     o.Set("pidsMaxHits", static_cast<double>(r.stats.pids_max_hits));
+    if (r.blocked_syscall_seen) {
+        /* libseccomp's arch tokens are the AUDIT_ARCH values the kernel reports. */
+        char *name = seccomp_syscall_resolve_num_arch(r.blocked_syscall_arch, r.blocked_syscall_nr);
+        o.Set("blockedSyscall", name ? std::string(name) : "#" + std::to_string(r.blocked_syscall_nr));
+        free(name);
+    }
     if (r.status == SB_SETUP_ERROR) {
         o.Set("setupStep", r.setup_step >= 0 ? stepName(s) : std::string(r.setup_msg));
         o.Set("setupErrno", r.setup_errno);

@@ -18,6 +18,9 @@ void sb_classify(struct sb_run *run) {
         run->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
         run->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
     }
+    /* The init killed the job for a call off the allowlist: report it as the kernel's own seccomp
+     * kill would be, SIGSYS (the report also names the call). */
+    if (run->blocked_syscall_seen && run->signal == SIGKILL) run->signal = SIGSYS;
     if (run->status == SB_SETUP_ERROR) return;
     int failed = !(run->exit_code == 0 && run->signal == 0);
     if (st->oom_kills > 0 || run->stop == SB_STOP_MEMORY) {

@@ -11,17 +11,26 @@
  * itself (abort(), raise()) behave as outside a container, which they would not if the program
  * were PID 1 itself.
  *
+ * It also holds the allowlist's seccomp listener (sent by the payload before its exec): a call off
+ * the allowlist is held by the kernel and reported to us; we name it to the supervisor
+ * (BLOCKED_SYSCALL record) and kill the whole job, so the call never runs.
+ *
  * argv: see enum sb_init_arg in sandbox.h; envp is the job's environment.
  */
+#include "init-locks.h"
 #include "sandbox.h"
 #include "syscalls.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <linux/ioctl.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -112,7 +121,43 @@ static long clear_capability_sets(void) {
     return SB_SYS2(SYS_capset, &hdr, data);
 }
 
-static long install_filters(int fd, int refine_len, int main_len) {
+/* A one-byte message with room for one descriptor (SCM_RIGHTS). */
+union fd_control {
+    struct cmsghdr hdr;
+    char buf[CMSG_SPACE(sizeof(int))];
+};
+
+static void fd_message(struct msghdr *msg, struct iovec *iov, char *byte, union fd_control *control) {
+    memset(control, 0, sizeof *control);
+    memset(msg, 0, sizeof *msg);
+    iov->iov_base = byte;
+    iov->iov_len = 1;
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    msg->msg_control = control->buf;
+    msg->msg_controllen = sizeof control->buf;
+}
+
+/* Hands the allowlist's listener to the init over its socket (SCM_RIGHTS). The listener is
+ * close-on-exec, so the job's program never holds it: a program that could answer its own
+ * notifications could let refused calls through. */
+static long send_listener(int sock, int listener) {
+    union fd_control control;
+    struct iovec iov;
+    struct msghdr msg;
+    char byte = 'L';
+    fd_message(&msg, &iov, &byte, &control);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &listener, sizeof(int));
+    long r = SB_SYS3(SYS_sendmsg, sock, &msg, 0);
+    SB_SYS1(SYS_close, listener);
+    return r < 0 ? r : 0;
+}
+
+static long install_filters(int fd, int refine_len, int main_len, int listener_sock) {
     struct sock_filter insns[4096];
     if (refine_len + main_len > 4096 || refine_len <= 0 || main_len <= 0) return -22;
     long want = (long)(refine_len + main_len) * (long)sizeof(struct sock_filter);
@@ -122,10 +167,13 @@ static long install_filters(int fd, int refine_len, int main_len) {
     struct sock_fprog refine = {(unsigned short)refine_len, insns};
     struct sock_fprog allow = {(unsigned short)main_len, insns + refine_len};
     long r = SB_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &refine);
-    return r < 0 ? r : SB_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &allow);
+    /* The allowlist's default is a user notification: the init hears which call it was, tells
+     * the supervisor and kills the job (see watch_payload). */
+    if (r >= 0) r = SB_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &allow);
+    return r < 0 ? r : send_listener(listener_sock, (int)r);
 }
 
-static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_fd) {
+static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_fd, int listener_sock) {
     CHECK(SB_STEP_SETSID, SB_SYS0(SYS_setsid));
     /* Lift the pipes above 2 first: any of them may itself be numbered 0..2 (when the worker runs
      * with closed stdio), and moving one onto 0 must not clobber another. */
@@ -150,7 +198,7 @@ static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_
     CHECK(SB_STEP_NO_NEW_PRIVS, SB_SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
     CHECK(SB_STEP_SECCOMP,
           install_filters(arg_int(argv, SB_ARG_SECCOMP_FD), arg_int(argv, SB_ARG_SECCOMP_REFINE_LEN),
-                          arg_int(argv, SB_ARG_SECCOMP_MAIN_LEN)));
+                          arg_int(argv, SB_ARG_SECCOMP_MAIN_LEN), listener_sock));
     /* Last: only execve, write and exit_group follow, all allowed by both filters. */
     uint64_t empty_mask = 0;
     SB_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, 0, sizeof empty_mask);
@@ -187,6 +235,44 @@ static long open_error_pipe(int errp[2]) {
     return r < 0 ? r : 0;
 }
 
+/* Lifts a descriptor above 2 (the payload moves its stdio onto 0..2). Returns it or -errno. */
+static long above_stdio(long fd) {
+    if (fd < 0 || fd > 2) return fd;
+    long moved = SB_SYS3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+    SB_SYS1(SYS_close, fd);
+    return moved;
+}
+
+/* The socket the payload sends the filter's listener over, and a signalfd for SIGCHLD (blocked
+ * here; the payload unblocks everything before its exec). Returns 0 or -errno. */
+static long open_watch_fds(int sock[2], int *sigchld_fd) {
+    long r = SB_SYS4(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock);
+    for (int i = 0; r >= 0 && i < 2; i++)
+        r = sock[i] = (int)above_stdio(sock[i]);
+    uint64_t mask = 1ULL << (SIGCHLD - 1);
+    if (r >= 0) r = SB_SYS4(SYS_rt_sigprocmask, SIG_BLOCK, &mask, 0, sizeof mask);
+    if (r >= 0)
+        r = *sigchld_fd =
+            (int)above_stdio(SB_SYS4(SYS_signalfd4, -1, &mask, sizeof mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    return r < 0 ? r : 0;
+}
+
+/* The listener the payload sent before its exec, or -1 when it failed before sending it. */
+static int receive_listener(int sock) {
+    union fd_control control;
+    struct iovec iov;
+    struct msghdr msg;
+    char byte = 0;
+    fd_message(&msg, &iov, &byte, &control);
+    long r = SB_SYS3(SYS_recvmsg, sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    SB_SYS1(SYS_close, sock);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (r != 1 || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
 /* Waits for the payload's exec (EOF on the error pipe) or its failure, and tells the supervisor. */
 static void report_exec(int ctl, int err_r, int64_t started) {
     struct payload_error e;
@@ -201,17 +287,62 @@ static void report_exec(int ctl, int err_r, int64_t started) {
         send_record(ctl, SB_REC_EXEC, 0, 0, 0, 0, started);
 }
 
-/* Reaps everything (orphans reparent to us) until the payload ends, which ends the run. */
-static int reap_until_payload_exits(int ctl, long payload) {
+/* Reaps every child that has ended (orphans reparent to us); returns 1 once the payload was among
+ * them, after telling the supervisor how it ended. */
+static int reap_ended(int ctl, long payload) {
     for (;;) {
         int status = 0;
         struct rusage ru;
-        long r = SB_SYS4(SYS_wait4, -1, &status, __WALL, &ru);
+        long r = SB_SYS4(SYS_wait4, -1, &status, __WALL | WNOHANG, &ru);
         if (r == -4) continue;
-        if (r < 0) return 123; /* ECHILD without having seen the payload: cannot happen */
+        if (r == 0) return 0;
+        if (r < 0) return -1; /* ECHILD without having seen the payload: cannot happen */
         if (r == payload) {
             send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, now_ns());
-            return 0;
+            return 1;
+        }
+    }
+}
+
+/* A call the allowlist does not know: the kernel holds the calling thread and tells us which call
+ * it was. We pass that on (a record on the control pipe, which the job cannot reach) and kill
+ * every process of the job; the held call never runs. The listener stays open so that other
+ * threads' calls stay held until they die. */
+static void refuse_call(int ctl, const struct seccomp_notif *n) {
+    send_record(ctl, SB_REC_BLOCKED_SYSCALL, n->data.nr, 0, (int)n->data.arch, 0, now_ns());
+    SB_SYS2(SYS_kill, -1, SIGKILL);
+}
+
+/* Until the payload ends: reap on SIGCHLD; answer lock calls (init-locks.c) and refuse every
+ * other call the listener reports. While a blocking lock request waits, wake every 5 ms to retry. */
+static int watch_payload(int ctl, long payload, int listener, int sigchld_fd) {
+    int pending = 0;
+    for (;;) {
+        struct pollfd pf[2] = {{sigchld_fd, POLLIN, 0}, {listener, POLLIN, 0}};
+        struct timespec retry = {0, 5000000};
+        long n = SB_SYS5(SYS_ppoll, pf, 2, pending ? &retry : 0, 0, 0);
+        if (n < 0 && n != -4) return 123;
+        if (pf[1].revents & POLLIN) {
+            struct seccomp_notif note;
+            memset(&note, 0, sizeof note);
+            if (SB_SYS3(SYS_ioctl, listener, SECCOMP_IOCTL_NOTIF_RECV, &note) == 0) {
+                if (sb_locks_handles(&note)) {
+                    sb_locks_handle(listener, &note);
+                } else {
+                    refuse_call(ctl, &note);
+                    listener = -1; /* everything is dying: stop listening, keep the descriptor */
+                }
+            }
+        }
+        /* Every task using the filter is gone: the listener polls HUP from now on. */
+        if (pf[1].revents & (POLLHUP | POLLERR)) listener = -1;
+        if (listener >= 0) pending = sb_locks_retry(listener);
+        if (pf[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (SB_SYS3(SYS_read, sigchld_fd, &si, sizeof si) > 0) {
+            }
+            int ended = reap_ended(ctl, payload);
+            if (ended) return ended > 0 ? 0 : 123;
         }
     }
 }
@@ -222,9 +353,11 @@ static int init_main(int argc, char **argv, char **envp) {
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
     if (wait_for_go(ctl, arg_int(argv, SB_ARG_GO_FD)) < 0) return 126;
+    sb_locks_init(argv[SB_ARG_CWD]);
 
-    int errp[2];
+    int errp[2], sock[2], sigchld_fd = -1;
     long r = open_error_pipe(errp);
+    if (r >= 0) r = open_watch_fds(sock, &sigchld_fd);
     if (r < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, r, 0, 0, 0);
         return 121;
@@ -235,17 +368,19 @@ static int init_main(int argc, char **argv, char **envp) {
     long pid = SB_SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
         SB_SYS1(SYS_close, errp[0]);
-        payload(argv, envp, errp[1]);
+        SB_SYS1(SYS_close, sock[0]);
+        payload(argv, envp, errp[1], sock[1]);
     }
     if (pid < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, pid, 0, 0, 0);
         return 122;
     }
     SB_SYS1(SYS_close, errp[1]);
+    SB_SYS1(SYS_close, sock[1]);
     for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
         SB_SYS1(SYS_close, arg_int(argv, i));
     report_exec(ctl, errp[0], started);
-    return reap_until_payload_exits(ctl, pid);
+    return watch_payload(ctl, pid, receive_listener(sock[0]), sigchld_fd);
 }
 
 __attribute__((used)) void sb_start_c(long *sp) {

@@ -78,13 +78,20 @@ extern const char *const sb_step_names[SB_STEP_END - SB_STEP_FIRST];
 /* Records on the control pipe, container -> supervisor. One write each (< PIPE_BUF: atomic). */
 /* READY: cellblock-init runs in its own address space and waits for the second "go" byte; only
  * then does the supervisor arm the job's limits (see supervise.c). */
-enum sb_record_type { SB_REC_ERROR = 1, SB_REC_EXEC = 2, SB_REC_EXIT = 3, SB_REC_READY = 4 };
+/* BLOCKED_SYSCALL: the job made a call the allowlist does not know; the init killed the job. */
+enum sb_record_type {
+    SB_REC_ERROR = 1,
+    SB_REC_EXEC = 2,
+    SB_REC_EXIT = 3,
+    SB_REC_READY = 4,
+    SB_REC_BLOCKED_SYSCALL = 5
+};
 
 struct sb_record {
     int32_t type;
-    int32_t step;        /* SB_REC_ERROR: the failing step */
+    int32_t step;        /* SB_REC_ERROR: the failing step; BLOCKED_SYSCALL: the syscall number */
     int32_t err;         /* SB_REC_ERROR: errno */
-    int32_t wait_status; /* SB_REC_EXIT: the payload's wait status */
+    int32_t wait_status; /* SB_REC_EXIT: the payload's wait status; BLOCKED_SYSCALL: its AUDIT_ARCH */
     int64_t maxrss_kb;   /* SB_REC_EXIT: the payload's ru_maxrss */
     int64_t at_ns;       /* CLOCK_MONOTONIC: EXEC = just before the payload was forked, EXIT = reaped */
 };

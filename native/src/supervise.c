@@ -128,6 +128,12 @@ static int read_records(struct watch *w) {
             w->exit_at = rec.at_ns > 0 ? (uint64_t)rec.at_ns : sb_now_ns();
             run->payload_reaped = 1;
             run->payload_wait_status = rec.wait_status;
+        } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_BLOCKED_SYSCALL) {
+            if (!run->blocked_syscall_seen) { /* the first one is what ended the job */
+                run->blocked_syscall_seen = 1;
+                run->blocked_syscall_nr = rec.step;
+                run->blocked_syscall_arch = (uint32_t)rec.wait_status;
+            }
         } else if (r == (ssize_t)sizeof rec && rec.type == SB_REC_READY) {
             ready = 1;
         } else {

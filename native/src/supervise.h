@@ -83,6 +83,10 @@ struct sb_run {
     /* Set by the supervisor from the init's EXIT record. */
     int payload_reaped;
     int payload_wait_status;
+    /* From the init's BLOCKED_SYSCALL record: the call off the allowlist that got the job killed. */
+    int blocked_syscall_seen;
+    int blocked_syscall_nr;
+    uint32_t blocked_syscall_arch;
 
     /* Outputs. */
     enum sb_status status;
