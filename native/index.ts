@@ -2,6 +2,8 @@
 // process; the promise resolves with a SandboxReport (it never rejects for the program's own
 // failures; setup failures resolve with status "setup_error").
 
+export type { LiveRun, LiveRunOptions, LiveSignal, OutputStream } from "./run-live-sandbox.ts";
+export { LIVE_SIGNALS, startLiveSandbox } from "./run-live-sandbox.ts";
 export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";
 export {
   configureSandbox,

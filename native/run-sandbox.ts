@@ -146,7 +146,7 @@ export function sandboxHostInfo(): SandboxHostInfo {
 }
 
 // The names are the addon's, which loadAddon() held equal to the unions in types.ts.
-function toReport(r: NativeResult): SandboxReport {
+export function toReport(r: NativeResult): SandboxReport {
   const status = r.status as SandboxStatus;
   const ms = (ns: number | undefined) => Math.round((ns ?? 0) / 1e4) / 100;
   const errno = r.setupErrno ?? 0;

@@ -21,7 +21,9 @@
 #include <linux/close_range.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -161,7 +163,8 @@ static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_
 /* Says READY, then waits for the supervisor's byte on go. Now that no task of the job shares the
  * worker's memory, the supervisor may arm the memory limit: until here an OOM kill in the job's
  * cgroup could have picked the setup task, and with it every process sharing its mm, the worker
- * included. Returns 0, or -1 when the supervisor gave up (EOF). */
+ * included. Returns 0, or -1 when the supervisor gave up (EOF). go stays open: after the start,
+ * a live run's supervisor sends signals for the payload on it (reap_until_payload_exits()). */
 static int wait_for_go(int ctl, int go) {
     send_record(ctl, SB_REC_READY, 0, 0, 0, 0, 0);
     char byte = 0;
@@ -169,7 +172,6 @@ static int wait_for_go(int ctl, int go) {
     do
         n = SB_SYS3(SYS_read, go, &byte, 1);
     while (n == -4);
-    SB_SYS1(SYS_close, go);
     return n == 1 ? 0 : -1;
 }
 
@@ -201,18 +203,45 @@ static void report_exec(int ctl, int err_r, int64_t started) {
         send_record(ctl, SB_REC_EXEC, 0, 0, 0, 0, started);
 }
 
-/* Reaps everything (orphans reparent to us) until the payload ends, which ends the run. */
-static int reap_until_payload_exits(int ctl, long payload) {
+/* Relays the supervisor's signal bytes on go to the payload's process group (the payload is a
+ * session and group leader: setsid). Sent from here, inside the namespace, because only we reap
+ * the payload and we stop right after: its pid cannot have been reused by then. Returns the go
+ * descriptor, or -1 once the supervisor has closed its end. */
+static int relay_signals(int go, long payload) {
+    unsigned char sig[16];
+    long n = SB_SYS3(SYS_read, go, sig, sizeof sig);
+    if (n == -4 || n == -11) return go;
+    if (n <= 0) {
+        SB_SYS1(SYS_close, go);
+        return -1;
+    }
+    for (long i = 0; i < n; i++)
+        if (sig[i] >= 1 && sig[i] <= 64) SB_SYS2(SYS_kill, -payload, sig[i]);
+    return go;
+}
+
+/* Reaps everything (orphans reparent to us) until the payload ends, which ends the run. SIGCHLD
+ * (blocked) arrives on sfd, so a child's exit and a signal request on go are waited for together;
+ * without a signalfd (sfd < 0) it only reaps. */
+static int reap_until_payload_exits(int ctl, int go, int sfd, long payload) {
     for (;;) {
         int status = 0;
         struct rusage ru;
-        long r = SB_SYS4(SYS_wait4, -1, &status, __WALL, &ru);
+        long r = SB_SYS4(SYS_wait4, -1, &status, __WALL | (sfd >= 0 ? WNOHANG : 0), &ru);
         if (r == -4) continue;
         if (r < 0) return 123; /* ECHILD without having seen the payload: cannot happen */
         if (r == payload) {
             send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, now_ns());
             return 0;
         }
+        if (r > 0) continue;
+        struct pollfd pf[2] = {{sfd, POLLIN, 0}, {go, POLLIN, 0}};
+        if (SB_SYS5(SYS_ppoll, pf, 2, 0, 0, 8) <= 0) continue;
+        if (pf[0].revents) {
+            struct signalfd_siginfo info[4];
+            SB_SYS3(SYS_read, sfd, info, sizeof info); /* only to clear it: wait4 says who */
+        }
+        if (go >= 0 && pf[1].revents) go = relay_signals(go, payload);
     }
 }
 
@@ -221,7 +250,12 @@ static int init_main(int argc, char **argv, char **envp) {
     const int ctl = arg_int(argv, SB_ARG_CTL_FD);
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
-    if (wait_for_go(ctl, arg_int(argv, SB_ARG_GO_FD)) < 0) return 126;
+    const int go = arg_int(argv, SB_ARG_GO_FD);
+    if (wait_for_go(ctl, go) < 0) return 126;
+    /* SIGCHLD through a signalfd (blocked first; the payload unblocks everything before exec). */
+    uint64_t chld = 1ULL << (SIGCHLD - 1);
+    SB_SYS4(SYS_rt_sigprocmask, SIG_BLOCK, &chld, 0, sizeof chld);
+    const int sfd = (int)SB_SYS4(SYS_signalfd4, -1, &chld, sizeof chld, SFD_NONBLOCK | SFD_CLOEXEC);
 
     int errp[2];
     long r = open_error_pipe(errp);
@@ -245,7 +279,7 @@ static int init_main(int argc, char **argv, char **envp) {
     for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
         SB_SYS1(SYS_close, arg_int(argv, i));
     report_exec(ctl, errp[0], started);
-    return reap_until_payload_exits(ctl, pid);
+    return reap_until_payload_exits(ctl, go, sfd, pid);
 }
 
 __attribute__((used)) void sb_start_c(long *sp) {
