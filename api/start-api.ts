@@ -9,6 +9,7 @@ import { startCompletionWorker } from "./completion-worker.ts";
 import { createApp } from "./create-app.ts";
 import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
+import { LiveStreams } from "./live-streams.ts";
 import { isLoopbackHost } from "./loopback-host.ts";
 import { createMetrics } from "./metrics.ts";
 import { StatusSampler } from "./status-history.ts";
@@ -63,7 +64,9 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
     directory,
     policy,
   });
-  const app = createApp({ config, logger, redis, jobs, batches, languages, directory, policy, metrics });
+  const streams = new LiveStreams(config.api.LIVE_STREAMS_PER_KEY);
+  const deps = { config, logger, redis, jobs, batches, languages, directory, policy, metrics, streams };
+  const app = createApp(deps);
 
   const server = app.listen(PORT, HOST);
   await new Promise<void>((resolve, reject) => {
@@ -84,6 +87,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        streams.closeAll(); // open event streams would hold the server open
       });
       languages.close();
       await sampler.close();

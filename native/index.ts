@@ -2,8 +2,8 @@
 // process; the promise resolves with a SandboxReport (it never rejects for the program's own
 // failures; setup failures resolve with status "setup_error").
 
-export type { LiveRun, LiveRunOptions, LiveSignal, OutputStream } from "./run-live-sandbox.ts";
-export { LIVE_SIGNALS, startLiveSandbox } from "./run-live-sandbox.ts";
+export type { LiveRun, LiveRunOptions, LiveSignal, StepOptions } from "./run-live-sandbox.ts";
+export { LIVE_SIGNALS, runStep, startLiveSandbox } from "./run-live-sandbox.ts";
 export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";
 export {
   configureSandbox,
@@ -15,6 +15,7 @@ export {
 } from "./run-sandbox.ts";
 export type {
   BindSpec,
+  OutputStream,
   RootfsSpec,
   SandboxLimits,
   SandboxPhase,

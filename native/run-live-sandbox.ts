@@ -11,8 +11,8 @@ import { constants } from "node:os";
 import type { Writable } from "node:stream";
 import { loadAddon } from "./addon.ts";
 import { buildNativeSpec } from "./build-native-spec.ts";
-import { sandboxHostInfo, toReport } from "./run-sandbox.ts";
-import type { SandboxReport, SandboxSpec } from "./types.ts";
+import { runSandbox, sandboxHostInfo, toReport } from "./run-sandbox.ts";
+import type { OutputStream, SandboxReport, SandboxSpec } from "./types.ts";
 
 /** Signals a client may send to a live run's process group. */
 export const LIVE_SIGNALS = [
@@ -25,8 +25,6 @@ export const LIVE_SIGNALS = [
   "SIGUSR2",
 ] as const;
 export type LiveSignal = (typeof LIVE_SIGNALS)[number];
-
-export type OutputStream = "stdout" | "stderr";
 
 export interface LiveRun {
   /** The program's stdin; end() closes it. Errors (the program closed its stdin, the run ended) are swallowed: input the program no longer reads is dropped. */
@@ -43,7 +41,7 @@ export interface LiveRunOptions {
   /** Each piece of output kept under the cap, in order, as the supervisor reads it. */
   onOutput(stream: OutputStream, chunk: Buffer): void;
   /** Aborting kills the run, as for runSandbox(). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Starts a live run in a fresh container. */
@@ -73,4 +71,19 @@ export function startLiveSandbox(spec: SandboxSpec, opts: LiveRunOptions): LiveR
     cancel: () => handle.cancel(),
     report,
   };
+}
+
+export interface StepOptions {
+  signal?: AbortSignal | undefined;
+  onOutput?: ((stream: OutputStream, chunk: Buffer) => void) | undefined;
+  /** Makes the run live and hands its stdin and signals to this function before it starts. */
+  interactive?: ((controls: Pick<LiveRun, "stdin" | "signal">) => void) | undefined;
+}
+
+/** runSandbox(), or a live run when the step is interactive: one entry point for the worker. */
+export function runStep(spec: SandboxSpec, opts: StepOptions = {}): Promise<SandboxReport> {
+  if (!opts.interactive) return runSandbox(spec, opts);
+  const live = startLiveSandbox(spec, { onOutput: opts.onOutput ?? (() => {}), signal: opts.signal });
+  opts.interactive(live);
+  return live.report;
 }

@@ -4,9 +4,11 @@ import type { JobRequest } from "../contract/job-request.ts";
 import type { JobResult, Step } from "../contract/job-result.ts";
 import { resolveCompileLimits, resolveRunLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
 import { jobHostId } from "../contract/sandbox-identity.ts";
+import type { StepOptions } from "../native/run-live-sandbox.ts";
 import type { SandboxReport, SandboxSpec } from "../native/types.ts";
 import { buildSandboxSpec, type StepSandboxSettings } from "./build-sandbox-spec.ts";
 import { classifyCompile, classifyJob, classifyRun, isPassing } from "./classify-verdict.ts";
+import type { JobStepEvents, StepPlace } from "./job-step-events.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { stepFromReport } from "./step-from-report.ts";
 import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
@@ -18,7 +20,7 @@ import { createWorkDir, jobFiles, removeWorkDirLater } from "./work-dir.ts";
 // all tests run even after a failing one, since graders want every verdict. The dir is removed in a
 // finally, whatever happened.
 
-export type RunSandbox = (spec: SandboxSpec, opts?: { signal?: AbortSignal }) => Promise<SandboxReport>;
+export type RunSandbox = (spec: SandboxSpec, opts?: StepOptions) => Promise<SandboxReport>;
 
 export interface RunJobContext {
   settings: {
@@ -32,6 +34,8 @@ export interface RunJobContext {
   uidBase: number;
   signal: AbortSignal;
   log: Logger;
+  /** The job's events (job-step-events.ts): each step's start, output and end; live input. */
+  events?: JobStepEvents;
 }
 
 /** A sandbox failed to set up: the queue retries the job (the only retried outcome). */
@@ -66,7 +70,13 @@ export async function runJob(
   const files = jobFiles(request.source, request.files, language.sourceFile);
   const workDir = await createWorkDir(settings.worker.WORK_ROOT, files, jobHostId(ctx.uidBase, ctx.slot));
   try {
-    const step = async (argv: string[], writable: boolean, stdin: Buffer, limits: StepLimitValues) => {
+    const step = async (
+      argv: string[],
+      writable: boolean,
+      stdin: Buffer,
+      limits: StepLimitValues,
+      place: StepPlace,
+    ) => {
       const spec = buildSandboxSpec({
         language,
         argv,
@@ -76,11 +86,13 @@ export async function runJob(
         slot: ctx.slot,
         sandbox: settings.sandbox,
       });
-      const report = await ctx.runSandbox(spec, { signal: ctx.signal });
+      ctx.events?.stepStarted(place);
+      const report = await ctx.runSandbox(spec, { signal: ctx.signal, ...ctx.events?.stepOptions(place) });
       if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
       return report;
     };
-    const failIfSetup = (result: Step) => {
+    const failIfSetup = (result: Step, place: StepPlace) => {
+      ctx.events?.stepFinished(place, result);
       if (result.verdict === "internal_error" && options.throwOnSetupError)
         throw new SandboxSetupError(result);
       return result;
@@ -89,8 +101,9 @@ export async function runJob(
     let compile: Step | null = null;
     if (language.compile) {
       const limits = resolveCompileLimits(language, settings.limits);
-      const report = await step(language.compile, true, Buffer.alloc(0), limits);
-      compile = failIfSetup(stepFromReport(report, classifyCompile(report)));
+      const place: StepPlace = { stage: "compile", test: null };
+      const report = await step(language.compile, true, Buffer.alloc(0), limits, place);
+      compile = failIfSetup(stepFromReport(report, classifyCompile(report)), place);
       if (!isPassing(compile.verdict)) {
         return {
           id,
@@ -107,10 +120,11 @@ export async function runJob(
     const limits = resolveRunLimits(request.limits, language, settings.limits);
     const tests = request.tests ?? [{ stdin: request.stdin, expectedOutput: undefined }];
     const runs: Step[] = [];
-    for (const test of tests) {
-      const report = await step(argv, false, Buffer.from(test.stdin, "utf8"), limits);
+    for (const [index, test] of tests.entries()) {
+      const place: StepPlace = { stage: "run", test: request.tests ? index : null };
+      const report = await step(argv, false, Buffer.from(test.stdin, "utf8"), limits, place);
       runs.push(
-        failIfSetup(stepFromReport(report, classifyRun(report, test.expectedOutput, request.compare))),
+        failIfSetup(stepFromReport(report, classifyRun(report, test.expectedOutput, request.compare)), place),
       );
     }
     const verdict = classifyJob(compile, runs, request.tests !== undefined);

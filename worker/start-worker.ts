@@ -64,6 +64,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     redis,
     keys,
     settings: config,
+    workerId: id,
     runSandbox: sandbox.runSandbox,
     uidBase: sandbox.uidBase,
     gate,

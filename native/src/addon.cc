@@ -391,12 +391,18 @@ void outputChunk(void *ctx, int stream, const char *data, size_t len) {
     if (st != napi_ok) delete chunk;
 }
 
-// A live run (spec.live): stdin is a pipe whose write end goes to JS (stdinFd, which JS owns),
-// signals a pipe of bytes, output a callback per piece. Returns "" or what failed.
+// spec.onOutput: a callback per piece of output. A live run (spec.live) also gets a stdin pipe
+// whose write end goes to JS (stdinFd, which JS owns) and a pipe of signal bytes. Returns "" or
+// what failed.
 std::string openLive(const Napi::Object &spec, RunState &s, int &stdinW) {
     s.run.stdin_src_fd = s.run.signal_fd = -1;
     stdinW = -1;
-    if (!spec.Has("live") || !spec.Get("live").ToBoolean().Value()) return "";
+    if (spec.Get("onOutput").IsFunction()) {
+        s.onOutput = Napi::Persistent(spec.Get("onOutput").As<Napi::Function>());
+        s.run.on_output = outputChunk;
+        s.run.output_ctx = &s;
+    }
+    if (!spec.Get("live").ToBoolean().Value()) return "";
     int in[2], sig[2];
     if (pipe2(in, O_CLOEXEC) < 0) return std::string("create the stdin pipe: ") + strerror(errno);
     if (pipe2(sig, O_CLOEXEC | O_NONBLOCK) < 0 || fcntl(in[0], F_SETFL, O_NONBLOCK) < 0) {
@@ -409,11 +415,6 @@ std::string openLive(const Napi::Object &spec, RunState &s, int &stdinW) {
     stdinW = in[1];
     s.signalR = s.run.signal_fd = sig[0];
     s.signalW = sig[1];
-    if (spec.Get("onOutput").IsFunction()) {
-        s.onOutput = Napi::Persistent(spec.Get("onOutput").As<Napi::Function>());
-        s.run.on_output = outputChunk;
-        s.run.output_ctx = &s;
-    }
     return "";
 }
 
