@@ -9,6 +9,7 @@ import { startCompletionWorker } from "./completion-worker.ts";
 import { createApp } from "./create-app.ts";
 import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
+import { attachLiveSockets } from "./live-sockets.ts";
 import { LiveStreams } from "./live-streams.ts";
 import { isLoopbackHost } from "./loopback-host.ts";
 import { createMetrics } from "./metrics.ts";
@@ -69,6 +70,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
   const app = createApp(deps);
 
   const server = app.listen(PORT, HOST);
+  const sockets = attachLiveSockets(server, deps);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
@@ -88,6 +90,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
         server.close(() => resolve());
         server.closeIdleConnections();
         streams.closeAll(); // open event streams would hold the server open
+        sockets.close();
       });
       languages.close();
       await sampler.close();
