@@ -151,7 +151,9 @@ export function handleInOrder(
 
 /** Who is calling, from the upgrade request's headers (as auth.ts does for HTTP); null = refuse. */
 export async function callerOfUpgrade(deps: AppDeps, req: IncomingMessage): Promise<Caller | null> {
-  const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];
+  // Bearer <key>, or the bare key Piston's clients send in Authorization.
+  const raw = req.headers.authorization?.trim();
+  const auth = raw ? (/^Bearer\s+(.+)$/i.exec(raw)?.[1] ?? raw) : undefined;
   const header = req.headers["x-api-key"];
   const key = auth ?? (typeof header === "string" ? header : undefined);
   if (key === undefined) return (await deps.directory.keysRequired()) ? null : deps.directory.anonymous();

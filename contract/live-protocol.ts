@@ -30,4 +30,4 @@ export const LIVE_CLOSE = {
   tooManyStreams: 4029,
   /** The API could not serve the job (Redis unreachable, shutting down). */
   unavailable: 4500,
-} as const;
+};
