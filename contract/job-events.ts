@@ -54,7 +54,7 @@ export function isFinalEvent(event: JobEvent): boolean {
  */
 export const JOB_EVENTS_MAX_ENTRIES = 20_000;
 export const OUTPUT_PIECE_BYTES = 16_384;
-export const OUTPUT_PIECE_MS = 20;
+export const OUTPUT_PIECE_MS = 5;
 
 /** What a live client sends on to the running job (the /ws and Piston protocols' stdin, eof, signal). */
 export const JobInputSchema = z.discriminatedUnion("type", [
