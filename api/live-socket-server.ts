@@ -94,7 +94,16 @@ export function serveSocket(
   };
 
   const handle = async (text: string) => {
-    active();
+    // Not idle while a message is held (input backpressure waits on the program, not the client).
+    clearTimeout(idleTimer);
+    try {
+      await handleMessage(text);
+    } finally {
+      active();
+    }
+  };
+
+  const handleMessage = async (text: string) => {
     const message = protocol.parse(text);
     if (message.kind === "refuse") return fail(message.close, message.code, message.message);
     if (message.kind === "init") {

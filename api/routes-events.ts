@@ -31,6 +31,8 @@ export function eventRoutes(deps: AppDeps): Router {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
       "x-accel-buffering": "no",
+      // A stream ends with the job: no keep-alive socket left behind to hold a closing server.
+      connection: "close",
       ...headers,
     });
     res.flushHeaders();

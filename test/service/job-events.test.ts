@@ -70,7 +70,11 @@ const outputOf = (seen: Seen[]) =>
 describe.skipIf(unavailable !== null)(`job events over SSE ${unavailable ? `(${unavailable})` : ""}`, () => {
   beforeAll(async () => {
     redis = await startTestRedis();
-    service = await startTestService({ redisUrl: redis.url, worker: true, env: { WORKER_SLOTS: "2" } });
+    service = await startTestService({
+      redisUrl: redis.url,
+      worker: true,
+      env: { WORKER_SLOTS: "2", LIVE_STREAMS_PER_KEY: "3" },
+    });
   });
 
   afterAll(async () => {
@@ -161,6 +165,40 @@ describe.skipIf(unavailable !== null)(`job events over SSE ${unavailable ? `(${u
       .reduce((n, e) => n + Buffer.byteLength(e.data), 0);
     expect(bytes).toBe(50_000);
     expect(events.at(-1).result.verdict).toBe("output_limit");
+  });
+
+  it("a job cancelled while it runs ends its stream with job.failed E_JOB_CANCELLED", async () => {
+    const { id } = await (
+      await service.post("/jobs", { language: "bash", source: "echo started; sleep 30" })
+    ).json();
+    const stream = follow(`${service.api.url}/jobs/${id}/events`);
+    await eventually(() => outputOf(stream.seen), {
+      until: (t) => t === "started\n",
+      what: "the job started",
+    });
+    expect((await service.del(`/jobs/${id}`)).status).toBe(200);
+    await stream.done;
+    const last = stream.seen.at(-1)?.event;
+    expect(last?.type === "job.failed" && last.error.code).toBe("E_JOB_CANCELLED");
+  });
+
+  it("a key may hold LIVE_STREAMS_PER_KEY streams at once; one more gets 429 E_TOO_MANY_STREAMS", async () => {
+    const { id } = await (await service.post("/jobs", { language: "bash", source: "sleep 30" })).json();
+    const open = [1, 2, 3].map(() => follow(`${service.api.url}/jobs/${id}/events`));
+    await eventually(() => open.every((s) => s.seen.length > 0), { what: "three streams open" });
+    const fourth = await service.get(`/jobs/${id}/events`);
+    expect(fourth.status).toBe(429);
+    expect((await fourth.json()).error.code).toBe("E_TOO_MANY_STREAMS");
+    for (const s of open) s.close();
+    // Closed streams give their places back.
+    const statusOfNewStream = async () => {
+      const abort = new AbortController();
+      const response = await fetch(`${service.api.url}/jobs/${id}/events`, { signal: abort.signal });
+      abort.abort();
+      return response.status;
+    };
+    await eventually(statusOfNewStream, { until: (status) => status === 200, what: "a place given back" });
+    await service.del(`/jobs/${id}`);
   });
 
   it("bad requests get 4xx with codes: unknown job, bad Last-Event-ID, bad stream flag", async () => {

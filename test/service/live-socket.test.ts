@@ -84,7 +84,12 @@ describe.skipIf(unavailable !== null)(
       service = await startTestService({
         redisUrl: redis.url,
         worker: true,
-        env: { WORKER_SLOTS: "2", LIVE_INIT_TIMEOUT_MS: "500", LIVE_PENDING_INPUT_ENTRIES: "4" },
+        env: {
+          WORKER_SLOTS: "2",
+          LIVE_INIT_TIMEOUT_MS: "500",
+          LIVE_PENDING_INPUT_ENTRIES: "4",
+          LIVE_IDLE_TIMEOUT_MS: "3000",
+        },
       });
     });
 
@@ -150,6 +155,22 @@ describe.skipIf(unavailable !== null)(
       const closed = await client.closed;
       expect(closed.code).toBe(LIVE_CLOSE.initTimeout);
       expect(client.errors[0]?.code).toBe("E_INIT_TIMEOUT");
+    });
+
+    it("a socket idle for LIVE_IDLE_TIMEOUT_MS is closed and its job cancelled", async () => {
+      const client = await connect();
+      client.send({
+        type: "init",
+        request: { language: "bash", source: "sleep 30", limits: { wallTimeMs: 20_000 } },
+      });
+      const closed = await client.closed;
+      expect(closed.code).toBe(LIVE_CLOSE.idleTimeout);
+      const queued = client.events[0]?.event;
+      const id = queued?.type === "job.queued" ? queued.id : "";
+      await eventually(async () => (await service.get(`/jobs/${id}`)).json(), {
+        until: (view) => view.status === "cancelled",
+        what: "the job cancelled",
+      });
     });
 
     it("protocol errors close the socket with their codes", async () => {
