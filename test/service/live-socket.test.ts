@@ -173,6 +173,15 @@ describe.skipIf(unavailable !== null)(
       });
     });
 
+    it("an upgrade to any other path is refused with 404", async () => {
+      const ws = new WebSocket(`${service.api.url.replace("http", "ws")}/jobs`);
+      const status = await new Promise<number>((resolve) => {
+        ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on("error", () => resolve(-1));
+      });
+      expect(status).toBe(404);
+    });
+
     it("protocol errors close the socket with their codes", async () => {
       const early = await connect();
       early.send({ type: "stdin", data: "x" });
