@@ -173,6 +173,33 @@ describe.skipIf(unavailable !== null)(
       });
     });
 
+    it("with API keys, an upgrade without one is refused 401; Bearer and Piston's bare key are taken", async () => {
+      const keyed = await startTestService({
+        redisUrl: redis.url,
+        worker: false,
+        env: { API_KEYS: "live-test-key" },
+      });
+      const base = keyed.api.url.replace("http", "ws");
+      const outcome = (path: string, headers: Record<string, string> = {}) =>
+        new Promise<number | "open">((resolve) => {
+          const ws = new WebSocket(`${base}${path}`, { headers });
+          ws.on("open", () => {
+            resolve("open");
+            ws.close();
+          });
+          ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+          ws.on("error", () => resolve(-1));
+        });
+      try {
+        expect(await outcome("/ws")).toBe(401);
+        expect(await outcome("/ws", { authorization: "Bearer wrong" })).toBe(401);
+        expect(await outcome("/ws", { authorization: "Bearer live-test-key" })).toBe("open");
+        expect(await outcome("/api/v2/connect", { authorization: "live-test-key" })).toBe("open");
+      } finally {
+        await keyed.close();
+      }
+    });
+
     it("an upgrade to any other path is refused with 404", async () => {
       const ws = new WebSocket(`${service.api.url.replace("http", "ws")}/jobs`);
       const status = await new Promise<number>((resolve) => {
