@@ -5,6 +5,7 @@ import type { KeyDirectory } from "./api-keys.ts";
 import type { BatchQueue } from "./batch-queue.ts";
 import type { JobQueue } from "./job-queue.ts";
 import type { LanguageCatalog } from "./language-catalog.ts";
+import type { LiveStreams } from "./live-streams.ts";
 import type { createMetrics } from "./metrics.ts";
 import type { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 
@@ -19,4 +20,6 @@ export interface AppDeps {
   directory: KeyDirectory;
   policy: WebhookAddressPolicy;
   metrics: ReturnType<typeof createMetrics>;
+  /** Open event streams and their per-key limit (SSE, WebSockets). */
+  streams: LiveStreams;
 }

@@ -11,6 +11,7 @@ import { rateLimit } from "./rate-limit.ts";
 import { checkReadiness } from "./readiness.ts";
 import { requestLog } from "./request-log.ts";
 import { batchRoutes } from "./routes-batches.ts";
+import { eventRoutes } from "./routes-events.ts";
 import { jobRoutes } from "./routes-jobs.ts";
 import { statusRoutes } from "./routes-status.ts";
 import { loadWebAssets, webPages } from "./web-pages.ts";
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps) {
   );
   app.use(express.json({ limit: config.api.BODY_LIMIT_BYTES, strict: true, type: "application/json" }));
 
+  app.use(eventRoutes(deps)); // before jobRoutes: POST /run?stream=1 is answered there
   app.use(jobRoutes(deps));
   app.use(batchRoutes(deps));
   app.use(statusRoutes(deps));

@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ApiSettings, QueueConfig, WebhookConfig } from "../config/load-config.ts";
 import { ServiceError } from "../contract/errors.ts";
+import { jobEventKeys } from "../contract/job-events.ts";
 import type { JobRequest } from "../contract/job-request.ts";
 import { JobResultSchema, type JobStatus, type JobView } from "../contract/job-result.ts";
 import { isFinalStatus, jobStatusOf } from "../contract/job-status.ts";
@@ -16,6 +17,7 @@ import {
   QueuedJobOwnerSchema,
   redisKeys,
 } from "../contract/queue.ts";
+import { appendJobEvents } from "../redis/job-event-log.ts";
 import type { Caller } from "./api-keys.ts";
 import { callbackView, completionJobOptions } from "./completion-jobs.ts";
 import type { CompletionWaiter } from "./completion-waiter.ts";
@@ -40,6 +42,8 @@ export interface SubmitOptions {
   callbackUrl?: string | undefined;
   /** Use this id (the caller is already watching for its completion); default: a new one. */
   id?: string;
+  /** A live job: its run step takes stdin and signals from Redis (/ws). */
+  live?: boolean;
 }
 
 export interface JobQueueSettings {
@@ -61,7 +65,7 @@ export class JobQueue {
     private readonly redis: Redis,
     private readonly settings: JobQueueSettings,
     private readonly waiter: CompletionWaiter,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.prefix = settings.queue.QUEUE_PREFIX;
     const connection = { connection: redis, prefix: this.prefix };
@@ -125,8 +129,17 @@ export class JobQueue {
         keyId: caller.keyId,
         band,
         maxRunningJobs: caller.limits.maxRunningJobs,
+        ...(options.live ? { live: true } : {}),
       };
       const opts = this.jobOptions(id, priority);
+      // Sent ahead of the job on this connection, so it is the job's first event; not awaited.
+      appendJobEvents(
+        this.redis,
+        jobEventKeys(this.prefix).events(id),
+        [{ type: "job.queued", id }],
+        this.settings.queue.RESULT_TTL_S,
+        (error) => this.log.warn({ err: error, jobId: id }, "append job.queued failed"),
+      );
       if (options.callbackUrl) {
         const parent: CompletionData = {
           kind: "job",

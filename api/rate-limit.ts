@@ -13,22 +13,26 @@ import { callerOf } from "./auth.ts";
 
 const WINDOW_MS = 60_000;
 
+/** Counts one request of keyId in the current window: how many it has used, and when the window ends. */
+export async function countRequest(redis: Redis, prefix: string, keyId: string) {
+  const now = Date.now();
+  const windowStartMs = now - (now % WINDOW_MS);
+  const key = redisKeys(prefix).rateWindow(keyId, windowStartMs);
+  const replies = await redis
+    .multi()
+    .incr(key)
+    .pexpire(key, WINDOW_MS * 2)
+    .exec();
+  const used = Number(replies?.[0]?.[1] ?? 0);
+  return { used, resetS: Math.max(1, Math.ceil((windowStartMs + WINDOW_MS - now) / 1000)) };
+}
+
 export function rateLimit(redis: Redis, prefix: string) {
-  const keys = redisKeys(prefix);
   return async (_req: Request, res: Response, next: NextFunction) => {
     const caller = res.locals.caller ? callerOf(res) : null;
     const limit = caller?.limits.requestsPerMinute ?? 0;
     if (!caller || limit === 0) return next();
-    const now = Date.now();
-    const windowStartMs = now - (now % WINDOW_MS);
-    const key = keys.rateWindow(caller.keyId, windowStartMs);
-    const replies = await redis
-      .multi()
-      .incr(key)
-      .pexpire(key, WINDOW_MS * 2)
-      .exec();
-    const used = Number(replies?.[0]?.[1] ?? 0);
-    const resetS = Math.max(1, Math.ceil((windowStartMs + WINDOW_MS - now) / 1000));
+    const { used, resetS } = await countRequest(redis, prefix, caller.keyId);
     res.set({
       "RateLimit-Limit": String(limit),
       "RateLimit-Remaining": String(Math.max(0, limit - used)),

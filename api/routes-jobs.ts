@@ -11,22 +11,29 @@ import { parseIdempotencyKey, parseWaitMs, validateJobRequest } from "./validate
 // POST /run, POST /jobs, GET|DELETE /jobs/:id. Every handler: caller (auth.ts), validate once,
 // then the queue. Jobs of other API keys answer 404.
 
-export function jobRoutes({ config, jobs, languages, directory, policy }: AppDeps): Router {
-  const router = Router();
+/** Validates a submission and what it may ask for; the caller enqueues it. */
+export async function acceptSubmission(
+  { config, languages, directory, policy }: AppDeps,
+  req: Request,
+  res: Response,
+  band: PriorityBand,
+) {
+  const caller = callerOf(res);
+  const { request, callbackUrl } = validateJobRequest(
+    req.body,
+    config.api,
+    languages.definitions,
+    lowerCeilings(config.limits.ceilings, caller.limits.ceilings),
+  );
+  await checkCallback(directory, policy, callbackUrl, caller.keyId, "callbackUrl");
+  const idempotencyKey = parseIdempotencyKey(req.get("idempotency-key"));
+  return { request, options: { band, caller, idempotencyKey, callbackUrl } };
+}
 
-  /** Validates a submission and what it may ask for; the caller enqueues it. */
-  const accept = async (req: Request, res: Response, band: PriorityBand) => {
-    const caller = callerOf(res);
-    const { request, callbackUrl } = validateJobRequest(
-      req.body,
-      config.api,
-      languages.definitions,
-      lowerCeilings(config.limits.ceilings, caller.limits.ceilings),
-    );
-    await checkCallback(directory, policy, callbackUrl, caller.keyId, "callbackUrl");
-    const idempotencyKey = parseIdempotencyKey(req.get("idempotency-key"));
-    return { request, options: { band, caller, idempotencyKey, callbackUrl } };
-  };
+export function jobRoutes(deps: AppDeps): Router {
+  const { config, jobs } = deps;
+  const router = Router();
+  const accept = (req: Request, res: Response, band: PriorityBand) => acceptSubmission(deps, req, res, band);
   const logSubmitted = (res: Response, id: string, band: PriorityBand, language: string) =>
     (res.locals.log as Logger).info({ jobId: id, band, language }, "job submitted");
 

@@ -11,6 +11,8 @@ import { createApp } from "./create-app.ts";
 import { createHttpServer } from "./http-server-limits.ts";
 import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
+import { attachLiveSockets } from "./live-sockets.ts";
+import { LiveStreams } from "./live-streams.ts";
 import { isLoopbackHost } from "./loopback-host.ts";
 import { createMetrics } from "./metrics.ts";
 import { StatusSampler } from "./status-history.ts";
@@ -65,10 +67,13 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
     directory,
     policy,
   });
-  const app = createApp({ config, logger, redis, jobs, batches, languages, directory, policy, metrics });
+  const streams = new LiveStreams(config.api.LIVE_STREAMS_PER_KEY);
+  const deps = { config, logger, redis, jobs, batches, languages, directory, policy, metrics, streams };
+  const app = createApp(deps);
 
   const server = createHttpServer(app, config.api, logger);
   server.listen(PORT, HOST);
+  const sockets = attachLiveSockets(server, deps);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
@@ -86,6 +91,8 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        streams.closeAll(); // open event streams would hold the server open
+        sockets.close();
       });
       languages.close();
       await sampler.close();

@@ -150,6 +150,20 @@ const apiVariables = z.object({
     "open connections per API process; more are closed at once (0 = no limit)",
   ),
   HTTP_MAX_HEADER_BYTES: variable(positive(16 * 1024), "request line and headers together; larger gets 431"),
+  LIVE_STREAMS_PER_KEY: variable(
+    positive(8),
+    "event streams (SSE, `/ws`, `/api/v2/connect`) open at once per API key, per API process; more get 429",
+  ),
+  LIVE_MESSAGE_BYTES: variable(positive(65_536), "largest WebSocket message a live client may send"),
+  LIVE_INIT_TIMEOUT_MS: variable(positive(5000), "a `/ws` socket that sends no `init` within this is closed"),
+  LIVE_IDLE_TIMEOUT_MS: variable(
+    positive(300_000),
+    "a live socket with no message either way for this long is closed (the job's own wall limit still applies)",
+  ),
+  LIVE_PENDING_INPUT_ENTRIES: variable(
+    positive(64),
+    "stdin messages a live job may have waiting in Redis; beyond it the API stops reading the socket",
+  ),
 });
 
 const limitVariables = z.object({

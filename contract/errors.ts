@@ -46,6 +46,10 @@ export const errorRegistry = {
     (limit) => `rate limit of ${limit} requests per minute for this API key exceeded; see Retry-After`,
   ),
   E_QUOTA_EXCEEDED: define(429, (what) => `quota exceeded: ${what}; see Retry-After`),
+  E_TOO_MANY_STREAMS: define(
+    429,
+    (limit) => `this API key already has ${limit} event streams open (LIVE_STREAMS_PER_KEY); close one first`,
+  ),
   E_QUEUE_FULL: define(503, (depth) => `queue is full (${depth} jobs waiting); retry later`),
   E_NOT_READY: define(503, (why) => `not ready: ${why}`),
   E_INTERNAL: define(500, () => "internal error"),

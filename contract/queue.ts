@@ -33,6 +33,8 @@ export const QueuedJobSchema = z.object({
   /** Most jobs of this key that may run at once, fleet-wide (0 = no limit). */
   maxRunningJobs: z.number().int().nonnegative(),
   batchId: z.string().optional(),
+  /** A live job (/ws): its run step takes stdin and signals from Redis (contract/job-events.ts). */
+  live: z.boolean().optional(),
 });
 
 export type QueuedJob = z.infer<typeof QueuedJobSchema>;

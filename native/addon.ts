@@ -64,6 +64,10 @@ export interface NativeRunSpec {
   /** The job's ids inside the container. */
   jobUid: number;
   jobGid: number;
+  /** A live run (run-live-sandbox.ts): stdin from a pipe, signals, output per piece. */
+  live?: boolean;
+  /** Live runs: each piece of output kept, in order, before the report (stream 1 stdout, 2 stderr). */
+  onOutput?: (stream: 1 | 2, chunk: Buffer) => void;
 }
 
 export interface NativeHostConfig {
@@ -103,10 +107,19 @@ export interface NativeResult {
   phasesMs?: Record<SandboxPhase, number>;
 }
 
+export interface NativeRunHandle {
+  promise: Promise<NativeResult>;
+  cancel(): void;
+  /** Live runs: the write end of the job's stdin relay (the caller owns and closes it). */
+  stdinFd?: number;
+  /** Live runs: a signal number for the job's process group, relayed once the program runs. */
+  signal?(signo: number): void;
+}
+
 export interface Addon {
   /** Returns the seccomp filter's instruction count. Throws naming the failing step. */
   configure(cfg: NativeHostConfig): number;
-  run(spec: NativeRunSpec): { promise: Promise<NativeResult>; cancel(): void };
+  run(spec: NativeRunSpec): NativeRunHandle;
   cgroupFixture(args: object): Record<string, number | string>;
   releaseStandbys(): Promise<void>;
   /** Removes a tree descriptor-relatively, off the event loop (native/src/host-files.c). */

@@ -8,7 +8,7 @@ import { initPath, loadAddon, type NativeResult } from "./addon.ts";
 import { buildNativeSpec } from "./build-native-spec.ts";
 import { delegateV2Controllers } from "./cgroup-v2-delegation.ts";
 import { type CgroupLayout, cgroupParents, detectCgroupLayout } from "./detect-cgroups.ts";
-import type { SandboxReport, SandboxSpec, SandboxStatus, StopReason } from "./types.ts";
+import type { OutputStream, SandboxReport, SandboxSpec, SandboxStatus, StopReason } from "./types.ts";
 
 export interface SandboxHostConfig {
   /** Name of our parent cgroup in each hierarchy; nothing outside it is touched. Default "cellblock". */
@@ -146,7 +146,7 @@ export function sandboxHostInfo(): SandboxHostInfo {
 }
 
 // The names are the addon's, which loadAddon() held equal to the unions in types.ts.
-function toReport(r: NativeResult): SandboxReport {
+export function toReport(r: NativeResult): SandboxReport {
   const status = r.status as SandboxStatus;
   const ms = (ns: number | undefined) => Math.round((ns ?? 0) / 1e4) / 100;
   const errno = r.setupErrno ?? 0;
@@ -189,13 +189,25 @@ function setupMessage(step: string, errno: number, detail: string): string {
   return detail && detail !== step ? `${detail}` : `${step}: ${code}${hint}`;
 }
 
-/** Runs one process in a fresh container. Resolves with the report; aborting the signal kills it. */
+/**
+ * Runs one process in a fresh container. Resolves with the report; aborting the signal kills it.
+ * onOutput, when given, sees each piece of output kept, in order, before the report.
+ */
 export async function runSandbox(
   spec: SandboxSpec,
-  opts: { signal?: AbortSignal } = {},
+  opts: {
+    signal?: AbortSignal | undefined;
+    onOutput?: ((stream: OutputStream, chunk: Buffer) => void) | undefined;
+  } = {},
 ): Promise<SandboxReport> {
   const { config } = sandboxHostInfo();
-  const handle = loadAddon().run(buildNativeSpec(spec, config.uidBase));
+  const { onOutput } = opts;
+  const handle = loadAddon().run({
+    ...buildNativeSpec(spec, config.uidBase),
+    ...(onOutput
+      ? { onOutput: (stream: 1 | 2, chunk: Buffer) => onOutput(stream === 2 ? "stderr" : "stdout", chunk) }
+      : {}),
+  });
   const onAbort = () => handle.cancel();
   if (opts.signal?.aborted) handle.cancel();
   opts.signal?.addEventListener("abort", onAbort, { once: true });

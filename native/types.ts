@@ -2,6 +2,9 @@
 // (SandboxReport). The worker builds specs; native code executes them. Every field is already
 // validated by the caller; native code does not re-check types.
 
+/** An output stream of a run, as a live run's output callback names it. */
+export type OutputStream = "stdout" | "stderr";
+
 /** The root filesystem of a run. */
 export type RootfsSpec =
   /** Read-only binds of the host's /usr, /bin, /lib*, and a few /etc files (zero-build default). */

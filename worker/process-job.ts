@@ -7,6 +7,7 @@ import { CANCELLED_REASON } from "../contract/job-status.ts";
 import { type QueuedJob, QueuedJobSchema, type redisKeys } from "../contract/queue.ts";
 import type { CancelListener } from "./cancel-listener.ts";
 import type { DispatchGate } from "./dispatch-gate.ts";
+import { JobEvents } from "./job-step-events.ts";
 import { recordJobResult, recordQueueWait, recordSetupFailure } from "./record-job-metrics.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { JobAbortedError, type RunSandbox, runJob, SandboxSetupError } from "./run-job.ts";
@@ -25,8 +26,10 @@ export interface JobProcessorDeps {
   redis: Redis;
   keys: ReturnType<typeof redisKeys>;
   settings: Pick<WorkerConfig, "worker" | "limits" | "sandbox"> & {
-    queue: Pick<QueueConfig, "QUEUE_PREFIX">;
+    queue: Pick<QueueConfig, "QUEUE_PREFIX" | "RESULT_TTL_S">;
   };
+  /** This worker's id, named in each job's started event. */
+  workerId: string;
   runSandbox: RunSandbox;
   uidBase: number;
   gate: DispatchGate;
@@ -78,6 +81,15 @@ export class JobProcessor {
     // either here or by the listener.
     const controller = deps.cancels.register(jobId);
     const slot = deps.slots.acquire();
+    const { QUEUE_PREFIX, RESULT_TTL_S } = deps.settings.queue;
+    const events = new JobEvents(
+      deps.redis,
+      QUEUE_PREFIX,
+      jobId,
+      RESULT_TTL_S,
+      queued.live === true,
+      deps.log,
+    );
     try {
       // One round trip for both (ioredis sends them back to back): this is every job's critical path.
       const [, cancelled] = await Promise.all([
@@ -87,8 +99,10 @@ export class JobProcessor {
       if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const { settings, runSandbox, uidBase, log } = deps;
-      const ctx = { settings, runSandbox, uidBase, log, slot, signal: controller.signal, judgeLanguages };
+      events.writer.started(deps.workerId, slot);
+      const ctx = { settings, runSandbox, uidBase, log, slot, signal: controller.signal, judgeLanguages, events };
       const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
+      events.writer.finished(result);
       const { keyId, batchId } = queued;
       deps.log.info({ jobId, keyId, batchId, verdict: result.verdict, slot }, "job finished");
       this.metric(recordJobResult(deps.redis, this.prefix, result, Date.now() - startedAt));
@@ -104,8 +118,14 @@ export class JobProcessor {
         const detail = error.step.error ?? "unknown step";
         this.setupFailure({ jobId, language: queued.request.language, error: detail, retried: true });
       }
-      throw queueErrorOf(error);
+      const outcome = queueErrorOf(error);
+      if (outcome instanceof UnrecoverableError) {
+        const cancelled = outcome.message === CANCELLED_REASON;
+        events.writer.failed(cancelled ? "E_JOB_CANCELLED" : "E_JOB_FAILED", outcome.message);
+      }
+      throw outcome;
     } finally {
+      void events.close();
       deps.slots.release(slot);
       deps.cancels.unregister(jobId);
       await deps.gate.finished(jobId, queued).catch((error) => {

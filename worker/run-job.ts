@@ -5,6 +5,7 @@ import { resolveCompileLimits, resolveTestLimits, type StepLimitValues } from ".
 import { jobHostId, slotIdBase } from "../contract/sandbox-identity.ts";
 import { buildSandboxSpec } from "./build-sandbox-spec.ts";
 import { classifyCompile, classifyJob, isPassing } from "./classify-verdict.ts";
+import type { JobStepEvents, StepPlace } from "./job-step-events.ts";
 import { judgeTest } from "./judge-test.ts";
 import { type PreparedJudges, prepareJudges } from "./prepare-judges.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
@@ -34,6 +35,8 @@ export type { RunSandbox } from "./step-context.ts";
 export interface RunJobContext extends StepContext {
   /** The languages of the job's judge programs (a checker), as the dispatch gate found them. */
   judgeLanguages?: JudgeLanguages;
+  /** The job's events (job-step-events.ts): each step's start, output and end; live input. */
+  events?: JobStepEvents;
 }
 
 /** A sandbox failed to set up: the queue retries the job (the only retried outcome). */
@@ -77,6 +80,7 @@ export async function runJob(
       writable: boolean,
       stdin: Buffer,
       limits: StepLimitValues,
+      place: StepPlace,
       dir = workDir,
     ) => {
       const spec = buildSandboxSpec({
@@ -88,11 +92,14 @@ export async function runJob(
         slot: ctx.slot,
         sandbox: settings.sandbox,
       });
-      const report = await ctx.runSandbox(spec, { signal: ctx.signal });
+      ctx.events?.stepStarted(place);
+      const report = await ctx.runSandbox(spec, { signal: ctx.signal, ...ctx.events?.stepOptions(place) });
       if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
       return report;
     };
-    const failIfSetup = (result: Step) => {
+    // A step of the program ends its place's events; the judges' own compiles have no place.
+    const failIfSetup = (result: Step, place?: StepPlace) => {
+      if (place) ctx.events?.stepFinished(place, result);
       if (result.verdict === "internal_error" && options.throwOnSetupError)
         throw new SandboxSetupError(result);
       return result;
@@ -101,8 +108,9 @@ export async function runJob(
     let compile: Step | null = null;
     if (language.compile) {
       const limits = resolveCompileLimits(language, settings.limits);
-      const report = await step(language.compile, true, Buffer.alloc(0), limits);
-      compile = failIfSetup(stepFromReport(report, classifyCompile(report)));
+      const place: StepPlace = { stage: "compile", test: null };
+      const report = await step(language.compile, true, Buffer.alloc(0), limits, place);
+      compile = failIfSetup(stepFromReport(report, classifyCompile(report)), place);
       if (!isPassing(compile.verdict)) {
         return {
           id,
@@ -151,25 +159,28 @@ export async function runJob(
         runs.push(skippedStep());
         continue;
       }
+      const place: StepPlace = { stage: "run", test: request.tests ? index : null };
       const testLimits = resolveTestLimits(test, request.limits, language, settings.limits);
       const limits = charge ? await charge(testLimits) : testLimits;
       if (interactor && test.expectedOutput !== undefined) {
         const answer = Buffer.from(test.expectedOutput, "utf8");
         const input = Buffer.from(test.stdin, "utf8");
+        ctx.events?.stepStarted(place);
         const step = await interactor.interact({ language, argv, workDir, limits }, { input, answer });
         if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
-        runs.push(failIfSetup(step));
+        runs.push(failIfSetup(step, place));
         continue;
       }
       // A run with file I/O gets its own writable copy of the work dir (run-io.ts).
       const io = await prepareRunIo(request, test, workDir, ctx, fileBudget);
       try {
-        const report = await step(argv, io !== null, Buffer.from(test.stdin, "utf8"), limits, io?.dir);
+        const stdin = Buffer.from(test.stdin, "utf8");
+        const report = await step(argv, io !== null, stdin, limits, place, io?.dir);
         const compare = test.compare ?? request.compare;
         const judged = await judgeTest(report, { ...test, compare }, checker, io?.judgedFile(limits));
         if (ctx.signal.aborted) throw new JobAbortedError(ctx.signal.reason);
         const outputFiles = io?.outputFiles();
-        runs.push(failIfSetup(outputFiles ? { ...judged, outputFiles } : judged));
+        runs.push(failIfSetup(outputFiles ? { ...judged, outputFiles } : judged, place));
       } finally {
         io?.dispose();
       }

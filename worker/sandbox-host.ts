@@ -39,7 +39,8 @@ export async function openSandbox(sandbox: SandboxConfig, slots: number) {
     const selfCheck = await native.selfCheck();
     if (!selfCheck.ok) throw new Error(`start worker: sandbox self-check failed: ${selfCheck.detail}`);
     return {
-      runSandbox: native.runSandbox,
+      // runStep: runSandbox, or a live run for an interactive job's run step.
+      runSandbox: native.runStep,
       releaseStandbys: native.releaseStandbys,
       selfCheck,
       uidBase: claim.uidBase,

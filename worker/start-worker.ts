@@ -76,6 +76,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     redis,
     keys,
     settings: config,
+    workerId: id,
     runSandbox: sandbox.runSandbox,
     uidBase: sandbox.uidBase,
     gate,

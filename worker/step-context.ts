@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { LimitsConfig, WorkerSettings } from "../config/load-config.ts";
+import type { StepOptions } from "../native/run-live-sandbox.ts";
 import type { SandboxReport, SandboxSpec } from "../native/types.ts";
 import type { StepSandboxSettings } from "./build-sandbox-spec.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
@@ -8,7 +9,7 @@ import type { RunnableLanguage } from "./resolve-languages.ts";
 // sandbox settings, the slot and its ids, the job's abort signal. run-job.ts runs the program's
 // steps with it; the judge's own programs (run-checker.ts) run with the same.
 
-export type RunSandbox = (spec: SandboxSpec, opts?: { signal?: AbortSignal }) => Promise<SandboxReport>;
+export type RunSandbox = (spec: SandboxSpec, opts?: StepOptions) => Promise<SandboxReport>;
 
 export interface StepContext {
   settings: {

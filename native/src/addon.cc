@@ -50,10 +50,19 @@ struct RunState {
     std::string stdinData;
     std::mutex mu;
     int cancelFd = -1;
+    int signalW = -1, signalR = -1; // a live run's signal pipe (run.signal_fd is signalR)
     bool done = false;
     Napi::Promise::Deferred deferred;
-    Napi::ThreadSafeFunction tsfn;
+    Napi::ThreadSafeFunction tsfn; // chunks and the report travel through this one: in order
+    Napi::FunctionReference onOutput;
     explicit RunState(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+
+    // Under mu, once the run is over: no signal() may write to a closed descriptor.
+    void closeRunFds() {
+        int *fds[] = {&cancelFd, &signalW, &signalR, &run.stdin_src_fd};
+        for (int *fd : fds)
+            if (*fd >= 0) close(*fd), *fd = -1;
+    }
 
     // Once the report is out, only the cancel() closure still holds this state, until V8 collects
     // it; V8 does not see native memory, so let go of the bulk (mount plan, argv, env, stdin) now
@@ -145,8 +154,7 @@ void execute(const std::shared_ptr<RunState> &s, sb_standby &standby) {
     {
         std::lock_guard<std::mutex> lock(s->mu);
         s->done = true;
-        close(s->cancelFd);
-        s->cancelFd = -1;
+        s->closeRunFds();
     }
     auto *keep = new std::shared_ptr<RunState>(s);
     s->tsfn.BlockingCall(keep, [](Napi::Env env, Napi::Function, std::shared_ptr<RunState> *p) {
@@ -157,6 +165,7 @@ void execute(const std::shared_ptr<RunState> &s, sb_standby &standby) {
         free(st->run.err.data);
         st->run.out.data = st->run.err.data = nullptr;
         st->trim();
+        st->onOutput.Reset();
     });
     s->tsfn.Release();
 }
@@ -347,6 +356,16 @@ Napi::Object runHandle(Napi::Env env, const std::shared_ptr<RunState> &s) {
     Napi::Object handle = Napi::Object::New(env);
     handle.Set("promise", s->deferred.Promise());
     handle.Set("cancel", cancel);
+    if (s->signalW < 0) return handle;
+    // signal(n): one byte for the supervisor, which relays it once the program runs. A full pipe
+    // (a client sending thousands of signals) drops the excess.
+    handle.Set("signal", Napi::Function::New(env, [s](const Napi::CallbackInfo &ci) -> Napi::Value {
+                   const auto sig = static_cast<unsigned char>(ci[0].As<Napi::Number>().Uint32Value());
+                   std::lock_guard<std::mutex> lock(s->mu);
+                   if (!s->done && s->signalW >= 0 && write(s->signalW, &sig, 1) < 0) { /* dropped */
+                   }
+                   return ci.Env().Undefined();
+               }));
     return handle;
 }
 
@@ -358,7 +377,55 @@ void resolveEarly(Napi::Env env, RunState &s, const char *step, int err, const s
     o.Set("setupErrno", err);
     o.Set("setupMessage", message);
     s.done = true;
+    s.closeRunFds();
     s.deferred.Resolve(o);
+}
+
+// On the supervising thread: one piece of output, queued on the run's thread-safe function ahead
+// of its report. Bounded by the output cap (the supervisor passes only what it keeps).
+struct Chunk {
+    RunState *state; // alive until the report, which is queued after every chunk
+    int stream;
+    std::string data;
+};
+
+void outputChunk(void *ctx, int stream, const char *data, size_t len) {
+    auto *state = static_cast<RunState *>(ctx);
+    auto *chunk = new Chunk{state, stream, std::string(data, len)};
+    napi_status st = state->tsfn.NonBlockingCall(chunk, [](Napi::Env env, Napi::Function, Chunk *c) {
+        std::unique_ptr<Chunk> own(c);
+        if (env == nullptr || c->state->onOutput.IsEmpty()) return; // tearing down
+        c->state->onOutput.Call({Napi::Number::New(env, c->stream),
+                                 Napi::Buffer<char>::Copy(env, c->data.data(), c->data.size())});
+    });
+    if (st != napi_ok) delete chunk;
+}
+
+// spec.onOutput: a callback per piece of output. A live run (spec.live) also gets a stdin pipe
+// whose write end goes to JS (stdinFd, which JS owns) and a pipe of signal bytes. Returns "" or
+// what failed.
+std::string openLive(const Napi::Object &spec, RunState &s, int &stdinW) {
+    s.run.stdin_src_fd = s.run.signal_fd = -1;
+    stdinW = -1;
+    if (spec.Get("onOutput").IsFunction()) {
+        s.onOutput = Napi::Persistent(spec.Get("onOutput").As<Napi::Function>());
+        s.run.on_output = outputChunk;
+        s.run.output_ctx = &s;
+    }
+    if (!spec.Get("live").ToBoolean().Value()) return "";
+    int in[2], sig[2];
+    if (pipe2(in, O_CLOEXEC) < 0) return std::string("create the stdin pipe: ") + strerror(errno);
+    if (pipe2(sig, O_CLOEXEC | O_NONBLOCK) < 0 || fcntl(in[0], F_SETFL, O_NONBLOCK) < 0) {
+        const std::string err = std::string("create the signal pipe: ") + strerror(errno);
+        close(in[0]);
+        close(in[1]);
+        return err;
+    }
+    s.run.stdin_src_fd = in[0];
+    stdinW = in[1];
+    s.signalR = s.run.signal_fd = sig[0];
+    s.signalW = sig[1];
+    return "";
 }
 
 // run(spec): unpacks the spec (built by native/build-native-spec.ts) and queues the run on its slot.
@@ -375,7 +442,14 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     unpackProgram(env, spec, *s);
     unpackLimits(spec, s->run);
     fillPlan(*s);
+    int stdinW = -1;
+    const std::string liveErr = openLive(spec, *s, stdinW);
     Napi::Object handle = runHandle(env, s);
+    if (stdinW >= 0) handle.Set("stdinFd", stdinW);
+    if (!liveErr.empty()) {
+        resolveEarly(env, *s, "open the live run's pipes", EMFILE, liveErr);
+        return handle;
+    }
     if (!planErr.empty()) {
         resolveEarly(env, *s, "plan the mounts", ENOENT, planErr);
         return handle;

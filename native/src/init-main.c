@@ -209,7 +209,8 @@ static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_
 /* Says READY, then waits for the supervisor's byte on go. Now that no task of the job shares the
  * worker's memory, the supervisor may arm the memory limit: until here an OOM kill in the job's
  * cgroup could have picked the setup task, and with it every process sharing its mm, the worker
- * included. Returns 0, or -1 when the supervisor gave up (EOF). */
+ * included. Returns 0, or -1 when the supervisor gave up (EOF). go stays open: after the start,
+ * a live run's supervisor sends signals for the payload on it (watch_payload()). */
 static int wait_for_go(int ctl, int go) {
     send_record(ctl, SB_REC_READY, 0, 0, 0, 0, 0);
     char byte = 0;
@@ -217,7 +218,6 @@ static int wait_for_go(int ctl, int go) {
     do
         n = SB_SYS3(SYS_read, go, &byte, 1);
     while (n == -4);
-    SB_SYS1(SYS_close, go);
     return n == 1 ? 0 : -1;
 }
 
@@ -287,6 +287,23 @@ static void report_exec(int ctl, int err_r, int64_t started) {
         send_record(ctl, SB_REC_EXEC, 0, 0, 0, 0, started);
 }
 
+/* Relays the supervisor's signal bytes on go to the payload's process group (the payload is a
+ * session and group leader: setsid). Sent from here, inside the namespace, because only we reap
+ * the payload and we stop right after: its pid cannot have been reused by then. Returns the go
+ * descriptor, or -1 once the supervisor has closed its end. */
+static int relay_signals(int go, long payload) {
+    unsigned char sig[16];
+    long n = SB_SYS3(SYS_read, go, sig, sizeof sig);
+    if (n == -4 || n == -11) return go;
+    if (n <= 0) {
+        SB_SYS1(SYS_close, go);
+        return -1;
+    }
+    for (long i = 0; i < n; i++)
+        if (sig[i] >= 1 && sig[i] <= 64) SB_SYS2(SYS_kill, -payload, sig[i]);
+    return go;
+}
+
 /* Reaps every child that has ended (orphans reparent to us); returns 1 once the payload was among
  * them, after telling the supervisor how it ended. */
 static int reap_ended(int ctl, long payload) {
@@ -314,13 +331,15 @@ static void refuse_call(int ctl, const struct seccomp_notif *n) {
 }
 
 /* Until the payload ends: reap on SIGCHLD; answer lock calls (init-locks.c) and refuse every
- * other call the listener reports. While a blocking lock request waits, wake every 5 ms to retry. */
-static int watch_payload(int ctl, long payload, int listener, int sigchld_fd) {
+ * other call the listener reports; relay the supervisor's signal requests on go to the payload.
+ * While a blocking lock request waits, wake every 5 ms to retry. */
+static int watch_payload(int ctl, int go, long payload, int listener, int sigchld_fd) {
     int pending = 0;
     for (;;) {
-        struct pollfd pf[2] = {{sigchld_fd, POLLIN, 0}, {listener, POLLIN, 0}};
+        /* poll ignores negative descriptors: a closed go or a dropped listener takes no part. */
+        struct pollfd pf[3] = {{sigchld_fd, POLLIN, 0}, {listener, POLLIN, 0}, {go, POLLIN, 0}};
         struct timespec retry = {0, 5000000};
-        long n = SB_SYS5(SYS_ppoll, pf, 2, pending ? &retry : 0, 0, 0);
+        long n = SB_SYS5(SYS_ppoll, pf, 3, pending ? &retry : 0, 0, 0);
         if (n < 0 && n != -4) return 123;
         if (pf[1].revents & POLLIN) {
             struct seccomp_notif note;
@@ -337,6 +356,7 @@ static int watch_payload(int ctl, long payload, int listener, int sigchld_fd) {
         /* Every task using the filter is gone: the listener polls HUP from now on. */
         if (pf[1].revents & (POLLHUP | POLLERR)) listener = -1;
         if (listener >= 0) pending = sb_locks_retry(listener);
+        if (go >= 0 && pf[2].revents) go = relay_signals(go, payload);
         if (pf[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (SB_SYS3(SYS_read, sigchld_fd, &si, sizeof si) > 0) {
@@ -352,7 +372,8 @@ static int init_main(int argc, char **argv, char **envp) {
     const int ctl = arg_int(argv, SB_ARG_CTL_FD);
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
-    if (wait_for_go(ctl, arg_int(argv, SB_ARG_GO_FD)) < 0) return 126;
+    const int go = arg_int(argv, SB_ARG_GO_FD);
+    if (wait_for_go(ctl, go) < 0) return 126;
     sb_locks_init(argv[SB_ARG_CWD]);
 
     int errp[2], sock[2], sigchld_fd = -1;
@@ -380,7 +401,7 @@ static int init_main(int argc, char **argv, char **envp) {
     for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
         SB_SYS1(SYS_close, arg_int(argv, i));
     report_exec(ctl, errp[0], started);
-    return watch_payload(ctl, pid, receive_listener(sock[0]), sigchld_fd);
+    return watch_payload(ctl, go, pid, receive_listener(sock[0]), sigchld_fd);
 }
 
 __attribute__((used)) void sb_start_c(long *sp) {

@@ -20,16 +20,24 @@
  * drops its privileges and execs the program. Records on the control pipe mark the exec (the
  * wall clock starts) and the payload's exit (wait status); failures arrive as {step, errno}.
  *
- * The poll loop feeds stdin, reads stdout/stderr up to the cap, polls the cgroup's CPU counter,
+ * The poll loop feeds stdin, reads stdout/stderr up to the cap (handing each piece kept to the
+ * run's on_output callback as it arrives, for live runs), polls the cgroup's CPU counter,
  * watches the wall deadline (and the setup's own time limit) and the cancel eventfd, and waits
  * for PID 1's pidfd. Any limit kills PID 1 with SIGKILL, which makes the kernel kill every process
  * of the PID namespace; then the output left in the pipes is collected, the cgroup's accounting
  * read, the verdict made (classify-run.c) and the cgroup emptied (backstop) and removed.
+ *
+ * A live run also has a stdin source and a signal pipe from the addon. Stdin is relayed through
+ * one fixed buffer: the source is read only when the buffer is empty, and the buffer is written
+ * only when the job's stdin pipe has room, so a client flooding stdin fills two pipes and then
+ * meets backpressure; nothing here grows. Signal bytes go on to cellblock-init over the go pipe
+ * (kept open for live runs), which signals the payload's process group from inside.
  */
 #define _GNU_SOURCE
 #include "run-parts.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -54,7 +62,8 @@ parent_fail(struct sb_run *run, int err, const char *fmt, ...) {
 }
 
 /* Appends to b, keeping at most limit bytes; returns 1 when data was dropped. */
-static int buf_append(struct sb_buf *b, const char *data, size_t n, size_t limit) {
+static int buf_append(struct sb_run *run, int stream, struct sb_buf *b, const char *data, size_t n,
+                      size_t limit) {
     size_t room = limit > b->len ? limit - b->len : 0;
     size_t take = n < room ? n : room;
     if (take > 0) {
@@ -69,19 +78,21 @@ static int buf_append(struct sb_buf *b, const char *data, size_t n, size_t limit
         }
         memcpy(b->data + b->len, data, take);
         b->len += take;
+        if (run->on_output) run->on_output(run->output_ctx, stream, data, take);
     }
     if (take < n) b->truncated = 1;
     return take < n;
 }
 
 /* Reads what is available; returns 1 if the output cap was passed. */
-static int drain(int fd, struct sb_buf *b, size_t limit) {
+static int drain(struct sb_run *run, int fd, struct sb_buf *b, size_t limit) {
+    const int stream = b == &run->err ? 2 : 1;
     char chunk[65536];
     int over = 0;
     for (;;) {
         ssize_t n = read(fd, chunk, sizeof chunk);
         if (n > 0) {
-            over |= buf_append(b, chunk, (size_t)n, limit);
+            over |= buf_append(run, stream, b, chunk, (size_t)n, limit);
             continue;
         }
         if (n == 0) b->eof = 1;
@@ -99,6 +110,11 @@ struct watch {
     uint64_t started, exec_at, exit_at; /* exec_at = 0: the payload has not started */
     uint64_t cpu_ns;                    /* the group's CPU time at the last look */
     size_t stdin_off;
+    /* A live run's stdin source (ours from here on: finish() closes it and clears
+     * run->stdin_src_fd) and signal pipe (the addon's). */
+    int src_r, sig_r;
+    size_t relay_len, relay_off;
+    char relay[16384];
 };
 
 static void kill_container(struct watch *w, enum sb_stop why) {
@@ -157,21 +173,61 @@ static void arm_limits_and_start(struct watch *w) {
     } else if (write(w->go_w, "g", 1) != 1) {
         parent_fail(w->run, errno, "start the job: %s", strerror(errno));
         kill_container(w, SB_STOP_NONE);
+    } else if (w->sig_r >= 0 && fcntl(w->go_w, F_SETFL, O_NONBLOCK) == 0) {
+        return; /* kept for signals; a full pipe drops a signal rather than block this thread */
     }
     sb_close_fd(&w->go_w);
 }
 
+/* Stops relaying stdin: the job's pipe closes (EOF for the job) and so does our source end, so a
+ * writer still sending gets EPIPE instead of filling a pipe nobody reads. */
+static void end_stdin(struct watch *w) {
+    sb_close_fd(&w->in_w);
+    sb_close_fd(&w->src_r);
+}
+
+static int stdin_pending(const struct watch *w) {
+    return w->stdin_off < w->run->stdin_len || w->relay_off < w->relay_len;
+}
+
 static void feed_stdin(struct watch *w) {
     const struct sb_run *run = w->run;
-    ssize_t n = write(w->in_w, run->stdin_data + w->stdin_off, run->stdin_len - w->stdin_off);
-    if (n > 0) w->stdin_off += (size_t)n;
+    const int fixed = w->stdin_off < run->stdin_len;
+    const char *data = fixed ? run->stdin_data + w->stdin_off : w->relay + w->relay_off;
+    size_t len = fixed ? run->stdin_len - w->stdin_off : w->relay_len - w->relay_off;
+    ssize_t n = write(w->in_w, data, len);
+    if (n > 0) *(fixed ? &w->stdin_off : &w->relay_off) += (size_t)n;
     /* EPIPE: the job closed its stdin, and gets no more of it. */
-    if ((n < 0 && errno != EAGAIN) || w->stdin_off >= run->stdin_len) sb_close_fd(&w->in_w);
+    if (n < 0 && errno != EAGAIN)
+        end_stdin(w);
+    else if (!stdin_pending(w) && w->src_r < 0)
+        sb_close_fd(&w->in_w);
+}
+
+/* A live run's source: read only into the empty relay buffer; EOF there is the job's EOF. */
+static void take_stdin_source(struct watch *w) {
+    ssize_t n = read(w->src_r, w->relay, sizeof w->relay);
+    if (n > 0) {
+        w->relay_off = 0;
+        w->relay_len = (size_t)n;
+    } else if (n == 0 || errno != EAGAIN) {
+        sb_close_fd(&w->src_r);
+        if (!stdin_pending(w)) sb_close_fd(&w->in_w);
+    }
+}
+
+/* Signal bytes from the addon, passed on to cellblock-init once the payload runs. */
+static void take_signals(struct watch *w) {
+    unsigned char sig[16];
+    ssize_t n = read(w->sig_r, sig, sizeof sig);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) w->sig_r = -1;           /* the addon closes it */
+    if (n > 0 && w->go_w >= 0 && write(w->go_w, sig, (size_t)n) < 0) { /* full: dropped */
+    }
 }
 
 /* Drains one output pipe while the job runs: past the cap, the job is stopped. */
 static void take_output(struct watch *w, int *fd, struct sb_buf *b) {
-    if (drain(*fd, b, w->run->output_limit)) kill_container(w, SB_STOP_OUTPUT);
+    if (drain(w->run, *fd, b, w->run->output_limit)) kill_container(w, SB_STOP_OUTPUT);
     if (b->eof) sb_close_fd(fd);
 }
 
@@ -184,13 +240,20 @@ static void take_cancel(struct watch *w) {
 }
 
 /* The poll set: what is worth waiting for now. */
-enum { W_CTL, W_IN, W_OUT, W_ERR, W_PID, W_CANCEL, W_N };
+enum { W_CTL, W_IN, W_OUT, W_ERR, W_PID, W_CANCEL, W_SRC, W_SIG, W_N };
 
 /* Fills pf; at[i] is the index in pf of W_*, or -1 when that one is not polled. Returns the count. */
 static int poll_set(const struct watch *w, struct pollfd pf[W_N], int at[W_N]) {
-    const int fds[W_N] = {w->ctl_r, w->exec_at ? w->in_w : -1, w->out_r, w->err_r,
-                          w->pidfd, w->run->cancel_fd};
-    const short events[W_N] = {POLLIN, POLLOUT, POLLIN, POLLIN, POLLIN, POLLIN};
+    const int running = w->exec_at != 0;
+    const int fds[W_N] = {w->ctl_r,
+                          running && stdin_pending(w) ? w->in_w : -1,
+                          w->out_r,
+                          w->err_r,
+                          w->pidfd,
+                          w->run->cancel_fd,
+                          running && w->in_w >= 0 && !stdin_pending(w) ? w->src_r : -1,
+                          running ? w->sig_r : -1};
+    const short events[W_N] = {POLLIN, POLLOUT, POLLIN, POLLIN, POLLIN, POLLIN, POLLIN, POLLIN};
     int n = 0;
     for (int i = 0; i < W_N; i++) {
         at[i] = -1;
@@ -242,6 +305,8 @@ static int handle_events(struct watch *w, const struct pollfd pf[W_N], const int
     if (at[W_OUT] >= 0 && pf[at[W_OUT]].revents) take_output(w, &w->out_r, &w->run->out);
     if (at[W_ERR] >= 0 && pf[at[W_ERR]].revents) take_output(w, &w->err_r, &w->run->err);
     if (at[W_CANCEL] >= 0 && pf[at[W_CANCEL]].revents) take_cancel(w);
+    if (at[W_SRC] >= 0 && pf[at[W_SRC]].revents) take_stdin_source(w);
+    if (at[W_SIG] >= 0 && pf[at[W_SIG]].revents) take_signals(w);
     return pf[at[W_PID]].revents != 0;
 }
 
@@ -255,7 +320,7 @@ static void collect_output(struct watch *w) {
         if (poll(pf, 2, 25) <= 0) continue;
         for (int k = 0; k < 2; k++) {
             if (*fds[k] < 0 || !pf[k].revents) continue;
-            if (drain(*fds[k], bufs[k], run->output_limit) && run->stop == SB_STOP_NONE)
+            if (drain(run, *fds[k], bufs[k], run->output_limit) && run->stop == SB_STOP_NONE)
                 run->stop = SB_STOP_OUTPUT;
             if (bufs[k]->eof) sb_close_fd(fds[k]);
         }
@@ -276,15 +341,16 @@ static void finish(struct watch *w) {
     /* The pidfd polled readable: PID 1 has exited, this only reaps it. */
     syscall(SYS_waitid, P_PIDFD, w->pidfd, &info, WEXITED | __WALL, NULL);
     collect_output(w);
-    int *fds[] = {&w->ctl_r, &w->in_w, &w->out_r, &w->err_r};
+    int *fds[] = {&w->ctl_r, &w->in_w, &w->out_r, &w->err_r, &w->src_r};
     for (size_t k = 0; k < sizeof fds / sizeof *fds; k++)
         sb_close_fd(fds[k]);
+    run->stdin_src_fd = -1;
     run->phase_ns[SB_PHASE_COLLECT] = sb_now_ns() - ended;
 }
 
 /* The loop between the first "go" and PID 1's exit. */
 static void supervise(struct watch *w) {
-    if (w->run->stdin_len == 0) sb_close_fd(&w->in_w);
+    if (w->run->stdin_len == 0 && w->src_r < 0) sb_close_fd(&w->in_w);
     for (int init_done = 0; !init_done;) {
         struct pollfd pf[W_N];
         int at[W_N];
@@ -360,6 +426,8 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
                       .in_w = sb->in_w,
                       .out_r = sb->out_r,
                       .err_r = sb->err_r,
+                      .src_r = run->stdin_src_fd,
+                      .sig_r = run->signal_fd,
                       .started = sb_now_ns()};
     sb->go_w = sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = -1; /* the watch's now */
     supervise(&w);

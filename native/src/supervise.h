@@ -79,6 +79,14 @@ struct sb_run {
     size_t stdin_len;
     int cancel_fd; /* readable (eventfd) = cancel the run */
     int ncpus;
+    /* Live runs (-1 / NULL when unused; a caller must set both fds). */
+    int stdin_src_fd; /* more stdin after stdin_data; EOF closes the job's. Closed by the run once it starts
+                       */
+    int signal_fd;    /* one byte per signal for the job's process group, relayed once it runs */
+    /* Called on the supervising thread with each piece of output kept (under the cap), in order;
+     * stream 1 = stdout, 2 = stderr. */
+    void (*on_output)(void *ctx, int stream, const char *data, size_t len);
+    void *output_ctx;
 
     /* Set by the supervisor from the init's EXIT record. */
     int payload_reaped;
