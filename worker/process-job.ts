@@ -100,7 +100,16 @@ export class JobProcessor {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const { settings, runSandbox, uidBase, log } = deps;
       events.writer.started(deps.workerId, slot);
-      const ctx = { settings, runSandbox, uidBase, log, slot, signal: controller.signal, judgeLanguages, events };
+      const ctx = {
+        settings,
+        runSandbox,
+        uidBase,
+        log,
+        slot,
+        signal: controller.signal,
+        judgeLanguages,
+        events,
+      };
       const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
       events.writer.finished(result);
       const { keyId, batchId } = queued;
