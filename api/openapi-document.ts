@@ -135,6 +135,10 @@ function buildRegistry(): OpenAPIRegistry {
         waitMs: z.coerce.number().int().nonnegative().optional().openapi({
           description: "how long to wait (default RUN_WAIT_DEFAULT_MS, at most RUN_WAIT_MAX_MS)",
         }),
+        stream: z.literal("1").optional().openapi({
+          description:
+            "answer with the job's events as Server-Sent Events (`text/event-stream`, as GET /jobs/{id}/events) instead of waiting",
+        }),
       }),
       body: body("JobSubmission"),
     },
@@ -181,6 +185,35 @@ function buildRegistry(): OpenAPIRegistry {
       200: json("JobView", "the job"),
       404: error(["E_JOB_NOT_FOUND"], "unknown, another key's, or expired"),
       ...lookupErrors,
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/jobs/{id}/events",
+    tags: ["jobs"],
+    summary: "A job's events as Server-Sent Events",
+    description:
+      "queued, started, per step: started, output pieces (stdout/stderr with byte offsets), finished; then " +
+      "job.finished or job.failed, after which the stream ends. Each event is `id:` (resume with " +
+      "`Last-Event-ID` or `?lastEventId=`), `event:` (its type) and `data:` (the event as JSON, " +
+      "contract/job-events.ts). A finished job replays its events. Interactive runs use the WebSocket `/ws` " +
+      "(README, Live runs).",
+    security: keyed,
+    request: {
+      params: jobId,
+      query: z.object({
+        lastEventId: z.string().optional().openapi({ description: "as the Last-Event-ID header" }),
+      }),
+    },
+    responses: {
+      200: {
+        description: "the event stream",
+        content: { "text/event-stream": { schema: { type: "string" } } },
+      },
+      400: error(["E_VALIDATION"], "Last-Event-ID is not an id this stream sent"),
+      404: error(["E_JOB_NOT_FOUND"], "unknown, another key's, or expired"),
+      429: error(["E_TOO_MANY_STREAMS", "E_RATE_LIMITED"], "too many open streams or requests for this key"),
+      401: error(["E_UNAUTHORIZED"], "keys are configured and none (or an unknown one) was sent"),
     },
   });
   registry.registerPath({
