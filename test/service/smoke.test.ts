@@ -22,7 +22,16 @@ describe.skipIf(unavailable !== null)(
   () => {
     beforeAll(async () => {
       redis = await startTestRedis();
-      service = await startTestService({ redisUrl: redis.url, worker: true, env: { WORKER_SLOTS: "1" } });
+      service = await startTestService({
+        redisUrl: redis.url,
+        worker: true,
+        env: {
+          WORKER_SLOTS: "1",
+          // Room for emulation's slowness (test:v2); the limits below stay the same everywhere.
+          MAX_CPU_TIME_MS: "30000",
+          MAX_WALL_TIME_MS: "60000",
+        },
+      });
     }, 180_000);
 
     afterAll(async () => {
@@ -67,11 +76,11 @@ describe.skipIf(unavailable !== null)(
       expect(next.runs[0].stdout).toBe("alive\n");
     }, 180_000);
 
-    it("a fork bomb is held at the pids limit and stopped, and the next job runs", async () => {
+    it("a fork bomb is stopped at its limits and the next job runs", async () => {
       const result = await runJob(service, {
         language: "bash",
         source: "bomb() { bomb | bomb & }; bomb; sleep 1000\n",
-        limits: { pids: 32, cpuTimeMs: 5_000, wallTimeMs: 10_000 },
+        limits: { pids: 32, cpuTimeMs: 5_000, wallTimeMs: 5_000 },
       });
       expect(["time_limit", "runtime_error"], JSON.stringify(result)).toContain(result.verdict);
       const next = await runJob(service, { language: "bash", source: "echo alive" });
