@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include "run-parts.h"
 
+#include "clone-into-cgroup.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -98,18 +100,27 @@ static int make_parent_ends_nonblocking(const struct sb_standby *sb) {
     return 0;
 }
 
-/* Clones the setup child into new namespaces. Every signal is blocked around the clone, so the
- * child starts with none deliverable until it has reset Node's handlers. Returns pid or -errno. */
-static pid_t clone_setup_child(struct sb_standby *sb) {
+/* Clones the setup child into new namespaces: born in its cgroup when cgroup_fd >= 0 and the
+ * kernel can (then sb->born_in_cgroup is set), else in ours, to be moved. Every signal is blocked
+ * around the clone, so the child starts with none deliverable until it has reset Node's handlers.
+ * Returns pid or -errno. */
+static pid_t clone_setup_child(struct sb_standby *sb, int cgroup_fd) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
                       CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
-    pid_t pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
-    int saved = errno;
+    pid_t pid = -ENOSYS;
+    if (cgroup_fd >= 0)
+        pid = sb_clone_into_cgroup(sb_container_main, &sb->plan, sb->stack, STACK_SIZE, (unsigned)flags,
+                                   cgroup_fd, &sb->pidfd);
+    sb->born_in_cgroup = pid >= 0;
+    if (pid == -ENOSYS) {
+        pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
+        if (pid < 0) pid = -errno;
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return pid < 0 ? -saved : pid;
+    return pid;
 }
 
 /* ids 0..count-1 inside -> the slot's host range. Written by us, root in the parent namespace,
@@ -155,6 +166,7 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
     sb->plan.seccomp_fd = seccomp_fd;
     sb->plan.init_fd = init_fd;
 
+    const int cgroup_fd = sb_cgroup_clone_fd(host, &sb->cg); /* -1: clone, then migrate */
     const char *failed = NULL, *hint = "";
     if ((rc = hand_stdio_to_job(&sb->plan, ids)) < 0) {
         failed = "hand the stdio pipes to the job's uid";
@@ -164,7 +176,7 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) == MAP_FAILED) {
         rc = -errno;
         failed = "allocate the stack";
-    } else if ((rc = clone_setup_child(sb)) < 0) {
+    } else if ((rc = clone_setup_child(sb, cgroup_fd)) < 0) {
         failed = "clone the container";
         hint = " (are user namespaces enabled?)";
     }
@@ -172,11 +184,13 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
     PREP_PHASE(SB_PHASE_CLONE);
     /* The child has its own copies of its ends now (or there is no child). */
     close_pipes(pipes);
+    if (cgroup_fd >= 0) close(cgroup_fd);
     if (failed) return prepare_fail(sb, -rc, "%s: %s%s", failed, strerror(-rc), hint);
 
     if ((rc = write_id_map(pid, "uid_map", ids)) < 0 || (rc = write_id_map(pid, "gid_map", ids)) < 0)
         return prepare_fail(sb, -rc, "write the id maps: %s", strerror(-rc));
-    if ((rc = sb_cgroup_attach(&sb->cg, pid, err, sizeof err)) < 0) return prepare_fail(sb, -rc, "%s", err);
+    if (!sb->born_in_cgroup && (rc = sb_cgroup_attach(&sb->cg, pid, err, sizeof err)) < 0)
+        return prepare_fail(sb, -rc, "%s", err);
     PREP_PHASE(SB_PHASE_ATTACH);
 #undef PREP_PHASE
     sb->ready = 1;
