@@ -6,19 +6,24 @@
 # 125: the VM failed).
 #
 #   V2_TESTS      test files or directories to run (default test/native)
-#   V2_SMOKE      1 = also the service smoke test (test/v2; default 1)
+#   V2_SMOKE      1 = also the service smoke test (test/service/smoke.test.ts; default 1)
+#   V2_BENCH      1 = also bench/clone-into-cgroup.ts (default 0)
 #   V2VM_TIMEOUT  seconds before the VM is killed (default 2700)
 set -euo pipefail
+# One block, parsed whole before it runs: bash reads a script as it goes, so an edit to this file
+# during a 20-minute run would otherwise be executed from the middle.
+{
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Compile the C fixtures here (seconds) rather than under emulation (minutes); the VM copies them.
 mkdir -p var/v2vm
 TMPDIR=$PWD/var/v2vm node --import tsx -e \
   'const m = await import("./test/native/_fixtures.ts"); m.fixturesDir();'
-export V2_TESTS=${V2_TESTS:-test/native} V2_SMOKE=${V2_SMOKE:-1}
-export V2VM_TIMEOUT=${V2VM_TIMEOUT:-2700} V2VM_PASSENV="V2_TESTS V2_SMOKE ${V2VM_PASSENV:-}"
+export V2_TESTS=${V2_TESTS:-test/native} V2_SMOKE=${V2_SMOKE:-1} V2_BENCH=${V2_BENCH:-0}
+export V2VM_TIMEOUT=${V2VM_TIMEOUT:-2700} V2VM_PASSENV="V2_TESTS V2_SMOKE V2_BENCH ${V2VM_PASSENV:-}"
 started=$(date +%s)
 status=0
 bash scripts/v2-vm.sh "$PWD" bash scripts/v2-vm-suite.sh || status=$?
 echo "test:v2: exit $status after $(($(date +%s) - started)) s (boot, tests and power-off)"
 exit "$status"
+}

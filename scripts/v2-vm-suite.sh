@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs inside the cgroup v2 VM (scripts/test-v2.sh starts it): the sandbox self-check, then the
-# native sandbox tests, then, when V2_SMOKE=1, the service smoke test. node and vitest are run
+# native sandbox tests, then, when V2_SMOKE=1, the service smoke test and, when V2_BENCH=1,
+# bench/clone-into-cgroup.ts. node and vitest are run
 # directly: under emulation npm's own start-up costs seconds. Exit status: the first failure's.
 set -uo pipefail
+{ # parsed whole before it runs, so editing this file on the host mid-run changes nothing
 cd "$(dirname "$0")/.."
 # The fixtures were compiled on the host into the share (same gcc as the image's); the tests look
 # for them in os.tmpdir(), the VM's own tmpfs, where bind mounts behave as on a real host.
@@ -29,4 +31,8 @@ step "native tests" node node_modules/vitest/vitest.mjs run ${V2_TESTS:-test/nat
 if [ "${V2_SMOKE:-0}" = 1 ]; then
   step "service smoke test" node node_modules/vitest/vitest.mjs run test/service/smoke.test.ts
 fi
+if [ "${V2_BENCH:-0}" = 1 ]; then
+  step "bench clone3 into cgroup vs migration" node --import tsx bench/clone-into-cgroup.ts --runs 30 --rounds 3
+fi
 exit "$status"
+}
