@@ -71,7 +71,9 @@
 #   apt-get install --no-install-recommends qemu-system-x86 busybox-static \
 #     cpio e2fsprogs debootstrap xz-utils
 set -euo pipefail
-
+# cellblock: one block, parsed whole before it runs (bash reads a script as it goes, and a run lasts
+# 20 minutes: an edit or a checkout meanwhile would otherwise be executed from the middle).
+{
 die() { echo "run-in-v2-vm: $*" >&2; exit 125; }
 log() { echo "run-in-v2-vm: $*" >&2; }
 
@@ -373,3 +375,4 @@ fi
 log "VM failed (qemu exit status $rc); console log follows"
 cat "$ctl/console.log" "$ctl/qemu.log" >&2
 exit 125
+}
