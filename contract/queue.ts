@@ -69,6 +69,8 @@ export const redisKeys = (prefix: string) => ({
   workers: `${prefix}:workers`,
   /** Hash: worker id → its heartbeat details (JSON). */
   workerInfo: `${prefix}:worker-info`,
+  /** The last worker that refused to start because its sandbox self-check failed (JSON SandboxRefusal; expires). */
+  sandboxRefusal: `${prefix}:sandbox-refusal`,
   /** Languages as resolved by the most recently started worker (JSON list of LanguageInfo, contract/language-info.ts). */
   languages: `${prefix}:languages`,
   /** Set of a key's job ids waiting in one priority band: the fair-share position and the queued quota. */
@@ -112,3 +114,7 @@ export const WorkerHeartbeatSchema = z.object({
 });
 
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeatSchema>;
+
+/** Why the last worker refused to start: its self-check's missing prerequisites, for /readyz. */
+export const SandboxRefusalSchema = z.object({ host: z.string(), at: z.string(), detail: z.string() });
+export type SandboxRefusal = z.infer<typeof SandboxRefusalSchema>;

@@ -79,6 +79,8 @@ export interface NativeHostConfig {
   prewarm: boolean;
   capLastCap: number;
   ncpus: number;
+  /** cgroup v2: clone each container into its group (clone3 CLONE_INTO_CGROUP) where the kernel can. */
+  cloneIntoCgroup: boolean;
 }
 
 export interface NativeResult {

@@ -14,6 +14,7 @@
         "src/cgroup.c",
         "src/cgroup-v1.c",
         "src/cgroup-v2.c",
+        "src/clone-into-cgroup.c",
         "src/seccomp-policy.c",
         "src/host-files.c",
         "src/seccomp-ioctl.c"

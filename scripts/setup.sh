@@ -2,12 +2,14 @@
 # Brings a fresh Debian 12 machine (as root) to the point where cellblock runs and its tests pass:
 # Debian packages (bubblewrap only for bench:sandbox comparisons, debootstrap for language images,
 # chromium for the web pages' browser tests, openssl for the Redis TLS test's certificates,
-# libpython3.11-testsuite for the compatibility suite), npm dependencies, the native addon, the web pages. Each step is skipped when already done,
+# libpython3.11-testsuite for the compatibility suite, qemu-system-x86 busybox-static cpio e2fsprogs
+# xz-utils for the cgroup v2 VM of `npm run test:v2`), npm dependencies, the native addon, the web pages. Each step is skipped when already done,
 # so `npm start` and `npm test` can call this every time at little cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(redis-server libseccomp-dev g++ make python3 pkg-config clang-format debootstrap bubblewrap chromium openssl libpython3.11-testsuite)
+apt_packages=(redis-server libseccomp-dev g++ make python3 pkg-config clang-format debootstrap bubblewrap chromium
+  openssl libpython3.11-testsuite qemu-system-x86 busybox-static cpio e2fsprogs xz-utils)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,7 @@ import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerConfig } from "../config/load-config.ts";
-import { QUEUE_NAME, redisKeys, type WorkerHeartbeat } from "../contract/queue.ts";
+import { QUEUE_NAME, redisKeys, type SandboxRefusal, type WorkerHeartbeat } from "../contract/queue.ts";
 import { connectRedis } from "../redis/redis-connection.ts";
 import { CancelListener } from "./cancel-listener.ts";
 import { DispatchGate } from "./dispatch-gate.ts";
@@ -41,7 +41,10 @@ interface WorkerParts {
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
   if (!config.queue.REDIS_URL) throw new Error("start worker: REDIS_URL is not set");
-  const sandbox = await openSandbox(config.sandbox, config.worker.WORKER_SLOTS);
+  const sandbox = await openSandbox(config.sandbox, config.worker.WORKER_SLOTS).catch(async (error: Error) => {
+    await recordSandboxRefusal(config, error.message);
+    throw error;
+  });
   await prepareWorkRoot(config.worker.WORK_ROOT);
   await sweepWorkRoot(
     config.worker.WORK_ROOT,
@@ -57,6 +60,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const keys = redisKeys(config.queue.QUEUE_PREFIX);
   const redis = connectRedis(config.queue, "start worker");
   redis.on("error", (error) => log.error({ err: error }, "Redis connection error"));
+  await redis.del(keys.sandboxRefusal); // a worker with a working sandbox: an older refusal is history
   const images = new LanguageImages(config, sandbox.runSandbox, log);
   const languages = new WorkerLanguages(redis, keys, images, log);
   await languages.start();
@@ -123,6 +127,21 @@ async function runBullWorker(config: WorkerConfig, redis: Redis, processor: JobP
   worker.on("failed", (job, error) => log.warn({ jobId: job?.id, reason: error.message }, "job failed"));
   await worker.waitUntilReady();
   return worker;
+}
+
+/** Leaves why this worker refused to start for /readyz (api/readiness.ts); best effort, kept a day. */
+async function recordSandboxRefusal(config: WorkerConfig, detail: string): Promise<void> {
+  const prefix = config.queue.QUEUE_PREFIX;
+  const redis = connectRedis(config.queue, "start worker", { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on("error", () => {}); // unreachable Redis: the start-up error itself still reaches the operator
+  try {
+    const refusal: SandboxRefusal = { host: os.hostname(), at: new Date().toISOString(), detail };
+    await redis.set(redisKeys(prefix).sandboxRefusal, JSON.stringify(refusal), "EX", 86_400);
+  } catch {
+    // as above
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** What each heartbeat says about this worker. */

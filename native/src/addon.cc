@@ -210,6 +210,7 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     h.capLastCap = static_cast<int>(num(cfg, "capLastCap"));
     h.ncpus = static_cast<int>(num(cfg, "ncpus"));
     h.prewarm = cfg.Get("prewarm").As<Napi::Boolean>().Value();
+    h.cgroups.clone_into_cgroup = cfg.Get("cloneIntoCgroup").As<Napi::Boolean>().Value();
     if (g_host.seccomp.fd < 0) {
         char err[256];
         if (sb_seccomp_compile(&h.seccomp, err, sizeof err) < 0) {

@@ -61,6 +61,17 @@ static int set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, 
             return rc;
         }
     }
+    /* A memory.max below what the group already uses: v1 refuses it (EBUSY), v2 takes it and
+     * OOM-kills in the group before the write returns (seen on 6.1 with a 4 KiB limit: PID 1 was
+     * dead before it got its "go", and the run looked like a failed setup). Say so as v1 does. */
+    char events[512];
+    uint64_t kills = 0;
+    if (sb_cg_read(cg->dir[0], "memory.events", events, sizeof events) > 0 &&
+        sb_cg_keyed(events, "oom_kill", &kills) == 0 && kills > 0) {
+        snprintf(err, err_len, "memory.max %s in cgroup %s is below what the container uses", mem,
+                 cg->dir[0]);
+        return -EBUSY;
+    }
     return 0;
 }
 

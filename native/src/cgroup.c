@@ -86,6 +86,11 @@ void sb_cgroup_open_existing(const struct sb_cgroup_host *host, const char *name
         snprintf(cg->dir[i], SB_CG_PATH, "%s/%s", host->parent[i], name);
 }
 
+int sb_cgroup_clone_fd(const struct sb_cgroup_host *host, const struct sb_cgroup *cg) {
+    if (!host->clone_into_cgroup || host->ops != &sb_cgroup_v2_ops || !cg->dir[0][0]) return -1;
+    return open(cg->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int sb_cgroup_attach(struct sb_cgroup *cg, pid_t pid, char *err, size_t err_len) {
     char value[32];
     snprintf(value, sizeof value, "%d", (int)pid);

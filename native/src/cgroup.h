@@ -25,6 +25,9 @@ struct sb_cgroup_host {
     const struct sb_cgroup_ops *ops;
     /* v1: our parent group in each controller's hierarchy; v2: parent[0] only. */
     char parent[SB_CG_N][SB_CG_PATH];
+    /* v2: create each container inside its group with clone3(CLONE_INTO_CGROUP) where the kernel
+     * has it, instead of migrating it there (the default; off only to measure the difference). */
+    int clone_into_cgroup;
 };
 
 struct sb_cgroup_limits {
@@ -56,6 +59,9 @@ int sb_cgroup_create(const struct sb_cgroup_host *host, const char *name, struct
                      size_t err_len);
 /* Writes the run's limits; a standby group gets them only when its run starts. */
 int sb_cgroup_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err, size_t err_len);
+/* A descriptor of the group's directory for clone3(CLONE_INTO_CGROUP), or -1 where the host does
+ * not use it (v1, or turned off); the caller closes it. */
+int sb_cgroup_clone_fd(const struct sb_cgroup_host *host, const struct sb_cgroup *cg);
 /* Moves pid into the group (every controller on v1). */
 int sb_cgroup_attach(struct sb_cgroup *cg, pid_t pid, char *err, size_t err_len);
 /* Total CPU time of the group so far, cheap enough to poll. */

@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include "run-parts.h"
 
+#include "clone-into-cgroup.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -107,42 +110,55 @@ static int make_parent_ends_nonblocking(const struct sb_standby *sb) {
  * inotify_init1 fail for root. So the clone runs with this thread's euid set to the slot's first
  * host id, the one the namespace's root maps to: a job's counters are its slot's own. A raw
  * syscall changes this thread only (glibc's setresuid would switch every thread of Node); ruid and
- * suid stay 0, so switching back restores the euid and the effective capabilities. A change of
- * euid also makes the process non-dumpable, hence the PR_SET_DUMPABLE restore; the mutex keeps
- * two threads' switches from interleaving it. */
+ * suid stay 0, so switching back restores the euid and the effective capabilities. The thread's
+ * SECBIT_NO_SETUID_FIXUP keeps its effective capabilities across the switch, because clone3 with
+ * CLONE_INTO_CGROUP checks the caller's write access to the run group's cgroup.procs like a
+ * migration does (the bit is this thread's own and restored with the euid). A change of euid also
+ * makes the process non-dumpable, hence the PR_SET_DUMPABLE restore; the mutex keeps two threads'
+ * switches from interleaving it. Born in its cgroup when cgroup_fd >= 0 and the kernel can (then
+ * sb->born_in_cgroup is set), else in ours, to be moved. Returns pid or -errno. */
 static pthread_mutex_t owner_switch = PTHREAD_MUTEX_INITIALIZER;
 
-static pid_t clone_as_owner(struct sb_standby *sb, int flags) {
+static pid_t clone_as_owner(struct sb_standby *sb, int flags, int cgroup_fd) {
     pthread_mutex_lock(&owner_switch);
     const int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    const long securebits = syscall(SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, 0);
     pid_t pid;
-    int saved;
-    if (syscall(SYS_setresuid, -1, sb->ids.host_base, -1) < 0) {
-        saved = errno;
-        pid = -1;
+    if (securebits < 0 || syscall(SYS_prctl, PR_SET_SECUREBITS, securebits | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0) {
+        pid = -errno;
+    } else if (syscall(SYS_setresuid, -1, sb->ids.host_base, -1) < 0) {
+        pid = -errno;
+        syscall(SYS_prctl, PR_SET_SECUREBITS, securebits, 0, 0, 0);
     } else {
-        pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
-        saved = errno;
+        pid = -ENOSYS;
+        if (cgroup_fd >= 0)
+            pid = sb_clone_into_cgroup(sb_container_main, &sb->plan, sb->stack, STACK_SIZE, (unsigned)flags,
+                                       cgroup_fd, &sb->pidfd);
+        sb->born_in_cgroup = pid >= 0;
+        if (pid == -ENOSYS) {
+            pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
+            if (pid < 0) pid = -errno;
+        }
         if (syscall(SYS_setresuid, -1, 0, -1) < 0) abort(); /* cannot happen: ruid is 0 */
+        if (syscall(SYS_prctl, PR_SET_SECUREBITS, securebits, 0, 0, 0) < 0) abort(); /* we hold CAP_SETPCAP */
     }
     if (dumpable > 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
     pthread_mutex_unlock(&owner_switch);
-    errno = saved;
     return pid;
 }
 
-/* Clones the setup child into new namespaces. Every signal is blocked around the clone, so the
- * child starts with none deliverable until it has reset Node's handlers. Returns pid or -errno. */
-static pid_t clone_setup_child(struct sb_standby *sb) {
+/* Clones the setup child into new namespaces (see clone_as_owner). Every signal is blocked around
+ * the clone, so the child starts with none deliverable until it has reset Node's handlers. Returns
+ * pid or -errno. */
+static pid_t clone_setup_child(struct sb_standby *sb, int cgroup_fd) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     const int flags = CLONE_VM | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
                       CLONE_NEWUTS | CLONE_PIDFD; /* exit signal 0: no SIGCHLD into Node */
-    pid_t pid = clone_as_owner(sb, flags);
-    int saved = errno;
+    pid_t pid = clone_as_owner(sb, flags, cgroup_fd);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return pid < 0 ? -saved : pid;
+    return pid;
 }
 
 /* ids 0..count-1 inside -> the slot's host range. Written by us, root in the parent namespace,
@@ -188,6 +204,7 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
     sb->plan.seccomp_fd = seccomp_fd;
     sb->plan.init_fd = init_fd;
 
+    const int cgroup_fd = sb_cgroup_clone_fd(host, &sb->cg); /* -1: clone, then migrate */
     const char *failed = NULL, *hint = "";
     if ((rc = hand_stdio_to_job(&sb->plan, ids)) < 0) {
         failed = "hand the stdio pipes to the job's uid";
@@ -197,7 +214,7 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
                                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) == MAP_FAILED) {
         rc = -errno;
         failed = "allocate the stack";
-    } else if ((rc = clone_setup_child(sb)) < 0) {
+    } else if ((rc = clone_setup_child(sb, cgroup_fd)) < 0) {
         failed = "clone the container";
         hint = " (are user namespaces enabled?)";
     }
@@ -205,11 +222,13 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
     PREP_PHASE(SB_PHASE_CLONE);
     /* The child has its own copies of its ends now (or there is no child). */
     close_pipes(pipes);
+    if (cgroup_fd >= 0) close(cgroup_fd);
     if (failed) return prepare_fail(sb, -rc, "%s: %s%s", failed, strerror(-rc), hint);
 
     if ((rc = write_id_map(pid, "uid_map", ids)) < 0 || (rc = write_id_map(pid, "gid_map", ids)) < 0)
         return prepare_fail(sb, -rc, "write the id maps: %s", strerror(-rc));
-    if ((rc = sb_cgroup_attach(&sb->cg, pid, err, sizeof err)) < 0) return prepare_fail(sb, -rc, "%s", err);
+    if (!sb->born_in_cgroup && (rc = sb_cgroup_attach(&sb->cg, pid, err, sizeof err)) < 0)
+        return prepare_fail(sb, -rc, "%s", err);
     PREP_PHASE(SB_PHASE_ATTACH);
 #undef PREP_PHASE
     sb->ready = 1;

@@ -164,8 +164,9 @@ static void arm_limits_and_start(struct watch *w) {
     char err[512];
     int rc = sb_cgroup_set_limits(w->cg, &w->run->cg_limits, err, sizeof err);
     if (rc == -EBUSY) {
-        /* The kernel refuses a memory limit below what the container already uses: the job's
-         * limit is too small to start anything in. */
+        /* A memory limit below what the container already uses (v1 refuses it, v2 OOM-kills at
+         * once; cgroup-v2.c reports both as EBUSY): the job's limit is too small to start
+         * anything in. */
         kill_container(w, SB_STOP_MEMORY);
     } else if (rc < 0) {
         parent_fail(w->run, -rc, "%s", err);

@@ -119,7 +119,8 @@ enum { SB_FD_ARGS = 5 }; /* ctl, go, stdin, stdout, stderr */
 struct sb_standby {
     int ready;
     int cg_created;
-    struct sb_ids ids; /* what it was prepared for */
+    int born_in_cgroup; /* clone3(CLONE_INTO_CGROUP): no migration */
+    struct sb_ids ids;  /* what it was prepared for */
     struct sb_cgroup cg;
     char cg_name[96];
     int go_w, ctl_r, in_w, out_r, err_r, pidfd; /* parent ends */

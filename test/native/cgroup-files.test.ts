@@ -48,7 +48,10 @@ describe("cgroup v2 files", () => {
 
   it("reads CPU, peak memory, OOM kills, limit hits and pids hits from cpu.stat, memory.peak and the events files", () => {
     writeGroup({
-      "cpu.stat": "usage_usec 1500000\nuser_usec 1200000\nsystem_usec 300000\nnr_periods 0\n",
+      // As Linux 6.1 writes them for a run group (test:v2's VM), with the figures changed.
+      "cpu.stat":
+        "usage_usec 1500000\nuser_usec 1200000\nsystem_usec 300000\nnr_periods 0\nnr_throttled 0\n" +
+        "throttled_usec 0\nnr_bursts 0\nburst_usec 0\n",
       "memory.peak": "104857600\n",
       "memory.events": "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\noom_group_kill 0\n",
       "pids.events": "max 3\n",

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npm run test:v2: the sandbox on a real cgroup v2 kernel. This host may be cgroup v1 and cannot
+# switch, so scripts/v2-vm.sh boots Debian's stock kernel with cgroup_no_v1=all in a throw-away
+# QEMU VM (TCG: no usable KVM here) with this checkout shared over 9p, and scripts/v2-vm-suite.sh
+# runs the self-check and the native tests inside it. Exit status is the suite's (124: timeout,
+# 125: the VM failed).
+#
+#   V2_TESTS      test files or directories to run (default test/native)
+#   V2_SMOKE      1 = also the service smoke test (test/service/smoke.test.ts; default 1)
+#   V2_BENCH      1 = also bench/clone-into-cgroup.ts (default 0)
+#   V2VM_TIMEOUT  seconds before the VM is killed (default 2700)
+set -euo pipefail
+# One block, parsed whole before it runs: bash reads a script as it goes, so an edit to this file
+# during a 20-minute run would otherwise be executed from the middle.
+{
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+# Compile the C fixtures here (seconds) rather than under emulation (minutes); the VM copies them.
+mkdir -p var/v2vm
+TMPDIR=$PWD/var/v2vm node --import tsx -e \
+  'const m = await import("./test/native/_fixtures.ts"); m.fixturesDir();'
+export V2_TESTS=${V2_TESTS:-test/native} V2_SMOKE=${V2_SMOKE:-1} V2_BENCH=${V2_BENCH:-0}
+export V2VM_TIMEOUT=${V2VM_TIMEOUT:-2700} V2VM_PASSENV="V2_TESTS V2_SMOKE V2_BENCH ${V2VM_PASSENV:-}"
+started=$(date +%s)
+status=0
+bash scripts/v2-vm.sh "$PWD" bash scripts/v2-vm-suite.sh || status=$?
+echo "test:v2: exit $status after $(($(date +%s) - started)) s (boot, tests and power-off)"
+exit "$status"
+}
