@@ -41,10 +41,12 @@ interface WorkerParts {
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
   if (!config.queue.REDIS_URL) throw new Error("start worker: REDIS_URL is not set");
-  const sandbox = await openSandbox(config.sandbox, config.worker.WORKER_SLOTS).catch(async (error: Error) => {
-    await recordSandboxRefusal(config, error.message);
-    throw error;
-  });
+  const sandbox = await openSandbox(config.sandbox, config.worker.WORKER_SLOTS).catch(
+    async (error: Error) => {
+      await recordSandboxRefusal(config, error.message);
+      throw error;
+    },
+  );
   await prepareWorkRoot(config.worker.WORK_ROOT);
   await sweepWorkRoot(
     config.worker.WORK_ROOT,

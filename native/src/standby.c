@@ -124,7 +124,8 @@ static pid_t clone_as_owner(struct sb_standby *sb, int flags, int cgroup_fd) {
     const int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     const long securebits = syscall(SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, 0);
     pid_t pid;
-    if (securebits < 0 || syscall(SYS_prctl, PR_SET_SECUREBITS, securebits | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0) {
+    if (securebits < 0 ||
+        syscall(SYS_prctl, PR_SET_SECUREBITS, securebits | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0) {
         pid = -errno;
     } else if (syscall(SYS_setresuid, -1, sb->ids.host_base, -1) < 0) {
         pid = -errno;
