@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -65,17 +67,7 @@ const finalOf = (client: Client) => {
   return last?.type === "job.finished" ? last.result : null;
 };
 
-const GUESSING = `secret = 37
-while True:
-    guess = int(input("guess? "))
-    if guess < secret:
-        print("higher")
-    elif guess > secret:
-        print("lower")
-    else:
-        print("correct")
-        break
-`;
+const GUESSING = readFileSync(path.resolve(import.meta.dirname, "../fixtures/guessing-game.py"), "utf8");
 
 describe.skipIf(unavailable !== null)(
   `interactive runs over /ws ${unavailable ? `(${unavailable})` : ""}`,
