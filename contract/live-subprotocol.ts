@@ -2,15 +2,18 @@
 // key travels in Sec-WebSocket-Protocol as one offered subprotocol, `cellblock.key.<base64url of
 // the key>` (base64url: every character is a token character the header allows), next to the
 // real one, `cellblock.live`, which is the one the server selects and echoes — the key is never
-// sent back. Kubernetes' API server takes bearer tokens the same way. No zod here: the web pages
-// import this file, and their bundle stays free of it.
+// sent back. Kubernetes' API server takes bearer tokens the same way. The web pages import types
+// only (no contract code in their bundle): their copies of the names are checked against the types
+// below (web/src/playground/run-transport.ts).
 
 export const LIVE_SUBPROTOCOL = "cellblock.live";
+export type LiveSubprotocol = typeof LIVE_SUBPROTOCOL;
 export const KEY_SUBPROTOCOL_PREFIX = "cellblock.key.";
+export type KeySubprotocol = `${typeof KEY_SUBPROTOCOL_PREFIX}${string}`;
 
-/** The subprotocols a client offers to carry `key`. */
-export function keySubprotocol(encodedKey: string): string {
-  return KEY_SUBPROTOCOL_PREFIX + encodedKey;
+/** The subprotocol that carries a key, given as base64url of its UTF-8 bytes. */
+export function keySubprotocol(encodedKey: string): KeySubprotocol {
+  return `${KEY_SUBPROTOCOL_PREFIX}${encodedKey}`;
 }
 
 /** The key's base64url text from an offered subprotocol list; undefined when none carries one. */

@@ -1,7 +1,7 @@
 import type { JobEvent, Stage } from "../../../contract/job-events.ts";
 import type { JobRequestInput } from "../../../contract/job-request.ts";
 import type { JobResult } from "../../../contract/job-result.ts";
-import { keySubprotocol, LIVE_SUBPROTOCOL } from "../../../contract/live-subprotocol.ts";
+import type { KeySubprotocol, LiveSubprotocol } from "../../../contract/live-subprotocol.ts";
 import { type ApiClient, ApiError } from "../shared/api-client.ts";
 import { readSse } from "./sse-reader.ts";
 
@@ -61,6 +61,10 @@ export interface InteractiveHandle extends RunHandle {
 const RESUMES = 3;
 /** Characters of stdin per /ws message: far below LIVE_MESSAGE_BYTES even when JSON escapes all. */
 const STDIN_PIECE_CHARS = 4096;
+
+// The /ws subprotocols (contract/live-subprotocol.ts), typed against the contract's names.
+const LIVE_SUBPROTOCOL: LiveSubprotocol = "cellblock.live";
+const keySubprotocol = (encodedKey: string): KeySubprotocol => `cellblock.key.${encodedKey}`;
 
 /** Follows a job's events: tracks its id, status and Stop, and turns the last event into an outcome. */
 class RunFollower {
@@ -186,7 +190,7 @@ export function startInteractiveRun(
 
   const connect = (): Promise<RunOutcome | "not-opened"> =>
     new Promise((resolve) => {
-      const protocols = [LIVE_SUBPROTOCOL];
+      const protocols: string[] = [LIVE_SUBPROTOCOL];
       if (api.key) protocols.push(keySubprotocol(base64url(api.key)));
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
       const ws = new WebSocket(`${scheme}//${location.host}/ws`, protocols);
