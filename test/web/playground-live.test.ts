@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -27,11 +28,11 @@ let opened: WatchedPage[] = [];
 
 const GUESSING = readFileSync(path.resolve(import.meta.dirname, "../fixtures/guessing-game.py"), "utf8");
 
-async function open(): Promise<WatchedPage> {
+async function open(origin = service.api.url): Promise<WatchedPage> {
   const watched = await openPage(browser);
   opened.push(watched);
   watched.page.on("websocket", (socket) => watched.requests.push(socket.url()));
-  await watched.page.goto(`${service.api.url}/`);
+  await watched.page.goto(`${origin}/`);
   await watched.page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
   return watched;
 }
@@ -116,6 +117,38 @@ describe.skipIf(unavailable)("live output and interactive runs in the playground
     expect(await page.locator("[data-live]").count()).toBe(0);
   });
 
+  it("resumes a stream cut off mid-run (by a proxy dropping its connections) from its last event: every line once", async () => {
+    const proxy = await startCuttingProxy(service.api.port);
+    try {
+      const watched = await open(proxy.url);
+      const { page } = watched;
+      await program(
+        watched,
+        'import time\nfor i in range(12):\n    print(f"line {i}", flush=True)\n    time.sleep(0.2)\ntime.sleep(2)\n',
+        false,
+      );
+      await page.click("#run");
+      await waitForOutput(watched, "line 1");
+      proxy.cut();
+      // The program sleeps 2 s after its last line: the live view still shows while it does.
+      await waitForOutput(watched, "line 11");
+      const lines = Array.from({ length: 12 }, (_, i) => `line ${i}\n`).join("");
+      expect(await page.textContent(".live-output")).toBe(lines);
+      const resumed = watched.requests.filter((url) =>
+        /\/jobs\/[^/]+\/events\?lastEventId=\d+-\d+$/.test(url),
+      );
+      expect(resumed.length).toBeGreaterThan(0);
+      await page.waitForSelector('.summary[data-verdict="ok"]', { timeout: 30_000 });
+      expect(await page.textContent(".step .output")).toBe(lines);
+      expect(watched.foreignRequests(proxy.url)).toEqual([]);
+      expect(watched.errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+      await watched.page.context().close();
+      opened = opened.filter((o) => o !== watched);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("plays a guessing game typed into the running program, and keeps the session's transcript", async () => {
     const watched = await open();
     const { page } = watched;
@@ -191,3 +224,33 @@ describe.skipIf(unavailable)("live output and interactive runs in the playground
     expect(await page.isEnabled("#run")).toBe(true);
   });
 });
+
+/** A TCP proxy in front of the API whose cut() drops every open connection, as a proxy restarting would. */
+async function startCuttingProxy(port: number) {
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  const server = createServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    track(client);
+    track(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut() {
+      for (const socket of sockets) socket.destroy();
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

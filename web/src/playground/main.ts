@@ -155,6 +155,7 @@ const statusText: Record<RunStatus, string> = {
   submitting: "Running…",
   queued: "Waiting for a free sandbox…",
   running: "Running…",
+  reconnecting: "Connection lost; reconnecting…",
   stopping: "Stopping…",
 };
 

@@ -21,7 +21,7 @@ import { readSse } from "./sse-reader.ts";
 // Stop works at any moment, in both: before the job id is known it is remembered and sent as soon
 // as the id arrives; after, it is DELETE /jobs/:id and the stream reports the cancellation.
 
-export type RunStatus = "submitting" | "queued" | "running" | "stopping";
+export type RunStatus = "submitting" | "queued" | "running" | "reconnecting" | "stopping";
 
 export type RunOutcome =
   | { kind: "completed"; result: JobResult }
@@ -70,6 +70,7 @@ const keySubprotocol = (encodedKey: string): KeySubprotocol => `cellblock.key.${
 class RunFollower {
   jobId: string | null = null;
   private stopRequested = false;
+  private phase: RunStatus = "submitting";
 
   constructor(
     private readonly api: ApiClient,
@@ -91,7 +92,13 @@ class RunFollower {
   }
 
   status(status: RunStatus): void {
+    if (status !== "reconnecting") this.phase = status;
     this.listener.status(this.stopRequested ? "stopping" : status);
+  }
+
+  /** The stream is back: the status it had before it broke off. */
+  resumed(): void {
+    this.status(this.phase);
   }
 
   /** The outcome the event ends the run with; null while it runs. */
@@ -151,6 +158,11 @@ export function startRun(api: ApiClient, request: JobRequestInput, listener: Run
     for (let resumes = 0; ; resumes++) {
       let broke: unknown = new Error("the event stream ended before the job did");
       try {
+        if (resumes > 0) {
+          const path = `/jobs/${encodeURIComponent(follower.jobId ?? "")}/events?lastEventId=${lastId}`;
+          response = await api.open("GET", path, undefined, "text/event-stream");
+          follower.resumed();
+        }
         if (!response.body) throw new Error("the event stream has no body");
         for await (const message of readSse(response.body)) {
           if (message.id) lastId = message.id;
@@ -158,14 +170,15 @@ export function startRun(api: ApiClient, request: JobRequestInput, listener: Run
           if (outcome) return outcome;
         }
       } catch (error) {
+        // An answer of the service (the job is gone, the key revoked) is final; a network error is not.
+        if (error instanceof ApiError) throw error;
         broke = error;
       }
-      // The stream ended before the job did (a proxy, a restarting API process): resume after the
-      // last event seen, after a short pause.
+      // The stream broke off before the job ended (a proxy, a restarting API process, a network
+      // blip): resume after the last event seen, after a short pause.
       if (resumes >= RESUMES || !follower.jobId) throw broke;
-      await new Promise((resolve) => setTimeout(resolve, 250 * (resumes + 1)));
-      const path = `/jobs/${encodeURIComponent(follower.jobId)}/events?lastEventId=${lastId}`;
-      response = await api.open("GET", path, undefined, "text/event-stream");
+      follower.status("reconnecting");
+      await new Promise((resolve) => setTimeout(resolve, 500 * (resumes + 1)));
     }
   };
 
