@@ -49,6 +49,11 @@ async function program(watched: WatchedPage, source: string, interactive: boolea
   }
 }
 
+/** A program printing `line 0`… every 200 ms, then sleeping `thenSleepS` seconds. */
+const printsLines = (count: number, thenSleepS: number) =>
+  `import time\nfor i in range(${count}):\n    print(f"line {i}", flush=True)\n    time.sleep(0.2)\ntime.sleep(${thenSleepS})\n`;
+const linesPrinted = (count: number) => Array.from({ length: count }, (_, i) => `line ${i}\n`).join("");
+
 /** The service's origin as a WebSocket's (ws://host:port). */
 const wsOrigin = () => service.api.url.replace(/^http/, "ws");
 
@@ -91,11 +96,7 @@ describe.skipIf(unavailable)("live output and interactive runs in the playground
   it("shows a program's first line while it is still running, then the finished result as before", async () => {
     const watched = await open();
     const { page } = watched;
-    await program(
-      watched,
-      'import time\nfor i in range(10):\n    print(f"line {i}", flush=True)\n    time.sleep(0.2)\n',
-      false,
-    );
+    await program(watched, printsLines(10, 0), false);
     await page.click("#run");
 
     await waitForOutput(watched, "line 0");
@@ -111,7 +112,7 @@ describe.skipIf(unavailable)("live output and interactive runs in the playground
     await watched.screenshot("playground-live-output");
 
     await page.waitForSelector('.summary[data-verdict="ok"]', { timeout: 30_000 });
-    const lines = Array.from({ length: 10 }, (_, i) => `line ${i}\n`).join("");
+    const lines = linesPrinted(10);
     expect(await page.textContent(".step .output")).toBe(lines);
     expect(await page.textContent(".step .metrics")).toMatch(/exit\s*0/);
     expect(await page.locator("[data-live]").count()).toBe(0);
@@ -122,17 +123,13 @@ describe.skipIf(unavailable)("live output and interactive runs in the playground
     try {
       const watched = await open(proxy.url);
       const { page } = watched;
-      await program(
-        watched,
-        'import time\nfor i in range(12):\n    print(f"line {i}", flush=True)\n    time.sleep(0.2)\ntime.sleep(2)\n',
-        false,
-      );
+      // It sleeps 2 s after its last line: the live view still shows while it does.
+      await program(watched, printsLines(12, 2), false);
       await page.click("#run");
       await waitForOutput(watched, "line 1");
       proxy.cut();
-      // The program sleeps 2 s after its last line: the live view still shows while it does.
       await waitForOutput(watched, "line 11");
-      const lines = Array.from({ length: 12 }, (_, i) => `line ${i}\n`).join("");
+      const lines = linesPrinted(12);
       expect(await page.textContent(".live-output")).toBe(lines);
       const resumed = watched.requests.filter((url) =>
         /\/jobs\/[^/]+\/events\?lastEventId=\d+-\d+$/.test(url),
