@@ -154,6 +154,7 @@ describe.skipIf(unavailable)("live output and interactive runs in the playground
 
     await waitForOutput(watched, "guess? ");
     expect(await page.isVisible("#console-input")).toBe(true);
+    expect(await page.isVisible("#interactive-note")).toBe(true);
     // The console takes the focus when the run starts: the person can type at once.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("console-input");
     await typeLine(watched, "50");

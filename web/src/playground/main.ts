@@ -305,10 +305,15 @@ async function start(): Promise<void> {
 }
 
 runButton.addEventListener("click", () => void run());
+const showInteractive = () => {
+  byId("interactive-note").hidden = !interactiveToggle.checked;
+};
 interactiveToggle.checked = storage.get(INTERACTIVE_KEY) === "true";
-interactiveToggle.addEventListener("change", () =>
-  storage.set(INTERACTIVE_KEY, String(interactiveToggle.checked)),
-);
+showInteractive();
+interactiveToggle.addEventListener("change", () => {
+  storage.set(INTERACTIVE_KEY, String(interactiveToggle.checked));
+  showInteractive();
+});
 stopButton.addEventListener("click", () => running?.stop());
 shareButton.addEventListener("click", () => void share());
 languageSelect.addEventListener("change", async () => {
