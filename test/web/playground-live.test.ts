@@ -211,6 +211,20 @@ describe.skipIf(unavailable)("live output and interactive runs in the playground
     expect(await page.textContent(".step .output")).toBe("ONE\nTWO ✓\n");
   });
 
+  it("an interactive run the service refuses shows its error, naming the field", async () => {
+    const watched = await open();
+    const { page } = watched;
+    await program(watched, "input()\n", true);
+    await page.fill("#limit-cpu", String(service.config.limits.ceilings.cpuTimeMs + 1));
+    await page.click("#run");
+    await page.waitForSelector(".error-banner", { timeout: 30_000 });
+    const text = await page.textContent(".error-banner");
+    expect(text).toContain("cpuTimeMs");
+    expect(text).toContain("[E_LIMIT_ABOVE_CEILING]");
+    expect(await page.isVisible("#console")).toBe(false);
+    expect(await page.isEnabled("#run")).toBe(true);
+  });
+
   it("Stop cancels an interactive run that waits for input", async () => {
     const watched = await open();
     const { page } = watched;

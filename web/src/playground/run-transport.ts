@@ -228,8 +228,12 @@ export function startInteractiveRun(
       };
       ws.onclose = (close) => {
         if (!opened) return resolve("not-opened");
-        if (error?.code === "E_VALIDATION" || error?.code === "E_TOO_MANY_STREAMS")
-          return resolve({ kind: "rejected", error: new ApiError(400, error.code, error.message) });
+        // An error before the job was queued is the request refused (a field, a limit above the
+        // ceiling, too many streams): shown like POST /run's 4xx answers.
+        if (error && !follower.jobId) {
+          const status = error.code === "E_TOO_MANY_STREAMS" ? 429 : 400;
+          return resolve({ kind: "rejected", error: new ApiError(status, error.code, error.message) });
+        }
         const message =
           error?.message ??
           (close.code === 1009
