@@ -5,6 +5,7 @@ import type { WebSocket } from "ws";
 import { ServiceError } from "../contract/errors.ts";
 import { type JobEventEntry, type JobInput, jobEventKeys } from "../contract/job-events.ts";
 import type { JobRequest } from "../contract/job-request.ts";
+import { encodedKeyOf } from "../contract/live-subprotocol.ts";
 import { lowerCeilings } from "../contract/resolve-limits.ts";
 import type { Caller } from "./api-keys.ts";
 import type { AppDeps } from "./app-deps.ts";
@@ -155,9 +156,21 @@ export async function callerOfUpgrade(deps: AppDeps, req: IncomingMessage): Prom
   const raw = req.headers.authorization?.trim();
   const auth = raw ? (/^Bearer\s+(.+)$/i.exec(raw)?.[1] ?? raw) : undefined;
   const header = req.headers["x-api-key"];
-  const key = auth ?? (typeof header === "string" ? header : undefined);
+  const key = auth ?? (typeof header === "string" ? header : undefined) ?? subprotocolKey(req);
   if (key === undefined) return (await deps.directory.keysRequired()) ? null : deps.directory.anonymous();
   return deps.directory.resolve(key);
+}
+
+/**
+ * A browser's key, offered as a subprotocol (contract/live-subprotocol.ts). Text that is not
+ * base64url gives a key no directory holds, so it is refused like any wrong key — never ignored,
+ * which would fall through to the anonymous caller.
+ */
+function subprotocolKey(req: IncomingMessage): string | undefined {
+  const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+  const encoded = encodedKeyOf(offered);
+  if (encoded === undefined) return undefined;
+  return /^[A-Za-z0-9_-]+$/.test(encoded) ? Buffer.from(encoded, "base64url").toString("utf8") : "\0invalid";
 }
 
 /** Answers an upgrade with a plain HTTP error and closes the socket. */

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { WebSocketServer } from "ws";
+import { selectedSubprotocol } from "../contract/live-subprotocol.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { callerOfUpgrade, refuseUpgrade } from "./live-session.ts";
 import { servePistonSocket } from "./piston-connect.ts";
@@ -9,7 +10,8 @@ import { serveLiveSocket } from "./ws-live.ts";
 // WebSocket upgrades on the API's HTTP server: /ws (ws-live.ts) and Piston's /api/v2/connect
 // (also under /api/v2/piston/, as the public instance served it: piston-connect.ts). Anything
 // else is refused. An upgrade counts against the key's requests per minute. The
-// caller is authenticated from the upgrade's headers like any HTTP request; messages are capped
+// caller is authenticated from the upgrade's headers like any HTTP request (a browser, which cannot
+// set headers, offers its key as a subprotocol: contract/live-subprotocol.ts); messages are capped
 // at LIVE_MESSAGE_BYTES by ws itself (close 1009).
 
 const socketRoutes = new Map<string, typeof serveLiveSocket>([
@@ -19,7 +21,12 @@ const socketRoutes = new Map<string, typeof serveLiveSocket>([
 ]);
 
 export function attachLiveSockets(server: Server, deps: AppDeps): { close(): void } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.config.api.LIVE_MESSAGE_BYTES });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: deps.config.api.LIVE_MESSAGE_BYTES,
+    // Never echo a browser's key subprotocol back (contract/live-subprotocol.ts).
+    handleProtocols: (protocols) => selectedSubprotocol(protocols),
+  });
   server.on("upgrade", (req, socket, head) => {
     let path: string;
     try {

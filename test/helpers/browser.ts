@@ -92,6 +92,14 @@ export async function openPage(
   };
 }
 
+/** Replaces the editor's text as typed input (one insertion, so auto-indent does not re-indent it). */
+export async function setProgram(page: Page, source: string): Promise<void> {
+  await page.click(".cm-content");
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(source);
+}
+
 /** A browser and the service it tests (real Redis, API and worker), started and stopped together. */
 export interface BrowserAndService {
   browser: Browser;

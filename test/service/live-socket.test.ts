@@ -1,8 +1,11 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type JobEvent, jobEventKeys } from "../../contract/job-events.ts";
 import { LIVE_CLOSE } from "../../contract/live-protocol.ts";
+import { keySubprotocol, LIVE_SUBPROTOCOL } from "../../contract/live-subprotocol.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
@@ -64,17 +67,7 @@ const finalOf = (client: Client) => {
   return last?.type === "job.finished" ? last.result : null;
 };
 
-const GUESSING = `secret = 37
-while True:
-    guess = int(input("guess? "))
-    if guess < secret:
-        print("higher")
-    elif guess > secret:
-        print("lower")
-    else:
-        print("correct")
-        break
-`;
+const GUESSING = readFileSync(path.resolve(import.meta.dirname, "../fixtures/guessing-game.py"), "utf8");
 
 describe.skipIf(unavailable !== null)(
   `interactive runs over /ws ${unavailable ? `(${unavailable})` : ""}`,
@@ -195,6 +188,34 @@ describe.skipIf(unavailable !== null)(
         expect(await outcome("/ws", { authorization: "Bearer wrong" })).toBe(401);
         expect(await outcome("/ws", { authorization: "Bearer live-test-key" })).toBe("open");
         expect(await outcome("/api/v2/connect", { authorization: "live-test-key" })).toBe("open");
+      } finally {
+        await keyed.close();
+      }
+    });
+
+    it("with API keys, a browser's key offered as a subprotocol is taken, and only cellblock.live is echoed", async () => {
+      const keyed = await startTestService({
+        redisUrl: redis.url,
+        worker: false,
+        env: { API_KEYS: "live-test-key" },
+      });
+      const encoded = (key: string) => keySubprotocol(Buffer.from(key).toString("base64url"));
+      const outcome = (protocols: string[]) =>
+        new Promise<string | number>((resolve) => {
+          const ws = new WebSocket(`${keyed.api.url.replace("http", "ws")}/ws`, protocols);
+          ws.on("open", () => {
+            resolve(`open ${ws.protocol}`);
+            ws.close();
+          });
+          ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+          ws.on("error", () => resolve(-1));
+        });
+      try {
+        expect(await outcome([LIVE_SUBPROTOCOL, encoded("live-test-key")])).toBe(`open ${LIVE_SUBPROTOCOL}`);
+        expect(await outcome([LIVE_SUBPROTOCOL, encoded("wrong")])).toBe(401);
+        // Text that is not base64url is a wrong key, not a missing one (that would be anonymous).
+        expect(await outcome([LIVE_SUBPROTOCOL, keySubprotocol("not*base64")])).toBe(401);
+        expect(await outcome([LIVE_SUBPROTOCOL])).toBe(401);
       } finally {
         await keyed.close();
       }

@@ -5,12 +5,14 @@ import {
   type BrowserAndService,
   browserTestsUnavailable,
   openPage,
+  setProgram,
   startBrowserAndService,
 } from "../helpers/browser.ts";
 import type { TestService } from "../helpers/service.ts";
 
 // Both pages, in both themes, with results on screen, checked by axe-core against WCAG 2 A and
-// AA (labels, names, roles, contrast, …), and the playground used from the keyboard alone.
+// AA (labels, names, roles, contrast, …) — the interactive console and live output included — and
+// the playground used from the keyboard alone.
 
 const unavailable = await browserTestsUnavailable("accessibility browser tests");
 
@@ -58,6 +60,32 @@ describe.skipIf(unavailable)("accessibility of the web pages", () => {
       await page.waitForSelector(".summary[data-verdict]", { timeout: 30_000 });
       await page.click("#limits summary");
       expect(await violations(page)).toEqual([]);
+      await page.context().close();
+    });
+
+    it(`the playground's live output and interactive console meet WCAG 2.1 AA, typed into by keyboard (${colorScheme})`, async () => {
+      const { page } = await openPage(browser, { colorScheme, bypassCSP: true });
+      await page.goto(`${service.api.url}/`);
+      await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+      await page.selectOption("#language", "python");
+      await setProgram(
+        page,
+        'import sys\nprint("a warning", file=sys.stderr, flush=True)\ninput("first? ")\ninput("second? ")\n',
+      );
+      await page.check("#interactive");
+      await page.keyboard.press("ControlOrMeta+Enter");
+      await page.waitForSelector("#console:not([hidden])", { timeout: 30_000 });
+      // The console has the focus: the person types straight away, and Enter sends the line.
+      await page.keyboard.type("one");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(
+        () => document.querySelector(".live-output")?.textContent?.includes("second? ") ?? false,
+        undefined,
+        { timeout: 30_000 },
+      );
+      expect(await violations(page)).toEqual([]);
+      await page.click("#stop");
+      await page.waitForSelector(".summary [data-verdict]", { timeout: 30_000 });
       await page.context().close();
     });
 

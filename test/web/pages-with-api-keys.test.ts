@@ -4,13 +4,15 @@ import {
   type BrowserAndService,
   browserTestsUnavailable,
   openPage,
+  setProgram,
   startBrowserAndService,
 } from "../helpers/browser.ts";
 import type { TestService } from "../helpers/service.ts";
 
 // With API keys on, the pages still load without one (they hold no data), ask for a key when the
 // data routes answer 401, keep it in the browser, and send it with every request after that —
-// including on the next visit and on the other page. A wrong key is asked for again.
+// including on the next visit and on the other page — and on the live routes: the streamed run's
+// fetch and the interactive run's WebSocket. A wrong key is asked for again.
 
 const unavailable = await browserTestsUnavailable("API-key browser tests");
 
@@ -60,6 +62,41 @@ describe.skipIf(unavailable)("the pages with API keys on, in a real browser", ()
 
     expect(watched.foreignRequests(service.api.url)).toEqual([]);
     expect(watched.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+    await page.context().close();
+  });
+
+  it("streams output and runs an interactive program with the stored key (sent on /ws as a subprotocol)", async () => {
+    const watched = await openPage(browser);
+    const { page } = watched;
+    await page.addInitScript((key) => localStorage.setItem("cellblock.apiKey", key), KEY);
+    const sockets: string[] = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+    await page.goto(`${service.api.url}/`);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+    await page.selectOption("#language", "python");
+    await setProgram(page, 'name = input("name? ")\nprint("Hello, " + name + "!")\n');
+    await page.check("#interactive");
+    await page.click("#run");
+    await page.waitForFunction(
+      () => document.querySelector(".live-output")?.textContent?.includes("name? ") ?? false,
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.fill("#console-input", "keyed");
+    await page.press("#console-input", "Enter");
+    await page.waitForSelector('.summary[data-verdict="ok"]', { timeout: 30_000 });
+    expect(await page.textContent(".step .output")).toBe("name? Hello, keyed!\n");
+    expect(sockets).toEqual([`${service.api.url.replace(/^http/, "ws")}/ws`]);
+
+    await page.uncheck("#interactive");
+    await page.fill("#stdin", "streamed\n");
+    await page.click("#run");
+    await page.waitForSelector('.summary[data-verdict="ok"]', { timeout: 30_000 });
+    expect(await page.textContent(".step .output")).toBe("name? Hello, streamed!\n");
+    expect(await page.isVisible("#key-dialog[open]")).toBe(false);
+    expect(watched.requests.some((url) => url.endsWith("/run?stream=1"))).toBe(true);
+    expect(watched.foreignRequests(service.api.url)).toEqual([]);
+    expect(watched.errors).toEqual([]);
     await page.context().close();
   });
 });

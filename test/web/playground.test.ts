@@ -1,9 +1,10 @@
-import type { Browser } from "playwright-core";
+import type { Browser, Response } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type BrowserAndService,
   browserTestsUnavailable,
   openPage,
+  setProgram,
   startBrowserAndService,
   type WatchedPage,
 } from "../helpers/browser.ts";
@@ -31,15 +32,6 @@ async function open(pathname = "/", colorScheme: "light" | "dark" = "light") {
   await watched.page.goto(`${service.api.url}${pathname}`);
   await watched.page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
   return watched;
-}
-
-/** Replaces the editor's text as typed input (one insertion, so auto-indent does not re-indent it). */
-async function setProgram(watched: WatchedPage, source: string) {
-  const { page } = watched;
-  await page.click(".cm-content");
-  await page.keyboard.press("ControlOrMeta+a");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(source);
 }
 
 const editorText = (watched: WatchedPage) =>
@@ -99,7 +91,7 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     const { page } = watched;
     await page.selectOption("#language", "c");
     await setProgram(
-      watched,
+      page,
       '#include <stdio.h>\n\nint main(void) {\n    printf("%d\\n", missing);\n    return 0;\n}\n',
     );
     await page.click("#run");
@@ -119,7 +111,7 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     const watched = await open("/");
     const { page } = watched;
     await page.selectOption("#language", "python");
-    await setProgram(watched, "print(int(input()) * 2)\n");
+    await setProgram(watched.page, "print(int(input()) * 2)\n");
     await page.click("#tab-tests");
     await page.click("#add-test");
     await page.fill("#test-0-stdin", "2\n");
@@ -145,13 +137,12 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     const watched = await open("/");
     const { page } = watched;
     const submitted = await runRunaway(watched);
-    const first = await (await submitted).json();
-    expect(first.status).toMatch(/queued|running/);
-    await waitForRunning(first.id);
+    const id = jobIdOf(await submitted);
+    await waitForRunning(id);
     await watched.screenshot("playground-running");
     await page.click("#stop");
 
-    await expectCancelled(watched, first.id);
+    await expectCancelled(watched, id);
     expect(await page.isEnabled("#run")).toBe(true);
     await watched.screenshot("playground-stopped");
   });
@@ -159,8 +150,9 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
   it("cancels a job even when Stop is pressed before POST /run has answered with its id", async () => {
     const watched = await open("/");
     const submitted = await runRunaway(watched);
-    await watched.page.click("#stop"); // POST /run waits up to a second before it names the job
-    await expectCancelled(watched, (await (await submitted).json()).id);
+    // Pressed before the stream's headers (X-Job-Id) or job.queued can have named the job.
+    await watched.page.click("#stop");
+    await expectCancelled(watched, jobIdOf(await submitted));
   });
 
   it("reopens the program, language, stdin and tests from a share link in a fresh browser, and keeps edits over it", async () => {
@@ -168,7 +160,7 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
     const { page } = author;
     await page.selectOption("#language", "bash");
     const source = 'read -r a b\necho "$((a + b)) ünïcode ✓"\n';
-    await setProgram(author, source);
+    await setProgram(author.page, source);
     await page.fill("#stdin", "20 22\n");
     await page.click("#tab-tests");
     await page.click("#add-test");
@@ -212,18 +204,25 @@ describe.skipIf(unavailable)("the playground in a real browser", () => {
 
 /**
  * Starts `while True: pass` with CPU and wall limits at the ceilings, so only Stop ends it within
- * the test; resolves with the pending POST /run response.
+ * the test; resolves with the pending POST /run response (its headers: the body streams until the end).
  */
 async function runRunaway(watched: WatchedPage) {
   const { page } = watched;
   await page.selectOption("#language", "python");
-  await setProgram(watched, "while True:\n    pass\n");
+  await setProgram(watched.page, "while True:\n    pass\n");
   await page.click("#limits summary");
   await page.fill("#limit-cpu", String(service.config.limits.ceilings.cpuTimeMs));
   await page.fill("#limit-wall", String(service.config.limits.ceilings.wallTimeMs));
   const submitted = page.waitForResponse((response) => response.url().includes("/run"));
   await page.click("#run");
   return submitted;
+}
+
+/** The job a streamed POST /run started (its X-Job-Id header). */
+function jobIdOf(response: Response): string {
+  const id = response.headers()["x-job-id"];
+  expect(id).toMatch(/\S/);
+  return id as string;
 }
 
 async function expectCancelled(watched: WatchedPage, id: string) {

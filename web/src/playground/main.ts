@@ -6,10 +6,19 @@ import { ApiClient, ApiError } from "../shared/api-client.ts";
 import { byId, h, replaceChildren } from "../shared/dom.ts";
 import { askForKey, wireKeyButton } from "../shared/key-dialog.ts";
 import { createEditor } from "./editor.ts";
+import { createInteractiveConsole } from "./interactive-console.ts";
 import { loadLanguageSupport } from "./language-modes.ts";
 import { readLimits, showLanguageLimits } from "./limits-form.ts";
+import { createLiveOutput } from "./live-output.ts";
 import { renderResult, resultSummary } from "./result-view.ts";
-import { type RunHandle, type RunOutcome, type RunStatus, startRun } from "./run-transport.ts";
+import {
+  type RunHandle,
+  type RunListener,
+  type RunOutcome,
+  type RunStatus,
+  startInteractiveRun,
+  startRun,
+} from "./run-transport.ts";
 import { sampleProgram } from "./samples.ts";
 import { programFrom, programFromHash, type SharedProgram, shareUrl } from "./share-link.ts";
 import { findSourceLocations } from "./source-locations.ts";
@@ -17,12 +26,13 @@ import { wireTabs } from "./tabs.ts";
 import { createTestsPanel } from "./tests-panel.ts";
 
 // The playground (/): wires the editor, the language picker, the input and tests panels, Run and
-// Stop, the result view and share links. The workspace (language, program, stdin, args, tests) and
-// a draft of the source per language are kept in localStorage, so a reload loses nothing; a share
-// link in the address wins over them.
+// Stop, live output and the interactive console, the result view and share links. The workspace
+// (language, program, stdin, args, tests) and a draft of the source per language are kept in
+// localStorage, so a reload loses nothing; a share link in the address wins over them.
 
 const DRAFT_PREFIX = "cellblock.draft.";
 const WORKSPACE_KEY = "cellblock.workspace";
+const INTERACTIVE_KEY = "cellblock.interactive";
 
 const api = new ApiClient(askForKey);
 const languageSelect = byId<HTMLSelectElement>("language");
@@ -34,6 +44,8 @@ const argsInput = byId<HTMLTextAreaElement>("args");
 const statusLine = byId("run-status");
 const resultPane = byId("result");
 const testsCount = byId("tests-count");
+const interactiveToggle = byId<HTMLInputElement>("interactive");
+const interactiveConsole = createInteractiveConsole(runButton);
 
 const editor = createEditor(byId("editor"), { onRun: () => run() });
 const tests = createTestsPanel(
@@ -130,9 +142,11 @@ function currentProgram(): SharedProgram {
   };
 }
 
-function buildRequest(program: SharedProgram): JobRequestInput {
+function buildRequest(program: SharedProgram, interactive: boolean): JobRequestInput {
   const limits = readLimits();
   const request: JobRequestInput = { language: program.language, source: program.source, limits };
+  // Interactive: one run whose stdin is what the person types (a live run takes no tests).
+  if (interactive) return { ...request, args: program.args };
   if (program.tests.length > 0) return { ...request, tests: program.tests, compare: program.compare };
   return { ...request, stdin: program.stdin, args: program.args };
 }
@@ -141,6 +155,7 @@ const statusText: Record<RunStatus, string> = {
   submitting: "Running…",
   queued: "Waiting for a free sandbox…",
   running: "Running…",
+  reconnecting: "Connection lost; reconnecting…",
   stopping: "Stopping…",
 };
 
@@ -148,10 +163,13 @@ function setRunning(handle: RunHandle | null): void {
   running = handle;
   runButton.disabled = handle !== null || current === null;
   stopButton.disabled = handle === null;
+  interactiveToggle.disabled = handle !== null;
+  if (!handle) interactiveConsole.detach();
   document.body.classList.toggle("is-running", handle !== null);
 }
 
-function showOutcome(outcome: RunOutcome, program: SharedProgram): void {
+/** The finished run's view; an interactive run keeps its transcript (output with what was typed). */
+function showOutcome(outcome: RunOutcome, program: SharedProgram, transcript: HTMLElement | null): void {
   const sourceFile = current?.sourceFile ?? "";
   switch (outcome.kind) {
     case "completed": {
@@ -166,6 +184,9 @@ function showOutcome(outcome: RunOutcome, program: SharedProgram): void {
       replaceChildren(
         resultPane,
         resultSummary(outcome.result, runTests),
+        transcript
+          ? h("details", { class: "session", open: true }, h("summary", {}, "Session"), transcript)
+          : null,
         ...renderResult(outcome.result, context),
       );
       const compileText = outcome.result.compile ? outcome.result.compile.stderr : "";
@@ -207,14 +228,31 @@ function showOutcome(outcome: RunOutcome, program: SharedProgram): void {
 async function run(): Promise<void> {
   if (running || !current) return;
   const program = currentProgram();
+  const interactive = interactiveToggle.checked;
   editor.showDiagnostics([]);
-  replaceChildren(resultPane);
-  const handle = startRun(api, buildRequest(program), (status) => {
-    statusLine.textContent = statusText[status];
-  });
-  setRunning(handle);
+  const view = createLiveOutput();
+  replaceChildren(resultPane, view.element);
+  const listener: RunListener = {
+    status: (status) => {
+      statusLine.textContent =
+        interactive && status === "running" ? "Running — type into the program below" : statusText[status];
+    },
+    step: (stage, test) => view.step(stage, test),
+    output: (piece) => view.output(piece),
+  };
+  const request = buildRequest(program, interactive);
+  let handle: RunHandle;
+  if (interactive) {
+    const interactiveHandle = startInteractiveRun(api, request, listener);
+    handle = interactiveHandle;
+    setRunning(handle);
+    interactiveConsole.attach(interactiveHandle, view);
+  } else {
+    handle = startRun(api, request, listener);
+    setRunning(handle);
+  }
   try {
-    showOutcome(await handle.outcome, program);
+    showOutcome(await handle.outcome, program, interactive ? view.element : null);
   } catch (error) {
     statusLine.textContent = "";
     showError(
@@ -267,6 +305,15 @@ async function start(): Promise<void> {
 }
 
 runButton.addEventListener("click", () => void run());
+const showInteractive = () => {
+  byId("interactive-note").hidden = !interactiveToggle.checked;
+};
+interactiveToggle.checked = storage.get(INTERACTIVE_KEY) === "true";
+showInteractive();
+interactiveToggle.addEventListener("change", () => {
+  storage.set(INTERACTIVE_KEY, String(interactiveToggle.checked));
+  showInteractive();
+});
 stopButton.addEventListener("click", () => running?.stop());
 shareButton.addEventListener("click", () => void share());
 languageSelect.addEventListener("change", async () => {

@@ -47,8 +47,17 @@ export class ApiClient {
 
   /** Any 2xx answer; an error body (or a declined key prompt) throws ApiError. */
   async request<T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+    const response = await this.open(method, path, body, "application/json");
+    return { status: response.status, body: (await response.json().catch(() => null)) as T };
+  }
+
+  /**
+   * Any 2xx response, its body unread (an event stream reads it as it comes); an error body (or a
+   * declined key prompt) throws ApiError.
+   */
+  async open(method: string, path: string, body: unknown, accept: string): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { accept: "application/json" };
+      const headers: Record<string, string> = { accept };
       if (body !== undefined) headers["content-type"] = "application/json";
       const key = this.key;
       if (key) headers.authorization = `Bearer ${key}`;
@@ -59,6 +68,7 @@ export class ApiClient {
         credentials: "omit",
         cache: "no-store",
       });
+      if (response.ok) return response;
       const parsed = await response.json().catch(() => null);
       if (response.status === 401 && attempt < 3) {
         const entered = await this.promptForKey(key ? "rejected" : "missing");
@@ -66,8 +76,7 @@ export class ApiClient {
         this.key = entered;
         continue;
       }
-      if (!response.ok) throw errorOf(response.status, parsed);
-      return { status: response.status, body: parsed as T };
+      throw errorOf(response.status, parsed);
     }
   }
 }
