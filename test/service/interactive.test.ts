@@ -131,7 +131,13 @@ describe.skipIf(unavailable !== null)(`interactive problems ${unavailable ? `(${
 
   it("an interactor that keeps running after the program ended is stopped: checker_error", async () => {
     const result = await solve(binarySearch, {
-      interactor: { language: "bash", source: "read -r line; echo =; while :; do :; done" },
+      // The interactor's own CPU limit is far above the grace it gets once the program ended, so it
+      // is the grace that stops it, however slow the machine.
+      interactor: {
+        language: "bash",
+        source: "read -r line; echo =; while :; do :; done",
+        limits: { cpuTimeMs: 8000, wallTimeMs: 10_000 },
+      },
       limits: { wallTimeMs: 10_000 },
     });
     expect(result.runs[0]).toMatchObject({ verdict: "checker_error", exitCode: 0 });

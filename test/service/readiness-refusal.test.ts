@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { sandboxUnavailableReason } from "../helpers/sandbox.ts";
 import { startTestService } from "../helpers/service.ts";
@@ -40,8 +41,16 @@ describe.skipIf(unavailable !== null)(
         expect(body.error.message).toMatch(
           /a worker on .+ refused to start at .+: start worker: sandbox self-check failed/,
         );
+        // A worker that starts clears the refusal; wait until it is fully up (its heartbeat makes
+        // /readyz ready) before closing it, so nothing of its start-up is cut off mid-way.
         const worker = await startTestService({ redisUrl: redis.url, worker: true, env });
-        await worker.close();
+        try {
+          await eventually(async () => (await api.get("/readyz")).status === 200, {
+            what: "/readyz ready once a worker runs",
+          });
+        } finally {
+          await worker.close();
+        }
         expect((await (await api.get("/readyz")).json()).error?.message ?? "").not.toContain("refused");
       } finally {
         await api.close();
