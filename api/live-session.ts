@@ -67,11 +67,19 @@ export class LiveSession {
     const { deps } = this;
     let id: string;
     try {
+      // The socket may have closed while its init was handled (close() ran already): take no place.
+      if (this.stop.signal.aborted) return;
       this.release = deps.streams.open(this.caller.keyId, onClose).release;
       id = await deps.jobs.submit(request, { band: "interactive", caller: this.caller, live: true });
       this.jobId = id;
     } finally {
       this.submitted.resolve();
+    }
+    if (this.stop.signal.aborted) {
+      // Closed while submitting: close() had no job to cancel (found by the stream-abuse tests,
+      // with a place that was never given back when the close came before it was taken).
+      await deps.jobs.cancel(id).catch(() => undefined);
+      return;
     }
     this.log.info({ jobId: id, language: request.language }, "live job submitted");
     const follow = { redis: deps.redis, jobs: deps.jobs, prefix: deps.config.queue.QUEUE_PREFIX };
