@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
@@ -168,7 +168,14 @@ export async function callerOfUpgrade(deps: AppDeps, req: IncomingMessage): Prom
   return deps.directory.resolve(key);
 }
 
-/** Answers an upgrade with a plain HTTP error and closes the socket. */
-export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${message}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+/**
+ * Answers an upgrade with an HTTP error in the contract's shape and closes the socket (was an
+ * empty body, and ws's own refusals plain text: found by the request fuzzer).
+ */
+export function refuseUpgrade(socket: Duplex, error: ServiceError): void {
+  const body = JSON.stringify(error.toBody());
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? "Error"}\r\nconnection: close\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

@@ -3,6 +3,7 @@ import { IDLE_CHECK_MS } from "../../api/job-event-stream.ts";
 import { MAX_PROBLEMS_LISTED } from "../../api/validate-request.ts";
 import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
 import { startTestService, type TestService } from "../helpers/service.ts";
+import { sendRaw } from "../reliability/raw-http.ts";
 
 // Requests that once answered 5xx (found by the request fuzzer, test/reliability/), each pinned
 // here by the bug it was: every one must now be a 4xx naming the field.
@@ -104,5 +105,46 @@ describe("found by the fuzzer of the compatibility APIs and the streams (lane fu
     expect(text).toContain("event: job.queued");
     expect(text).toContain("event: job.failed");
     expect(text).toContain("E_JOB_CANCELLED");
+  });
+});
+
+describe("found by the long fuzz run (lane fuzz2)", () => {
+  it("POST /api/v2/packages with a JSON null body is Piston's 400 {message}, not a 500", async () => {
+    for (const body of ["null", "1", '"x"', "[]"]) {
+      const response = await fetch(`${service.api.url}/api/v2/packages`, { method: "POST", body });
+      const json = await response.json();
+      expect(response.status, body).toBe(400);
+      expect(json.message).toBe("language is required as a string");
+    }
+  });
+
+  it("a refused WebSocket upgrade is answered in the contract's error shape, not an empty or plain-text body", async () => {
+    const upgrade = (path: string, headers: Record<string, string>) =>
+      sendRaw(
+        service.api.port,
+        {
+          method: "GET",
+          target: path,
+          headers: [["Connection", "Upgrade"], ["Upgrade", "websocket"], ...Object.entries(headers)],
+        },
+        10_000,
+      );
+    const cases: [string, Record<string, string>, number, string][] = [
+      [
+        "/jobs",
+        { "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" },
+        404,
+        "E_NOT_FOUND",
+      ],
+      ["/ws", {}, 400, "E_BAD_REQUEST"],
+      ["/api/v2/connect", { "Sec-WebSocket-Version": "99", "Sec-WebSocket-Key": "x" }, 400, "E_BAD_REQUEST"],
+    ];
+    for (const [path, headers, status, code] of cases) {
+      const outcome = await upgrade(path, headers);
+      expect(outcome.kind, path).toBe("answered");
+      if (outcome.kind !== "answered") continue;
+      expect(outcome.response.status, path).toBe(status);
+      expect(JSON.parse(outcome.response.body.toString()).error.code, path).toBe(code);
+    }
   });
 });

@@ -40,15 +40,17 @@ export function compatErrorCode(
     status: number,
     body: Buffer,
     contentType: string | undefined,
-    request: Pick<RawRequest, "method" | "target">,
+    request: Pick<RawRequest, "method" | "target" | "headers">,
   ): string | null => {
     const code = own(status, body, contentType);
     if (code !== null) return code;
     const fallback = cellblockErrorCode(status, body, contentType);
     if (fallback === null) return null;
     if (!mounts.some((mount) => underMount(request.target, mount))) return fallback;
-    // Node answers CONNECT (a proxy's method) on the server, before any route.
+    // Node answers CONNECT (a proxy's method) on the server, before any route; so are upgrades.
     if (request.method === "CONNECT" && fallback === "E_NOT_FOUND") return fallback;
+    if (request.headers.some(([name, value]) => /^upgrade$/i.test(name) && /websocket/i.test(value)))
+      return fallback;
     return HTTP_LAYER_CODES.has(fallback) ? fallback : null;
   };
 }

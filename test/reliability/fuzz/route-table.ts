@@ -55,7 +55,7 @@ export interface FuzzApi {
     status: number,
     body: Buffer,
     contentType: string | undefined,
-    request: Pick<RawRequest, "method" | "target">,
+    request: Pick<RawRequest, "method" | "target" | "headers">,
   ): string | null;
 }
 
