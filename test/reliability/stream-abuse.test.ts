@@ -331,9 +331,13 @@ describe("abusive upgrades and stream counts", () => {
     const refusedSse = await fetch(`${service.api.url}/jobs/${id}/events`, { headers: auth() });
     expect(refusedSse.status).toBe(429);
     expect((await refusedSse.json()).error.code).toBe("E_TOO_MANY_STREAMS");
+    const depth = async () => (await (await service.get("/status.json", auth())).json()).queue.depth;
+    const queuedBefore = await depth();
     const refusedRun = await service.post("/run?stream=1", ourInit.request, auth());
     expect(refusedRun.status).toBe(429);
-    await refusedRun.body?.cancel();
+    expect((await refusedRun.json()).error.code).toBe("E_TOO_MANY_STREAMS");
+    // Refused before anything was queued (it used to queue a job, then answer 429).
+    expect(await depth()).toBe(queuedBefore);
     const fourth = await open("/ws");
     fourth.ws.send(JSON.stringify(ourInit));
     expect((await fourth.closed).code).toBe(LIVE_CLOSE.tooManyStreams);
