@@ -47,10 +47,10 @@ export function compatErrorCode(
     const fallback = cellblockErrorCode(status, body, contentType);
     if (fallback === null) return null;
     if (!mounts.some((mount) => underMount(request.target, mount))) return fallback;
-    // Node answers CONNECT (a proxy's method) on the server, before any route; so are upgrades.
+    // Node answers CONNECT (a proxy's method) on the server, before any route; and any request
+    // asking to upgrade (websocket, h2c) goes to the server's upgrade handler, not to the routes.
     if (request.method === "CONNECT" && fallback === "E_NOT_FOUND") return fallback;
-    if (request.headers.some(([name, value]) => /^upgrade$/i.test(name) && /websocket/i.test(value)))
-      return fallback;
+    if (request.headers.some(([name]) => /^upgrade$/i.test(name))) return fallback;
     return HTTP_LAYER_CODES.has(fallback) ? fallback : null;
   };
 }
