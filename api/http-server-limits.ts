@@ -62,6 +62,7 @@ export function createHttpServer(app: http.RequestListener, limits: HttpLimits, 
       app(req, res);
     },
   );
+  trackUnstartedConnections(server);
   server.keepAliveTimeout = limits.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   if (limits.HTTP_MAX_CONNECTIONS > 0) server.maxConnections = limits.HTTP_MAX_CONNECTIONS;
 
@@ -79,6 +80,30 @@ export function createHttpServer(app: http.RequestListener, limits: HttpLimits, 
     res.end(JSON.stringify(error.toBody()));
   });
   return server;
+}
+
+const unstarted = new WeakMap<http.Server, Set<Duplex>>();
+
+/** Notes connections that have not yet delivered a whole request head (silent or trickling). */
+function trackUnstartedConnections(server: http.Server): void {
+  const sockets = new Set<Duplex>();
+  unstarted.set(server, sockets);
+  server.on("connection", (socket: Duplex) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("request", (req: http.IncomingMessage) => sockets.delete(req.socket));
+  server.on("upgrade", (req: http.IncomingMessage) => sockets.delete(req.socket));
+}
+
+/**
+ * Destroys the connections that never delivered a request. server.close() stops the timer that
+ * enforces the headers timeout, and closeIdleConnections() leaves them (they are not idle, they
+ * are waiting for headers), so one silent client held a closing API open for ever (found by the
+ * stream-abuse tests).
+ */
+export function destroyUnstartedConnections(server: http.Server): void {
+  for (const socket of unstarted.get(server) ?? []) socket.destroy();
 }
 
 function fromParserError(

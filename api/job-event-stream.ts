@@ -34,21 +34,27 @@ export async function followJobEvents(
   signal.addEventListener("abort", cut, { once: true });
   connection.on("error", () => {}); // a cut connection; the read in flight rejects
   let last = afterId;
+  // The first read, and each after a backlog, does not block: once it has caught up with the log,
+  // the job's state is read, so a job that ended without a final event (cancelled while queued)
+  // ends its stream at once instead of after IDLE_CHECK_MS (found by the request fuzzer).
+  let blocking = false;
   try {
     while (!signal.aborted) {
       const read = await readJobEvents(connection, key, last, {
         count: ENTRIES_PER_READ,
-        blockMs: IDLE_CHECK_MS,
+        ...(blocking ? { blockMs: IDLE_CHECK_MS } : {}),
       });
       for (const entry of read.entries) {
         await sink.event(entry);
         if (isFinalEvent(entry.event)) return;
       }
-      if (read.lastId === last) {
+      const caughtUp = read.entries.length < ENTRIES_PER_READ;
+      if (caughtUp && (read.lastId === last || !blocking)) {
         const end = await endFromState(deps.jobs, jobId);
-        if (end) return await sink.event({ id: last, event: end });
-        await sink.idle();
+        if (end) return await sink.event({ id: read.lastId, event: end });
+        if (blocking) await sink.idle();
       }
+      blocking = caughtUp;
       last = read.lastId;
     }
   } catch (error) {

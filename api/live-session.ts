@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
@@ -68,11 +68,19 @@ export class LiveSession {
     const { deps } = this;
     let id: string;
     try {
+      // The socket may have closed while its init was handled (close() ran already): take no place.
+      if (this.stop.signal.aborted) return;
       this.release = deps.streams.open(this.caller.keyId, onClose).release;
       id = await deps.jobs.submit(request, { band: "interactive", caller: this.caller, live: true });
       this.jobId = id;
     } finally {
       this.submitted.resolve();
+    }
+    if (this.stop.signal.aborted) {
+      // Closed while submitting: close() had no job to cancel (found by the stream-abuse tests,
+      // with a place that was never given back when the close came before it was taken).
+      await deps.jobs.cancel(id).catch(() => undefined);
+      return;
     }
     this.log.info({ jobId: id, language: request.language }, "live job submitted");
     const follow = { redis: deps.redis, jobs: deps.jobs, prefix: deps.config.queue.QUEUE_PREFIX };
@@ -173,7 +181,14 @@ function subprotocolKey(req: IncomingMessage): string | undefined {
   return /^[A-Za-z0-9_-]+$/.test(encoded) ? Buffer.from(encoded, "base64url").toString("utf8") : "\0invalid";
 }
 
-/** Answers an upgrade with a plain HTTP error and closes the socket. */
-export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${message}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+/**
+ * Answers an upgrade with an HTTP error in the contract's shape and closes the socket (was an
+ * empty body, and ws's own refusals plain text: found by the request fuzzer).
+ */
+export function refuseUpgrade(socket: Duplex, error: ServiceError): void {
+  const body = JSON.stringify(error.toBody());
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? "Error"}\r\nconnection: close\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

@@ -1,5 +1,7 @@
 import type { Server } from "node:http";
+import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import { ServiceError } from "../contract/errors.ts";
 import { selectedSubprotocol } from "../contract/live-subprotocol.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { callerOfUpgrade, refuseUpgrade } from "./live-session.ts";
@@ -27,36 +29,40 @@ export function attachLiveSockets(server: Server, deps: AppDeps): { close(): voi
     // Never echo a browser's key subprotocol back (contract/live-subprotocol.ts).
     handleProtocols: (protocols) => selectedSubprotocol(protocols),
   });
+  // A handshake ws refuses (no Sec-WebSocket-Key, a bad version …): answered in our shape too.
+  wss.on("wsClientError", (error: Error, socket: Duplex) =>
+    refuseUpgrade(socket, new ServiceError("E_BAD_REQUEST", error.message.slice(0, 200))),
+  );
   server.on("upgrade", (req, socket, head) => {
     let path: string;
     try {
       path = new URL(req.url ?? "/", "http://upgrade.invalid").pathname;
     } catch {
-      return refuseUpgrade(socket, 400, "Bad Request");
+      return refuseUpgrade(socket, new ServiceError("E_BAD_REQUEST", "the upgrade's path is not a URL path"));
     }
     const serve = socketRoutes.get(path);
-    if (!serve) return refuseUpgrade(socket, 404, "Not Found");
+    if (!serve)
+      return refuseUpgrade(socket, new ServiceError("E_NOT_FOUND", `upgrade ${path}`.slice(0, 200)));
     socket.on("error", () => socket.destroy());
     const admit = async () => {
       const caller = await callerOfUpgrade(deps, req);
-      if (!caller) return { caller, refused: [401, "Unauthorized"] as const };
+      if (!caller) return { caller, refused: new ServiceError("E_UNAUTHORIZED") };
       // An upgrade counts as a request against the key's per-minute limit, as HTTP ones do.
       const limit = caller.limits.requestsPerMinute;
       const overLimit =
         limit > 0 &&
         (await countRequest(deps.redis, deps.config.queue.QUEUE_PREFIX, caller.keyId)).used > limit;
-      return { caller, refused: overLimit ? ([429, "Too Many Requests"] as const) : null };
+      return { caller, refused: overLimit ? new ServiceError("E_RATE_LIMITED", String(limit)) : null };
     };
     admit().then(
       ({ caller, refused }) => {
-        if (!caller || refused)
-          return refuseUpgrade(socket, refused?.[0] ?? 401, refused?.[1] ?? "Unauthorized");
+        if (!caller || refused) return refuseUpgrade(socket, refused ?? new ServiceError("E_UNAUTHORIZED"));
         wss.handleUpgrade(req, socket, head, (ws) => {
           const log = deps.logger.child({ socket: path, keyId: caller.keyId });
           serve(deps, ws, caller, log);
         });
       },
-      () => refuseUpgrade(socket, 503, "Service Unavailable"),
+      () => refuseUpgrade(socket, new ServiceError("E_NOT_READY", "the key could not be checked")),
     );
   });
   return {

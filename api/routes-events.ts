@@ -18,14 +18,19 @@ export function eventRoutes(deps: AppDeps): Router {
   const { config, jobs, streams, redis } = deps;
   const router = Router();
 
+  /** A place among the key's streams (429 E_TOO_MANY_STREAMS when it has none left). */
+  const takePlace = (res: Response) => {
+    const controller = new AbortController();
+    return { controller, place: streams.open(callerOf(res).keyId, () => controller.abort()) };
+  };
+
   const serve = async (
     res: Response,
     jobId: string,
     afterId: string,
     headers: Record<string, string> = {},
+    { controller, place } = takePlace(res),
   ) => {
-    const controller = new AbortController();
-    const place = streams.open(callerOf(res).keyId, () => controller.abort());
     res.on("close", () => controller.abort());
     res.status(200).set({
       "content-type": "text/event-stream; charset=utf-8",
@@ -59,12 +64,21 @@ export function eventRoutes(deps: AppDeps): Router {
     if (req.query.stream !== "1")
       throw new ServiceError("E_VALIDATION", "stream: must be 1 (or absent)", { field: "stream" });
     const { request, options } = await acceptSubmission(deps, req, res, "interactive");
-    const id = await jobs.submit(request, options);
+    // The place first: a key with no place left is refused before a job is queued that nobody
+    // would hear of (it was submitted, then answered 429: found by the stream-abuse tests).
+    const held = takePlace(res);
+    let id: string;
+    try {
+      id = await jobs.submit(request, options);
+    } catch (error) {
+      held.place.release();
+      throw error;
+    }
     (res.locals.log as Logger).info(
       { jobId: id, band: "interactive", language: request.language },
       "job submitted",
     );
-    await serve(res, id, "0-0", { location: `/jobs/${id}`, "x-job-id": id });
+    await serve(res, id, "0-0", { location: `/jobs/${id}`, "x-job-id": id }, held);
   });
 
   return router;

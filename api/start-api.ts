@@ -8,7 +8,7 @@ import { BatchQueue } from "./batch-queue.ts";
 import { CompletionWaiter } from "./completion-waiter.ts";
 import { startCompletionWorker } from "./completion-worker.ts";
 import { createApp } from "./create-app.ts";
-import { createHttpServer } from "./http-server-limits.ts";
+import { createHttpServer, destroyUnstartedConnections } from "./http-server-limits.ts";
 import { JobQueue } from "./job-queue.ts";
 import { LanguageCatalog } from "./language-catalog.ts";
 import { attachLiveSockets } from "./live-sockets.ts";
@@ -91,6 +91,7 @@ export async function startApi(config: ApiConfig, logger: Logger): Promise<Start
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        destroyUnstartedConnections(server);
         streams.closeAll(); // open event streams would hold the server open
         sockets.close();
       });

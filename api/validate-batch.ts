@@ -4,13 +4,18 @@ import { ServiceError } from "../contract/errors.ts";
 import type { JobRequest } from "../contract/job-request.ts";
 import type { LanguageDefinition } from "../contract/language.ts";
 import type { StepLimitValues } from "../contract/resolve-limits.ts";
-import { type FieldProblem, fieldProblems, validateJobRequest, validationError } from "./validate-request.ts";
+import {
+  type FieldProblem,
+  fieldProblems,
+  MAX_PROBLEMS_LISTED,
+  refuseLongArrays,
+  validateJobRequest,
+  validationError,
+} from "./validate-request.ts";
 
 // POST /batches: the envelope, then every job with the same checks as POST /jobs. Problems of all
 // jobs are collected (up to a cap) and named by index, `jobs[17].language`, so a grader fixes its
 // whole batch in one round trip. Jobs inside a batch take no callbackUrl: the batch has one.
-
-const MAX_PROBLEMS_LISTED = 50;
 
 export interface ValidatedBatch {
   requests: JobRequest[];
@@ -31,6 +36,8 @@ export function validateBatch(
   ) {
     throw new ServiceError("E_BATCH_TOO_LARGE", String(api.MAX_BATCH_JOBS), { field: "jobs" });
   }
+  // No job's field holds more than 1,000 items; the envelope's jobs are counted above.
+  refuseLongArrays(body, Math.max(api.MAX_BATCH_JOBS, api.MAX_TESTS, 1000));
   const parsed = BatchSubmissionSchema.safeParse(body);
   if (!parsed.success) throw validationError(fieldProblems(parsed.error));
   const batch: BatchSubmission = parsed.data;

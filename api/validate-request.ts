@@ -14,8 +14,11 @@ export interface FieldProblem {
   message: string;
 }
 
+/** The most problems one answer lists (a body can break thousands of fields). */
+export const MAX_PROBLEMS_LISTED = 50;
+
 export function fieldProblems(error: ZodError): FieldProblem[] {
-  return error.issues.map((issue) => ({
+  return error.issues.slice(0, MAX_PROBLEMS_LISTED).map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join(".") : "(body)",
     message: issue.message,
   }));
@@ -24,6 +27,37 @@ export function fieldProblems(error: ZodError): FieldProblem[] {
 export function validationError(problems: FieldProblem[]): ServiceError {
   const summary = problems.map((p) => `${p.field}: ${p.message}`).join("; ");
   return new ServiceError("E_VALIDATION", summary, problems);
+}
+
+/** No field of a job request holds more items than this (a group's test indices: 1,000). */
+const MAX_FIELD_ITEMS = 1000;
+
+/**
+ * Refuses a body holding an array longer than `max` anywhere, before the schema sees it: the
+ * schema checks every item even of an array far past its limit, so a 1 MB body of 200,000 items
+ * held the event loop for seconds and was answered with a 20 MB list of problems (found by the
+ * request fuzzer). Iterative, and a path is spelled only for the answer, so deep nesting costs
+ * neither stack nor quadratic time.
+ */
+export function refuseLongArrays(body: unknown, max: number): void {
+  type Node = { value: object; key: string; parent: Node | null };
+  const pathOf = (node: Node) => {
+    const keys: string[] = [];
+    for (let at: Node | null = node; at?.parent; at = at.parent) keys.unshift(at.key);
+    return keys.length > 0 ? keys.join(".") : "(body)";
+  };
+  if (body === null || typeof body !== "object") return;
+  const pending: Node[] = [{ value: body, key: "", parent: null }];
+  for (let node = pending.pop(); node; node = pending.pop()) {
+    if (Array.isArray(node.value) && node.value.length > max) {
+      throw validationError([
+        { field: pathOf(node), message: `Array must contain at most ${max} element(s)` },
+      ]);
+    }
+    for (const [key, value] of Object.entries(node.value)) {
+      if (value !== null && typeof value === "object") pending.push({ value, key, parent: node });
+    }
+  }
 }
 
 export interface ValidatedSubmission {
@@ -41,6 +75,7 @@ export function validateJobRequest(
   languages: ReadonlyMap<string, LanguageDefinition>,
   max: StepLimitValues,
 ): ValidatedSubmission {
+  refuseLongArrays(body, Math.max(api.MAX_TESTS, MAX_FIELD_ITEMS));
   const parsed = JobSubmissionSchema.safeParse(body);
   if (!parsed.success) throw validationError(fieldProblems(parsed.error));
   const { callbackUrl, ...request } = parsed.data;

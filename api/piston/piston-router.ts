@@ -122,7 +122,12 @@ export function pistonRouter(deps: AppDeps): Router {
   });
 
   router.post("/packages", async (req: Request) => {
-    const body = jsonBody(req) as { language?: unknown; version?: unknown };
+    // A JSON null (or any non-object) has no fields: was a 500 reading them (found by the fuzzer).
+    const parsed = jsonBody(req);
+    const body = (typeof parsed === "object" && parsed !== null ? parsed : {}) as {
+      language?: unknown;
+      version?: unknown;
+    };
     if (typeof body.language !== "string") throw new PistonError(400, "language is required as a string");
     if (typeof body.version !== "string") throw new PistonError(400, "version is required as a string");
     const installed = resolveRuntime(await listPistonRuntimes(languages), body.language, body.version);

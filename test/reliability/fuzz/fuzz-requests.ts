@@ -54,7 +54,7 @@ export function judgeAnswer(
   }
   const { status, headers, body } = outcome.response;
   if (status < 400) return null;
-  const code = api.errorCode(status, body, headers["content-type"]?.[0]);
+  const code = api.errorCode(status, body, headers["content-type"]?.[0], fuzzCase.request);
   const excerpt = body.toString("utf8").slice(0, 200);
   // A HEAD answer has no body to show its code: its status alone is judged.
   const head = fuzzCase.request.method === "HEAD";

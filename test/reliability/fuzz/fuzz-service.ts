@@ -1,3 +1,5 @@
+import { Redis } from "ioredis";
+import { createKey } from "../../../api/api-key-store.ts";
 import { startTestRedis, type TestRedis } from "../../helpers/redis.ts";
 import { startTestService, type TestService } from "../../helpers/service.ts";
 import type { FuzzContext } from "./route-table.ts";
@@ -5,10 +7,12 @@ import type { FuzzContext } from "./route-table.ts";
 // The service the fuzzer talks to: a real redis-server and the real API, no worker (submissions
 // stay queued, so no sandbox runs and the cases stay fast). API keys are on, so requests pass
 // authentication when they carry the key and the unauthenticated paths are fuzzed too; no rate
-// limit, so the cases reach validation. One real job and one real batch give the id routes
-// something to find.
+// limit, so the cases reach validation. One real job, one real batch, one cancelled job (its event
+// stream ends) and one Judge0 submission give the id routes something to find; a second key whose
+// queued-jobs quota is used up serves the routes that would wait for a worker.
 
-const API_KEY = "fuzz-key-0123456789abcdef";
+export const FUZZ_API_KEY = "fuzz-key-0123456789abcdef";
+const API_KEY = FUZZ_API_KEY;
 
 export interface FuzzTarget {
   service: TestService;
@@ -43,12 +47,42 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
   const batch = await (
     await service.post("/batches", { jobs: [{ language: "python", source: "print(2)" }] }, auth)
   ).json();
-  if (typeof job.id !== "string" || typeof batch.id !== "string") {
-    throw new Error(`fuzz set-up: could not create a job and a batch: ${JSON.stringify({ job, batch })}`);
+  const cancelled = await (
+    await service.post("/jobs", { language: "python", source: "print(3)" }, auth)
+  ).json();
+  await fetch(`${service.api.url}/jobs/${cancelled.id}`, { method: "DELETE", headers: auth });
+  const submission = await (
+    await service.post("/judge0/submissions", { source_code: "print(4)", language_id: 71 }, auth)
+  ).json();
+  const redisClient = new Redis(redis.url);
+  const busy = await createKey(redisClient, service.config.queue.QUEUE_PREFIX, "fuzz-busy", {
+    requestsPerMinute: 0,
+    maxRunningJobs: 0,
+    maxQueuedJobs: 1,
+    ceilings: {},
+  }).finally(() => redisClient.disconnect());
+  const busyAuth = { authorization: `Bearer ${busy.key}` };
+  const filler = await service.post("/jobs", { language: "python", source: "print(5)" }, busyAuth);
+  const ids = { job, batch, cancelled, submission, filler: filler.status };
+  if (
+    typeof job.id !== "string" ||
+    typeof batch.id !== "string" ||
+    typeof cancelled.id !== "string" ||
+    typeof submission.token !== "string" ||
+    filler.status !== 202
+  ) {
+    throw new Error(`fuzz set-up: could not create the jobs it needs: ${JSON.stringify(ids)}`);
   }
   return {
     service,
-    context: { jobId: job.id, batchId: batch.id, authHeaders: [["Authorization", `Bearer ${API_KEY}`]] },
+    context: {
+      jobId: job.id,
+      batchId: batch.id,
+      finishedJobId: cancelled.id,
+      judge0Token: submission.token,
+      authHeaders: [["Authorization", `Bearer ${API_KEY}`]],
+      busyAuthHeaders: [["Authorization", `Bearer ${busy.key}`]],
+    },
     async close() {
       await service.close();
       await redis.stop();

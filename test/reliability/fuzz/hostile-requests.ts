@@ -197,7 +197,9 @@ const headerText = fc.string({
   maxLength: 80,
 });
 
-export function hostileRequest(route: FuzzRoute, context: FuzzContext): fc.Arbitrary<FuzzCase> {
+export function hostileRequest(route: FuzzRoute, fuzzContext: FuzzContext): fc.Arbitrary<FuzzCase> {
+  const context =
+    route.auth === "busy" ? { ...fuzzContext, authHeaders: fuzzContext.busyAuthHeaders } : fuzzContext;
   const validPath = fillPath(route, context, (id) => id);
   const routeHeaders: [string, string][] = Object.entries(route.headers ?? {}).flatMap(([name, values]) =>
     values[0] === undefined ? [] : [[name, values[0]] as [string, string]],

@@ -23,9 +23,45 @@ const withFiles = {
   // An address literal: the SSRF check resolves hosts, and this machine has no DNS.
   callbackUrl: "https://93.184.215.14/hook",
 };
-const jobBodies = [job, tested, withFiles];
+// The judging fields: a checker, per-test limits, files and checkers, subtasks, output files.
+const judged = {
+  language: "python",
+  source: "open('output.txt','w').write(input())",
+  tests: [
+    {
+      stdin: "1\n",
+      expectedOutput: "1\n",
+      limits: { cpuTimeMs: 500 },
+      files: [{ path: "input.txt", content: "1\n" }],
+      compareFile: "output.txt",
+    },
+    { stdin: "2\n", expectedOutput: "2\n", compare: "exact" },
+  ],
+  checker: { language: "python", source: "import sys\nsys.exit(0)", limits: { wallTimeMs: 2000 } },
+  groups: [
+    { name: "small", points: 40, tests: [0] },
+    { points: 60, tests: [0, 1], stopAtFirstFailure: true },
+  ],
+  outputFiles: ["output.txt", "out/**/*.csv"],
+};
+const interactive = {
+  language: "python",
+  files: [{ path: "main.py", content: "print(input())" }],
+  tests: [{ stdin: "5\n", expectedOutput: "" }],
+  interactor: {
+    language: "python",
+    files: [{ path: "main.py", content: "print(5)" }],
+    limits: { cpuTimeMs: 1000, memoryBytes: 67108864 },
+  },
+  compareFile: "answer.txt",
+};
+const jobBodies = [job, tested, withFiles, judged, interactive];
 
-function cellblockErrorCode(_status: number, body: Buffer, contentType: string | undefined): string | null {
+export function cellblockErrorCode(
+  _status: number,
+  body: Buffer,
+  contentType: string | undefined,
+): string | null {
   if (!contentType?.startsWith("application/json")) return null;
   try {
     const parsed = JSON.parse(body.toString("utf8")) as { error?: { code?: unknown; message?: unknown } };
@@ -57,6 +93,17 @@ export const cellblockApi: FuzzApi = {
       query: { offset: ["0", "1"], limit: ["1", "100"] },
     },
     { method: "DELETE", path: "/batches/:id", ids: (context) => ({ id: context.batchId }) },
+    {
+      method: "GET",
+      path: "/jobs/:id/events",
+      ids: (context) => ({ id: context.finishedJobId }),
+      query: { lastEventId: ["0-0", "1-1"] },
+      headers: { "Last-Event-ID": ["0-0"] },
+    },
+    // A stream ends with its job, and no worker runs: with the busy key, accepted input is a 429.
+    { method: "POST", path: "/run", bodies: jobBodies, query: { stream: ["1"] }, auth: "busy" },
+    // The WebSocket route asked for with plain HTTP (and, among the header tricks, an Upgrade).
+    { method: "GET", path: "/ws" },
     { method: "GET", path: "/languages" },
     { method: "GET", path: "/workers" },
     { method: "GET", path: "/status.json" },
