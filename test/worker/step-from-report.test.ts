@@ -1,27 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { StepSchema } from "../../contract/job-result.ts";
-import type { SandboxReport } from "../../native/types.ts";
 import { stepFromReport } from "../../worker/step-from-report.ts";
+import { sandboxReport } from "../helpers/sandbox-report.ts";
 
-const killed: SandboxReport = {
+const killed = sandboxReport({
   status: "runtime_error",
   exitCode: null,
   signal: "SIGSYS",
-  stopReason: null,
   stdout: Buffer.from("partial\n"),
-  stderr: Buffer.alloc(0),
-  stdoutTruncated: false,
-  stderrTruncated: false,
-  cpuTimeMs: 1,
-  cpuUserMs: 1,
-  cpuSystemMs: 0,
-  wallTimeMs: 2,
-  peakMemoryBytes: 1024,
-  oomKilled: false,
-  pidsLimitHit: false,
-  setupError: null,
   blockedSyscall: "unshare",
-};
+});
 
 describe("stepFromReport", () => {
   it("names the call the sandbox killed the program for, in a field and in the step's message", () => {
