@@ -14,11 +14,11 @@ import { scoreGroups, shouldSkip, skippedStep } from "./score-groups.ts";
 import type { JudgeLanguages, StepContext } from "./step-context.ts";
 import { stepFromReport } from "./step-from-report.ts";
 import {
-  chargeWorkDir,
   createWorkDir,
   jobFiles,
   removeWorkDirLater,
   resetWorkDir,
+  workDirCharge,
   workDirPath,
 } from "./work-dir.ts";
 
@@ -151,7 +151,7 @@ export async function runJob(
       { stdin: request.stdin },
     ];
     // What the compile step left in the work dir is charged to every run (work-dir.ts).
-    const charge = compile ? async (limits: StepLimitValues) => chargeWorkDir(workDir, limits) : null;
+    const charge = compile ? await workDirCharge(workDir) : null;
     const runs: Step[] = [];
     const fileBudget = { bytes: OUTPUT_FILES_JOB_MAX_BYTES };
     for (const [index, test] of tests.entries()) {
@@ -161,7 +161,7 @@ export async function runJob(
       }
       const place: StepPlace = { stage: "run", test: request.tests ? index : null };
       const testLimits = resolveTestLimits(test, request.limits, language, settings.limits);
-      const limits = charge ? await charge(testLimits) : testLimits;
+      const limits = charge ? charge(testLimits) : testLimits;
       if (interactor && test.expectedOutput !== undefined) {
         const answer = Buffer.from(test.expectedOutput, "utf8");
         const input = Buffer.from(test.stdin, "utf8");

@@ -91,15 +91,18 @@ export function resetWorkDir(dir: string, hostUid: number): void {
 export const WORK_DIR_CHARGE_FLOOR_BYTES = 4 * 1024 * 1024;
 
 /**
- * A run's limits with the compiled work dir charged to its memory: the files a compile step left
- * in /box stay in host RAM (tmpfs), but the compile step's cgroup is gone, so without this they
- * would count against no limit and a job could hold compile limit + run limit at once. Now a job
- * holds at most its run limit (plus the small floor when the dir alone nearly fills it).
+ * Measures the compiled work dir once and returns what charges it to a run's memory limit: the
+ * files a compile step left in /box stay in host RAM (tmpfs), but the compile step's cgroup is
+ * gone, so without this they would count against no limit and a job could hold compile limit + run
+ * limit at once. Now a job holds at most its run limit (plus the small floor when the dir alone
+ * nearly fills it). Runs never write to /box (it is bound read-only), so one measure serves every test.
  */
-export async function chargeWorkDir(dir: string, limits: StepLimitValues): Promise<StepLimitValues> {
+export async function workDirCharge(dir: string): Promise<(limits: StepLimitValues) => StepLimitValues> {
   const bytes = await treeBytes(dir);
-  const floor = Math.min(limits.memoryBytes, WORK_DIR_CHARGE_FLOOR_BYTES);
-  return { ...limits, memoryBytes: Math.max(limits.memoryBytes - bytes, floor) };
+  return (limits) => {
+    const floor = Math.min(limits.memoryBytes, WORK_DIR_CHARGE_FLOOR_BYTES);
+    return { ...limits, memoryBytes: Math.max(limits.memoryBytes - bytes, floor) };
+  };
 }
 
 function chownParents(dir: string, parent: string, uid: number): void {
