@@ -258,6 +258,19 @@ const sandboxVariables = z.object({
   ),
   SANDBOX_TMPFS_BYTES: variable(positive(64 * MiB), "size of `/tmp` and `/dev/shm` inside a step"),
   SANDBOX_CPU_QUOTA_PERCENT: variable(whole(0), "CPU bandwidth cap per step, % of one core (0 = none)"),
+  // Disk I/O per step, on the disks behind the step's root and binds (native/io-limits.ts). The
+  // defaults leave a cold runtime start (a JVM's ~150 MB, a Python's few hundred imports) well
+  // under a second or two, and stop one step from reading a disk flat out (issue 9 item 5).
+  SANDBOX_IO_READ_BPS: variable(
+    whole(128 * MiB),
+    "disk read bytes/s per step (v1 blkio.throttle, v2 io.max; 0 = unlimited)",
+  ),
+  SANDBOX_IO_WRITE_BPS: variable(
+    whole(64 * MiB),
+    "disk write bytes/s per step (v1 holds only direct writes; 0 = unlimited)",
+  ),
+  SANDBOX_IO_READ_IOPS: variable(whole(4000), "disk read operations/s per step (0 = unlimited)"),
+  SANDBOX_IO_WRITE_IOPS: variable(whole(2000), "disk write operations/s per step (0 = unlimited)"),
 });
 
 const imageVariables = z.object({

@@ -35,6 +35,16 @@ export interface NativeRlimit {
   hard: number;
 }
 
+/** Disk I/O throttling of one run's cgroup (native/src/cgroup.h sb_io_limits); rates 0 = unlimited. */
+export interface NativeIoLimits {
+  readBps: number;
+  writeBps: number;
+  readIops: number;
+  writeIops: number;
+  /** Whole-disk [major, minor] pairs (native/block-devices.ts), at most 16. */
+  devices: [number, number][];
+}
+
 /** What addon.run() takes: every value final (build-native-spec.ts), nothing left to decide. */
 export interface NativeRunSpec {
   rootfsKind: "host" | "image";
@@ -54,6 +64,8 @@ export interface NativeRunSpec {
   pidsMax: number;
   outputBytes: number;
   cpuQuotaPercent: number;
+  /** Absent: no disk I/O throttling. */
+  io?: NativeIoLimits;
   /** Set in the payload, in this order, before it drops its capabilities. */
   rlimits: NativeRlimit[];
   /** Selects the slot's thread, standby and cgroup name. */

@@ -1,4 +1,5 @@
-// cgroup v2: make the memory, pids and cpu controllers available to our run groups.
+// cgroup v2: make the memory, pids and cpu controllers available to our run groups, and io (disk
+// I/O limits, io.max) where the host offers it.
 //
 // Controllers reach a group only if every ancestor lists them in cgroup.subtree_control, and v2's
 // "no internal processes" rule refuses that write (EBUSY) in a non-root group that holds processes.
@@ -10,6 +11,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const NEEDED = ["memory", "pids", "cpu"];
+/** Enabled where the group offers it; a run with disk I/O limits then fails naming io.max if not. */
+const OPTIONAL = ["io"];
 
 export interface CgroupFs {
   read(path: string): string;
@@ -25,7 +28,9 @@ const realFs: CgroupFs = {
 
 function enable(fs: CgroupFs, dir: string): void {
   const enabled = fs.read(join(dir, "cgroup.subtree_control")).split(/\s+/);
-  const missing = NEEDED.filter((c) => !enabled.includes(c));
+  const offered = fs.read(join(dir, "cgroup.controllers")).split(/\s+/);
+  const wanted = [...NEEDED, ...OPTIONAL.filter((c) => offered.includes(c))];
+  const missing = wanted.filter((c) => !enabled.includes(c));
   if (missing.length > 0)
     fs.write(join(dir, "cgroup.subtree_control"), missing.map((c) => `+${c}`).join(" "));
 }

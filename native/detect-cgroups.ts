@@ -6,7 +6,11 @@
 
 export type CgroupLayout =
   | { version: 2; root: string }
-  | { version: 1; controllers: { memory: string; pids: string; cpu: string; cpuacct: string } };
+  | {
+      version: 1;
+      /** blkio is optional: without it runs get no disk I/O limits (configureSandbox refuses limits then). */
+      controllers: { memory: string; pids: string; cpu: string; cpuacct: string; blkio?: string };
+    };
 
 const V1_NEEDED = ["memory", "pids", "cpu", "cpuacct"] as const;
 
@@ -44,15 +48,18 @@ export function detectCgroupLayout(mountinfo: string): CgroupLayout {
   const mounts = parseMountinfo(mountinfo);
   const unified = mounts.find((m) => m.fsType === "cgroup2" && m.mountPoint === "/sys/fs/cgroup");
   if (unified) return { version: 2, root: unified.mountPoint };
-  const found: Partial<Record<(typeof V1_NEEDED)[number], string>> = {};
+  const found: Partial<Record<(typeof V1_NEEDED)[number] | "blkio", string>> = {};
   for (const m of mounts) {
     if (m.fsType !== "cgroup") continue;
-    for (const c of V1_NEEDED) if (m.superOptions.includes(c) && !found[c]) found[c] = m.mountPoint;
+    for (const c of [...V1_NEEDED, "blkio"] as const)
+      if (m.superOptions.includes(c) && !found[c]) found[c] = m.mountPoint;
   }
   const missing = V1_NEEDED.filter((c) => !found[c]);
   if (missing.length === 0) {
-    const { memory, pids, cpu, cpuacct } = found as Record<(typeof V1_NEEDED)[number], string>;
-    return { version: 1, controllers: { memory, pids, cpu, cpuacct } };
+    const { memory, pids, cpu, cpuacct, blkio } = found as Record<(typeof V1_NEEDED)[number], string> & {
+      blkio?: string;
+    };
+    return { version: 1, controllers: { memory, pids, cpu, cpuacct, ...(blkio ? { blkio } : {}) } };
   }
   const anyV2 = mounts.find((m) => m.fsType === "cgroup2");
   if (anyV2 && missing.length === V1_NEEDED.length) return { version: 2, root: anyV2.mountPoint };
@@ -61,9 +68,12 @@ export function detectCgroupLayout(mountinfo: string): CgroupLayout {
   );
 }
 
-/** The directories our runs are created under: one per v1 controller (memory, pids, cpu, cpuacct), or one on v2. */
+/**
+ * The directories our runs are created under: one per v1 controller (memory, pids, cpu, cpuacct,
+ * then blkio where the host has it: native/src/cgroup.h's order), or one on v2.
+ */
 export function cgroupParents(layout: CgroupLayout, parentName: string): string[] {
   if (layout.version === 2) return [`${layout.root}/${parentName}`];
   const c = layout.controllers;
-  return [c.memory, c.pids, c.cpu, c.cpuacct].map((m) => `${m}/${parentName}`);
+  return [c.memory, c.pids, c.cpu, c.cpuacct, ...(c.blkio ? [c.blkio] : [])].map((m) => `${m}/${parentName}`);
 }

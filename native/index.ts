@@ -18,6 +18,7 @@ export {
 } from "./run-sandbox.ts";
 export type {
   BindSpec,
+  IoLimits,
   OutputStream,
   RootfsSpec,
   SandboxLimits,

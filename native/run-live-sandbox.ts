@@ -10,8 +10,7 @@ import { Socket } from "node:net";
 import { constants } from "node:os";
 import type { Writable } from "node:stream";
 import { loadAddon } from "./addon.ts";
-import { buildNativeSpec } from "./build-native-spec.ts";
-import { runSandbox, sandboxHostInfo, toReport } from "./run-sandbox.ts";
+import { nativeRequest, runSandbox, toReport } from "./run-sandbox.ts";
 import type { OutputStream, SandboxReport, SandboxSpec } from "./types.ts";
 
 /** Signals a client may send to a live run's process group. */
@@ -46,9 +45,8 @@ export interface LiveRunOptions {
 
 /** Starts a live run in a fresh container. */
 export function startLiveSandbox(spec: SandboxSpec, opts: LiveRunOptions): LiveRun {
-  const { config } = sandboxHostInfo();
   const handle = loadAddon().run({
-    ...buildNativeSpec(spec, config.uidBase),
+    ...nativeRequest(spec),
     live: true,
     onOutput: (stream, chunk) => opts.onOutput(stream === 2 ? "stderr" : "stdout", chunk),
   });

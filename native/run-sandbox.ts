@@ -9,7 +9,15 @@ import { buildNativeSpec } from "./build-native-spec.ts";
 import { delegateV2Controllers } from "./cgroup-v2-delegation.ts";
 import { type CgroupLayout, cgroupParents, detectCgroupLayout } from "./detect-cgroups.ts";
 import { describeMissing, type HostView, missingPrerequisites } from "./host-prerequisites.ts";
-import type { OutputStream, SandboxReport, SandboxSpec, SandboxStatus, StopReason } from "./types.ts";
+import { hasIoLimits, NO_IO_LIMITS, nativeIoLimits } from "./io-limits.ts";
+import type {
+  IoLimits,
+  OutputStream,
+  SandboxReport,
+  SandboxSpec,
+  SandboxStatus,
+  StopReason,
+} from "./types.ts";
 
 export interface SandboxHostConfig {
   /** Name of our parent cgroup in each hierarchy; nothing outside it is touched. Default "cellblock". */
@@ -41,6 +49,11 @@ export interface SandboxHostConfig {
    * measure the migration path (bench/clone-into-cgroup.ts). Where the kernel lacks it, containers are migrated.
    */
   cloneIntoCgroup?: boolean;
+  /**
+   * Disk I/O rates of every run whose spec sets none (SANDBOX_IO_*; native/io-limits.ts). Default
+   * unlimited. Needs blkio (v1) or the io controller (v2): configureSandbox refuses limits without.
+   */
+  io?: IoLimits;
 }
 
 export interface SandboxHostInfo {
@@ -141,6 +154,7 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
   if (missing.length > 0) throw new Error(`sandbox prerequisites missing:\n${describeMissing(missing)}`);
   const parents = cgroupParents(layout, config.cgroupParent);
   ensureParents(layout, parents);
+  if (hasIoLimits(config.io ?? NO_IO_LIMITS)) requireIoController(layout, parents);
   sweepStaleGroups(parents);
   mkdirSync(config.newRoot, { recursive: true });
   const seccompInstructions = loadAddon().configure({
@@ -161,6 +175,26 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     config,
   });
   return host;
+}
+
+/** Disk I/O limits are configured: the controller that enforces them must be there, or no run starts. */
+function requireIoController(layout: CgroupLayout, parents: string[]): void {
+  const hint =
+    "(set SANDBOX_IO_READ_BPS, SANDBOX_IO_WRITE_BPS, SANDBOX_IO_READ_IOPS and SANDBOX_IO_WRITE_IOPS to 0 to run without)";
+  if (layout.version === 1 && !layout.controllers.blkio)
+    throw new Error(`disk I/O limits: this host has no cgroup v1 blkio hierarchy ${hint}`);
+  if (layout.version === 2) {
+    const enabled = readFileSync(join(parents[0] as string, "cgroup.subtree_control"), "utf8").split(/\s+/);
+    if (!enabled.includes("io"))
+      throw new Error(`disk I/O limits: the io controller is not available in ${parents[0]} ${hint}`);
+  }
+}
+
+/** The addon's request for spec: the plain values (build-native-spec.ts) plus its disks' I/O limits. */
+export function nativeRequest(spec: SandboxSpec) {
+  const { config } = sandboxHostInfo();
+  const io = nativeIoLimits(spec, config.io ?? NO_IO_LIMITS);
+  return { ...buildNativeSpec(spec, config.uidBase), ...(io ? { io } : {}) };
 }
 
 export function sandboxHostInfo(): SandboxHostInfo {
@@ -225,7 +259,7 @@ export async function runSandbox(
   const { config } = sandboxHostInfo();
   const { onOutput } = opts;
   const handle = loadAddon().run({
-    ...buildNativeSpec(spec, config.uidBase),
+    ...nativeRequest(spec),
     ...(onOutput
       ? { onOutput: (stream: 1 | 2, chunk: Buffer) => onOutput(stream === 2 ? "stderr" : "stdout", chunk) }
       : {}),

@@ -21,6 +21,17 @@ export interface BindSpec {
   writable: boolean;
 }
 
+/**
+ * Disk I/O throttling of a run's cgroup (v1 blkio.throttle.*, v2 io.max) on the disks behind its
+ * root and binds (native/io-limits.ts); each rate 0 = unlimited. Page-cache hits are not disk I/O.
+ */
+export interface IoLimits {
+  readBps: number;
+  writeBps: number;
+  readIops: number;
+  writeIops: number;
+}
+
 export interface SandboxLimits {
   /** CPU time (user + system, all processes of the run), enforced from the cgroup. */
   cpuTimeMs: number;
@@ -42,6 +53,8 @@ export interface SandboxLimits {
   tmpfsBytes: number;
   /** Optional CPU bandwidth cap in percent of one CPU (100 = one full core). 0 = none. */
   cpuQuotaPercent: number;
+  /** Disk I/O rates; the host's (SandboxHostConfig.io, from SANDBOX_IO_*) when unset. */
+  io?: IoLimits;
 }
 
 export interface SandboxSpec {

@@ -18,6 +18,12 @@ export function sandboxHostConfig(
     ...(sandbox.CELLBLOCK_CGROUP_ROOT ? { cgroupRoot: sandbox.CELLBLOCK_CGROUP_ROOT } : {}),
     // CELLBLOCK_TRACE: one timing line per run on stderr.
     trace: sandbox.CELLBLOCK_TRACE,
+    io: {
+      readBps: sandbox.SANDBOX_IO_READ_BPS,
+      writeBps: sandbox.SANDBOX_IO_WRITE_BPS,
+      readIops: sandbox.SANDBOX_IO_READ_IOPS,
+      writeIops: sandbox.SANDBOX_IO_WRITE_IOPS,
+    },
   };
 }
 

@@ -318,10 +318,29 @@ sb_ids unpackIds(const Napi::Object &spec) {
     return sb_ids{u("hostIdBase"), u("idCount"), u("jobUid"), u("jobGid")};
 }
 
+// spec.io ({readBps, writeBps, readIops, writeIops, devices: [[major, minor]…]}), absent = none.
+void unpackIo(const Napi::Object &spec, sb_io_limits &io) {
+    io = sb_io_limits{};
+    if (!spec.Has("io")) return;
+    Napi::Object o = spec.Get("io").As<Napi::Object>();
+    io.read_bps = static_cast<uint64_t>(num(o, "readBps"));
+    io.write_bps = static_cast<uint64_t>(num(o, "writeBps"));
+    io.read_iops = static_cast<uint64_t>(num(o, "readIops"));
+    io.write_iops = static_cast<uint64_t>(num(o, "writeIops"));
+    Napi::Array devices = o.Get("devices").As<Napi::Array>();
+    for (uint32_t i = 0; i < devices.Length() && io.n_devices < SB_IO_MAX_DEVICES; i++) {
+        Napi::Array d = devices.Get(i).As<Napi::Array>();
+        io.devices[io.n_devices].major = d.Get(0u).As<Napi::Number>().Uint32Value();
+        io.devices[io.n_devices].minor = d.Get(1u).As<Napi::Number>().Uint32Value();
+        io.n_devices++;
+    }
+}
+
 void unpackLimits(const Napi::Object &spec, sb_run &r) {
     r.cg_limits.memory_bytes = static_cast<uint64_t>(num(spec, "memoryBytes"));
     r.cg_limits.pids = static_cast<uint64_t>(num(spec, "pidsMax"));
     r.cg_limits.cpu_quota_percent = static_cast<unsigned>(num(spec, "cpuQuotaPercent"));
+    unpackIo(spec, r.cg_limits.io);
     r.cpu_limit_ns = static_cast<uint64_t>(num(spec, "cpuTimeMs") * 1e6);
     r.wall_limit_ns = static_cast<uint64_t>(num(spec, "wallTimeMs") * 1e6);
     r.output_limit = static_cast<size_t>(num(spec, "outputBytes"));
@@ -562,7 +581,7 @@ Napi::Value Unlock(const Napi::CallbackInfo &info) {
 
 // Tests only: run the real cgroup code against fixture directories (no cgroupfs needed).
 // {op: "create" | "stats", version, parent | parents (one per v1 controller), name, limits,
-//  attachPid?}
+//  io?, attachPid?}
 Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     Napi::Object a = info[0].As<Napi::Object>();
@@ -580,7 +599,9 @@ Napi::Value CgroupFixture(const Napi::CallbackInfo &info) {
     if (str(a, "op") == "create") {
         sb_cgroup_limits lim{static_cast<uint64_t>(num(a, "memoryBytes")),
                              static_cast<uint64_t>(num(a, "pids")),
-                             static_cast<unsigned>(num(a, "cpuQuotaPercent"))};
+                             static_cast<unsigned>(num(a, "cpuQuotaPercent")),
+                             {}};
+        unpackIo(a, lim.io);
         int rc = sb_cgroup_create(&host, str(a, "name").c_str(), &cg, err, sizeof err);
         if (rc == 0) rc = sb_cgroup_set_limits(&cg, &lim, err, sizeof err);
         if (rc == 0 && a.Has("attachPid"))

@@ -32,5 +32,7 @@ int sb_cg_write(const char *dir, const char *file, const char *value);
 long sb_cg_read(const char *dir, const char *file, char *buf, size_t len);
 /* Value of "key N" in a flat keyed file's contents (memory.events, cpu.stat, pids.events). */
 int sb_cg_keyed(const char *text, const char *key, uint64_t *out);
+/* True when the run has a device to throttle and at least one rate to throttle it to. */
+int sb_io_wanted(const struct sb_io_limits *io);
 
 #endif

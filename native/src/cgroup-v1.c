@@ -1,7 +1,10 @@
 /*
- * cgroup v1: one group per controller hierarchy (memory, pids, cpu, cpuacct). Memory without swap
- * is limit_in_bytes plus memsw.limit_in_bytes (when swap accounting exists); peak is
- * max_usage_in_bytes, OOM kills come from memory.oom_control, limit hits from memory.failcnt.
+ * cgroup v1: one group per controller hierarchy (memory, pids, cpu, cpuacct, and blkio where the
+ * host has it). Memory without swap is limit_in_bytes plus memsw.limit_in_bytes (when swap
+ * accounting exists); peak is max_usage_in_bytes, OOM kills come from memory.oom_control, limit hits
+ * from memory.failcnt. Disk I/O: blkio.throttle.*_device, one rule per device and rate. v1 throttles
+ * what the job's own tasks submit (reads, O_DIRECT writes); its buffered writes are written back by
+ * kernel threads outside any group and are not held (v2's io.max holds those too).
  */
 #define _GNU_SOURCE
 #include "cgroup-ops.h"
@@ -22,7 +25,8 @@ static int fail(char *err, size_t err_len, const char *what, const char *dir, in
 static int create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
                   size_t err_len) {
     for (int i = 0; i < SB_CG_N; i++) {
-        int shared = 0; /* co-mounted hierarchies (cpu,cpuacct) share one directory */
+        if (!host->parent[i][0]) continue; /* no blkio hierarchy on this host */
+        int shared = 0;                    /* co-mounted hierarchies (cpu,cpuacct) share one directory */
         for (int j = 0; j < i; j++)
             shared |= strcmp(host->parent[i], host->parent[j]) == 0;
         if (shared) continue;
@@ -39,6 +43,39 @@ static int create(const struct sb_cgroup_host *host, const char *name, struct sb
     if (sb_cg_fixture_mode) sb_cg_write(acct, "cpuacct.usage", ""); /* cgroupfs makes it by itself */
     cg->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (cg->cpu_fd < 0) return fail(err, err_len, "open cpuacct.usage", acct, -errno);
+    return 0;
+}
+
+static int set_io(struct sb_cgroup *cg, const struct sb_io_limits *io, char *err, size_t err_len) {
+    if (!sb_io_wanted(io)) return 0;
+    const char *dir = cg->dir[SB_CG_BLKIO];
+    if (!dir[0]) {
+        snprintf(err, err_len, "I/O limits need the blkio cgroup controller, which this host lacks");
+        return -ENOENT;
+    }
+    const struct {
+        const char *file;
+        uint64_t rate;
+    } rules[] = {
+        {"blkio.throttle.read_bps_device", io->read_bps},
+        {"blkio.throttle.write_bps_device", io->write_bps},
+        {"blkio.throttle.read_iops_device", io->read_iops},
+        {"blkio.throttle.write_iops_device", io->write_iops},
+    };
+    for (unsigned d = 0; d < io->n_devices; d++) {
+        for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
+            if (rules[i].rate == 0) continue; /* a fresh group has no rule: unlimited */
+            char v[64];
+            snprintf(v, sizeof v, "%u:%u %llu", io->devices[d].major, io->devices[d].minor,
+                     (unsigned long long)rules[i].rate);
+            int rc = sb_cg_write(dir, rules[i].file, v);
+            if (rc < 0) {
+                snprintf(err, err_len, "write %s \"%s\" in cgroup %s: %s", rules[i].file, v, dir,
+                         strerror(-rc));
+                return rc;
+            }
+        }
+    }
     return 0;
 }
 
@@ -66,7 +103,7 @@ static int set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, 
              rc = sb_cg_write(cpu, "cpu.cfs_quota_us", v)) < 0)
             return fail(err, err_len, "write cpu.cfs_quota_us", cpu, rc);
     }
-    return 0;
+    return set_io(cg, &lim->io, err, err_len);
 }
 
 static int cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {

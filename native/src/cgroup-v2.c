@@ -2,7 +2,8 @@
  * cgroup v2: one directory. memory.max with memory.swap.max=0, memory.oom.group=1 (one OOM kill
  * takes the whole job down, so a half-killed job never keeps running), pids.max, optional cpu.max.
  * Accounting from memory.peak (5.19+), memory.events, pids.events and cpu.stat; cgroup.kill
- * (5.14+) ends every process at once.
+ * (5.14+) ends every process at once. Disk I/O: one io.max line per device (needs the io
+ * controller, enabled on our parent by cgroup-v2-delegation.ts).
  */
 #define _GNU_SOURCE
 #include "cgroup-ops.h"
@@ -32,6 +33,33 @@ static int create(const struct sb_cgroup_host *host, const char *name, struct sb
         int rc = -errno;
         snprintf(err, err_len, "open cpu.stat in cgroup %s: %s", cg->dir[0], strerror(-rc));
         return rc;
+    }
+    return 0;
+}
+
+static void io_rate(char *buf, size_t len, const char *key, uint64_t rate) {
+    if (rate)
+        snprintf(buf, len, " %s=%llu", key, (unsigned long long)rate);
+    else
+        snprintf(buf, len, " %s=max", key);
+}
+
+static int set_io(struct sb_cgroup *cg, const struct sb_io_limits *io, char *err, size_t err_len) {
+    if (!sb_io_wanted(io)) return 0;
+    for (unsigned d = 0; d < io->n_devices; d++) {
+        char line[160], r[4][40];
+        io_rate(r[0], sizeof r[0], "rbps", io->read_bps);
+        io_rate(r[1], sizeof r[1], "wbps", io->write_bps);
+        io_rate(r[2], sizeof r[2], "riops", io->read_iops);
+        io_rate(r[3], sizeof r[3], "wiops", io->write_iops);
+        snprintf(line, sizeof line, "%u:%u%s%s%s%s", io->devices[d].major, io->devices[d].minor, r[0], r[1],
+                 r[2], r[3]);
+        int rc = sb_cg_write(cg->dir[0], "io.max", line);
+        if (rc < 0) {
+            snprintf(err, err_len, "write io.max \"%s\" in cgroup %s: %s%s", line, cg->dir[0], strerror(-rc),
+                     rc == -ENOENT ? " (is the io controller enabled for our parent group?)" : "");
+            return rc;
+        }
     }
     return 0;
 }
@@ -72,7 +100,7 @@ static int set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, 
                  cg->dir[0]);
         return -EBUSY;
     }
-    return 0;
+    return set_io(cg, &lim->io, err, err_len);
 }
 
 static int cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {

@@ -57,6 +57,10 @@ int sb_cg_keyed(const char *text, const char *key, uint64_t *out) {
     return -ENOENT;
 }
 
+int sb_io_wanted(const struct sb_io_limits *io) {
+    return io->n_devices > 0 && (io->read_bps | io->write_bps | io->read_iops | io->write_iops) != 0;
+}
+
 int sb_cgroup_host_init(struct sb_cgroup_host *host, int version) {
     host->ops = version == 2 ? &sb_cgroup_v2_ops : version == 1 ? &sb_cgroup_v1_ops : NULL;
     return host->ops ? 0 : -EINVAL;
@@ -83,7 +87,7 @@ int sb_cgroup_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *li
 void sb_cgroup_open_existing(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg) {
     init_group(host, cg);
     for (int i = 0; i < cg->n_dirs; i++)
-        snprintf(cg->dir[i], SB_CG_PATH, "%s/%s", host->parent[i], name);
+        if (host->parent[i][0]) snprintf(cg->dir[i], SB_CG_PATH, "%s/%s", host->parent[i], name);
 }
 
 int sb_cgroup_clone_fd(const struct sb_cgroup_host *host, const struct sb_cgroup *cg) {

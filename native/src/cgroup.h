@@ -16,7 +16,9 @@
 extern "C" {
 #endif
 
-enum { SB_CG_MEMORY, SB_CG_PIDS, SB_CG_CPU, SB_CG_CPUACCT, SB_CG_N };
+/* v1 only: SB_CG_BLKIO's parent is empty where the host has no blkio hierarchy (no directory is
+ * made there, and I/O limits are refused). */
+enum { SB_CG_MEMORY, SB_CG_PIDS, SB_CG_CPU, SB_CG_CPUACCT, SB_CG_BLKIO, SB_CG_N };
 enum { SB_CG_PATH = 384 };
 
 struct sb_cgroup_ops; /* the version's operations: cgroup-ops.h */
@@ -30,10 +32,24 @@ struct sb_cgroup_host {
     int clone_into_cgroup;
 };
 
+enum { SB_IO_MAX_DEVICES = 16 };
+
+/* Disk I/O throttling of one run (v1 blkio.throttle.*, v2 io.max), per block device: the whole
+ * disks behind what the job can read or write, resolved by the caller (native/block-devices.ts).
+ * Each rate is 0 for unlimited. */
+struct sb_io_limits {
+    uint64_t read_bps, write_bps, read_iops, write_iops;
+    unsigned n_devices;
+    struct {
+        unsigned major, minor;
+    } devices[SB_IO_MAX_DEVICES];
+};
+
 struct sb_cgroup_limits {
     uint64_t memory_bytes;
     uint64_t pids;
     unsigned cpu_quota_percent; /* 0 = no bandwidth cap */
+    struct sb_io_limits io;
 };
 
 struct sb_cgroup {

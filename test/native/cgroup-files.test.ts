@@ -1,6 +1,6 @@
 // The cgroup code in native/src/cgroup-v2.c (and v1) run against fixture directories: the same C
 // functions the supervisor uses, pointed at plain files, so the v2 paths are exercised on a v1 host.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -37,6 +37,23 @@ describe("cgroup v2 files", () => {
     expect(read("memory.oom.group")).toBe("1");
     expect(read("pids.max")).toBe("64");
     expect(read("cpu.max")).toBe("150000 100000");
+  });
+
+  // Issue 9 item 5: disk I/O limits per run group.
+  it("limits disk I/O with one io.max line per disk, max for a rate that is 0", () => {
+    const io = { readBps: 4194304, writeBps: 0, readIops: 100, writeIops: 0, devices: [[254, 0]] };
+    const r = fixture({ op: "create", version: 2, parent, memoryBytes: 1 << 26, pids: 8, io });
+    expect(r, String(r.error)).toMatchObject({ rc: 0 });
+    expect(readFileSync(join(parent, "run", "io.max"), "utf8")).toBe(
+      "254:0 rbps=4194304 wbps=max riops=100 wiops=max",
+    );
+  });
+
+  it("writes no io.max when every rate is 0", () => {
+    const io = { readBps: 0, writeBps: 0, readIops: 0, writeIops: 0, devices: [[254, 0]] };
+    const r = fixture({ op: "create", version: 2, parent, memoryBytes: 1 << 26, pids: 8, io });
+    expect(r.rc).toBe(0);
+    expect(existsSync(join(parent, "run", "io.max"))).toBe(false);
   });
 
   it("reports a failed create with the file and the group named", () => {
@@ -101,6 +118,28 @@ describe("cgroup v1 files", () => {
     expect(read(pids, "pids.max")).toBe("9");
     expect(read(cpu, "cpu.cfs_quota_us")).toBe("50000");
     for (const dir of [memory, pids, cpu]) expect(read(dir, "cgroup.procs")).toBe("4242");
+  });
+
+  it("limits disk I/O with one blkio.throttle rule per disk and rate in the blkio group, none for a rate that is 0", () => {
+    const dirs = ["memory", "pids", "cpu", "cpuacct", "blkio"].map((d) => join(parent, d));
+    for (const dir of dirs) mkdirSync(dir);
+    const io = { readBps: 8388608, writeBps: 0, readIops: 0, writeIops: 500, devices: [[8, 0]] };
+    const r = fixture({ op: "create", version: 1, parents: dirs, memoryBytes: 1 << 26, pids: 8, io });
+    expect(r, String(r.error)).toMatchObject({ rc: 0, error: "" });
+    const blkio = join(parent, "blkio", "run");
+    expect(readFileSync(join(blkio, "blkio.throttle.read_bps_device"), "utf8")).toBe("8:0 8388608");
+    expect(readFileSync(join(blkio, "blkio.throttle.write_iops_device"), "utf8")).toBe("8:0 500");
+    expect(existsSync(join(blkio, "blkio.throttle.write_bps_device"))).toBe(false);
+    expect(existsSync(join(blkio, "blkio.throttle.read_iops_device"))).toBe(false);
+  });
+
+  it("refuses disk I/O limits on a host without a blkio hierarchy, naming the controller", () => {
+    const dirs = ["memory", "pids", "cpu", "cpuacct"].map((d) => join(parent, d));
+    for (const dir of dirs) mkdirSync(dir);
+    const io = { readBps: 1, writeBps: 0, readIops: 0, writeIops: 0, devices: [[8, 0]] };
+    const r = fixture({ op: "create", version: 1, parents: dirs, memoryBytes: 1 << 26, pids: 8, io });
+    expect(r.rc).toBeLessThan(0);
+    expect(String(r.error)).toMatch(/blkio/);
   });
 
   it("reads cpuacct, max_usage_in_bytes, oom_control and pids.events, splitting CPU time in the user/sys proportion", () => {

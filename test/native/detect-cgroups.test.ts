@@ -41,6 +41,17 @@ describe("cgroup layout detection", () => {
     });
   });
 
+  it("gives runs a blkio parent (disk I/O limits) where the host mounts the blkio hierarchy", () => {
+    const layout = detectCgroupLayout(`${hybrid}\n${line(38, "/sys/fs/cgroup/blkio", "cgroup", "rw,blkio")}`);
+    expect(cgroupParents(layout, "cellblock")).toEqual([
+      "/sys/fs/cgroup/memory/cellblock",
+      "/sys/fs/cgroup/pids/cellblock",
+      "/sys/fs/cgroup/cpu/cellblock",
+      "/sys/fs/cgroup/cpuacct/cellblock",
+      "/sys/fs/cgroup/blkio/cellblock",
+    ]);
+  });
+
   it("detects a unified cgroup v2 host and puts our parent directly under it", () => {
     const layout = detectCgroupLayout(unified);
     expect(layout).toEqual({ version: 2, root: "/sys/fs/cgroup" });
