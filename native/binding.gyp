@@ -9,6 +9,7 @@
         "src/standby.c",
         "src/supervise.c",
         "src/classify-run.c",
+        "src/fsize-evidence.c",
         "src/run-names.c",
         "src/container-setup.c",
         "src/cgroup.c",

@@ -336,6 +336,26 @@ void unpackIo(const Napi::Object &spec, sb_io_limits &io) {
     }
 }
 
+// What fsize-evidence.c needs: RLIMIT_FSIZE (from spec.rlimits) and where the job can write files,
+// relative to the container's root: its tmpfs dirs and its writable binds.
+void unpackWriteDirs(const Napi::Object &spec, sb_run &r) {
+    Napi::Array list = spec.Get("rlimits").As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Object l = list.Get(i).As<Napi::Object>();
+        if (str(l, "resource") == "fsize") r.fsize_limit = static_cast<uint64_t>(num(l, "hard"));
+    }
+    std::vector<std::string> dirs{"tmp", "dev/shm"};
+    Napi::Array binds = spec.Get("binds").As<Napi::Array>();
+    for (uint32_t i = 0; i < binds.Length(); i++) {
+        Napi::Object b = binds.Get(i).As<Napi::Object>();
+        if (b.Get("writable").As<Napi::Boolean>().Value()) dirs.push_back(str(b, "target").substr(1));
+    }
+    for (const auto &d : dirs) {
+        if (r.n_write_dirs == SB_WRITE_DIRS || d.size() >= sizeof r.write_dirs[0]) continue;
+        snprintf(r.write_dirs[r.n_write_dirs++], sizeof r.write_dirs[0], "%s", d.c_str());
+    }
+}
+
 void unpackLimits(const Napi::Object &spec, sb_run &r) {
     r.cg_limits.memory_bytes = static_cast<uint64_t>(num(spec, "memoryBytes"));
     r.cg_limits.pids = static_cast<uint64_t>(num(spec, "pidsMax"));
@@ -461,6 +481,7 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     const std::string planErr = s->plan.build(unpackMounts(spec, s->run.ids));
     unpackProgram(env, spec, *s);
     unpackLimits(spec, s->run);
+    unpackWriteDirs(spec, s->run);
     fillPlan(*s);
     int stdinW = -1;
     const std::string liveErr = openLive(spec, *s, stdinW);

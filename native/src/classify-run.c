@@ -34,7 +34,9 @@ void sb_classify(struct sb_run *run) {
     } else if (run->stop == SB_STOP_OUTPUT || run->out.truncated || run->err.truncated) {
         run->status = SB_OUTPUT_LIMIT;
         run->stop = SB_STOP_OUTPUT;
-    } else if (run->signal == SIGXFSZ) {
+    } else if (run->signal == SIGXFSZ && run->fsize_evidence) {
+        /* Only with a file at the cap (fsize-evidence.c): a SIGXFSZ the job arranged itself with a
+         * timer or mq_notify is its own runtime_error. */
         run->status = SB_OUTPUT_LIMIT;
         run->stop = SB_STOP_FSIZE;
     } else if (run->stop == SB_STOP_CANCEL) {

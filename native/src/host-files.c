@@ -123,12 +123,14 @@ int sb_remove_tree(const char *path, char *err, size_t errlen) {
  * (the tree is not modified while we walk: its job has ended). Directories of mode 000 are
  * entered as root; without CAP_DAC_OVERRIDE they are reset to 0700 like in the removal.
  */
-long long sb_tree_bytes(const char *path, char *err, size_t errlen) {
-    int fd = open(path, kDirFlags);
-    if (fd < 0) return failed(err, errlen, "open", path);
+/* Walks the tree under the open directory fd (taken over: closed on return), calling visit for
+ * every entry below it; a nonzero answer stops the walk and is returned. 0 once every entry was
+ * visited, or -errno with err naming the operation and the entry. */
+static int walk_tree(int fd, const char *path, int (*visit)(const struct stat *st, void *ctx), void *ctx,
+                     char *err, size_t errlen) {
     long *cookies = NULL;
     size_t depth = 0, cap = 0;
-    long long total = 0, result = 0;
+    int result = 0;
     DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);
@@ -160,7 +162,7 @@ long long sb_tree_bytes(const char *path, char *err, size_t errlen) {
             result = failed(err, errlen, "stat", e->d_name);
             break;
         }
-        total += (long long)st.st_blocks * 512;
+        if ((result = visit(&st, ctx)) != 0) break;
         if (!S_ISDIR(st.st_mode)) continue;
         if (depth == cap) {
             size_t next = cap ? cap * 2 : 64;
@@ -186,7 +188,40 @@ long long sb_tree_bytes(const char *path, char *err, size_t errlen) {
     }
     if (d) closedir(d);
     free(cookies);
-    return result < 0 ? result : total;
+    return result;
+}
+
+static int add_blocks(const struct stat *st, void *ctx) {
+    *(long long *)ctx += (long long)st->st_blocks * 512;
+    return 0;
+}
+
+long long sb_tree_bytes(const char *path, char *err, size_t errlen) {
+    int fd = open(path, kDirFlags);
+    if (fd < 0) return failed(err, errlen, "open", path);
+    long long total = 0;
+    int rc = walk_tree(fd, path, add_blocks, &total, err, errlen);
+    return rc < 0 ? rc : total;
+}
+
+struct size_search {
+    unsigned long long min_size;
+    long entries_left;
+};
+
+static int big_enough(const struct stat *st, void *ctx) {
+    struct size_search *s = ctx;
+    if (S_ISREG(st->st_mode) && (unsigned long long)st->st_size >= s->min_size) return 1;
+    return --s->entries_left > 0 ? 0 : 2;
+}
+
+int sb_tree_has_file_of(int dir_fd, unsigned long long min_size, long max_entries) {
+    int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct size_search s = {min_size, max_entries};
+    char err[64];
+    int rc = walk_tree(fd, "", big_enough, &s, err, sizeof err);
+    return rc == 1 ? 1 : rc < 0 ? rc : 0;
 }
 
 int sb_try_lock(const char *path) {

@@ -23,6 +23,11 @@ static inline void sb_close_fd(int *fd) {
 
 /* Closes the standby's descriptors (parent ends, pidfd) and frees the child's stack. */
 void sb_standby_close(struct sb_standby *sb);
+/* fsize-evidence.c: opens the run's write dirs inside the container of PID 1 (pidfd), before
+ * the job starts; after PID 1's end, looks for a file at RLIMIT_FSIZE (only when the payload died
+ * of SIGXFSZ) and closes them. */
+void sb_evidence_open(struct sb_run *run, int pidfd);
+void sb_evidence_conclude(struct sb_run *run);
 /* Sets run->status, stop, exit_code and signal from what the supervisor observed. */
 void sb_classify(struct sb_run *run);
 

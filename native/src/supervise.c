@@ -161,6 +161,7 @@ static int read_records(struct watch *w) {
 
 /* On READY: PID 1 has its own address space, so arm the job's limits, then let it start the job. */
 static void arm_limits_and_start(struct watch *w) {
+    sb_evidence_open(w->run, w->pidfd); /* before the job exists: fsize-evidence.c */
     char err[512];
     int rc = sb_cgroup_set_limits(w->cg, &w->run->cg_limits, err, sizeof err);
     if (rc == -EBUSY) {
@@ -384,6 +385,7 @@ static void hand_plan_to_standby(struct sb_standby *sb, const struct sb_run *run
 /* After PID 1's end: the group's accounting, the verdict, the group removed, the standby spent. */
 static void conclude(struct sb_standby *sb, struct sb_run *run) {
     sb_cgroup_read_stats(&sb->cg, &run->stats);
+    sb_evidence_conclude(run);
     sb_classify(run);
     uint64_t t = sb_now_ns();
     if (sb_cgroup_destroy(&sb->cg) < 0 && run->status != SB_SETUP_ERROR)

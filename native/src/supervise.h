@@ -67,6 +67,8 @@ struct sb_buf {
     int eof;
 };
 
+enum { SB_WRITE_DIRS = 8 };
+
 struct sb_run {
     /* Inputs, filled by the caller: the plan's ops, hostname, new root and init argv/envp; the
      * standby supplies the plan's descriptors. */
@@ -88,6 +90,12 @@ struct sb_run {
     void (*on_output)(void *ctx, int stream, const char *data, size_t len);
     void *output_ctx;
 
+    /* Evidence for output_limit by file size (fsize-evidence.c): RLIMIT_FSIZE and the places the
+     * job can write files in, relative to the container's root ("tmp", "dev/shm", writable binds). */
+    uint64_t fsize_limit;
+    int n_write_dirs;
+    char write_dirs[SB_WRITE_DIRS][256];
+
     /* Set by the supervisor from the init's EXIT record. */
     int payload_reaped;
     int payload_wait_status;
@@ -95,6 +103,10 @@ struct sb_run {
     int blocked_syscall_seen;
     int blocked_syscall_nr;
     uint32_t blocked_syscall_arch;
+    /* fsize-evidence.c: the write dirs, opened at READY; whether a file there reached fsize_limit. */
+    int write_dirs_open;
+    int write_dir_fds[SB_WRITE_DIRS];
+    int fsize_evidence;
 
     /* Outputs. */
     enum sb_status status;

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { describe as describeReport, fixture, run } from "./_fixtures.ts";
+import { describe as describeReport, fixture, MiB, makeBindDir, run } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -72,6 +72,40 @@ describe("verdicts", () => {
       expect(report.stdout.toString()).toBe("refused\n");
     },
   );
+
+  // The rest of item 8: a POSIX timer or mq_notify names its signal in memory seccomp cannot read,
+  // so SIGXFSZ reaches the program. Before, that was output_limit/file_size; now a SIGXFSZ counts
+  // only when a file the job could write reached RLIMIT_FSIZE (native/src/fsize-evidence.c).
+  it.each(["timer", "mq-notify"])(
+    "a SIGXFSZ the program arranged with %s, with no file at the cap, is its runtime_error",
+    async (route) => {
+      const report = await run([fixture("spoof-sigxfsz"), route]);
+      expect(report, describeReport(report)).toMatchObject({
+        status: "runtime_error",
+        exitCode: null,
+        signal: "SIGXFSZ",
+        stopReason: null,
+      });
+    },
+  );
+
+  it("a file that reached the cap in a writable bind (the work dir) is evidence: output_limit", async () => {
+    const box = makeBindDir();
+    const report = await run([fixture("tmpfs-fill"), "/box"], {
+      binds: [{ source: box, target: "/box", writable: true }],
+      limits: { fileSizeBytes: 1 * MiB },
+    });
+    expect(report, describeReport(report)).toMatchObject({
+      status: "output_limit",
+      signal: "SIGXFSZ",
+      stopReason: "file_size",
+    });
+  });
+
+  it("a file at the cap in /dev/shm is evidence too", async () => {
+    const report = await run([fixture("tmpfs-fill"), "/dev/shm"], { limits: { fileSizeBytes: 1 * MiB } });
+    expect(report, describeReport(report)).toMatchObject({ status: "output_limit", stopReason: "file_size" });
+  });
 
   it("raise(SIGKILL) is a runtime_error with signal SIGKILL, not memory_limit", async () => {
     const report = await run([fixture("spoof-sigkill")]);
