@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { diskOfPath } from "../../native/block-devices.ts";
-import type { IoLimits } from "../../native/types.ts";
+import type { BindSpec, IoLimits } from "../../native/types.ts";
 import { describe as describeReport, fixture, MiB, makeBindDir, run } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
@@ -17,12 +17,13 @@ installLeakChecks();
 
 const UNLIMITED: IoLimits = { readBps: 0, writeBps: 0, readIops: 0, writeIops: 0 };
 
+// The test data must lie on a disk: os.tmpdir() here, /var/tmp in the cgroup v2 VM (whose /tmp is
+// tmpfs, which has no disk to throttle).
+const diskDir = [os.tmpdir(), "/var/tmp"].find((dir) => fs.existsSync(dir) && diskOfPath(dir) !== null);
+
 /** A file of `bytes` random bytes on disk (flushed, so O_DIRECT reads really reach the disk), bound at /data. */
-function diskFile(bytes: number): {
-  dir: string;
-  binds: { source: string; target: string; writable: boolean }[];
-} {
-  const dir = makeBindDir();
+function diskFile(bytes: number): BindSpec[] {
+  const dir = makeBindDir(diskDir);
   const file = path.join(dir, "big");
   const fd = fs.openSync(file, "w", 0o644);
   try {
@@ -31,11 +32,11 @@ function diskFile(bytes: number): {
   } finally {
     fs.closeSync(fd);
   }
-  return { dir, binds: [{ source: dir, target: "/data", writable: false }] };
+  return [{ source: dir, target: "/data", writable: false }];
 }
 
 async function directRead(io: IoLimits, blockBytes: number, count: number, bytes: number) {
-  const { binds } = diskFile(bytes);
+  const binds = diskFile(bytes);
   const report = await run([fixture("direct-read"), "/data/big", String(blockBytes), String(count)], {
     binds,
     limits: { io, wallTimeMs: 30_000, cpuTimeMs: 10_000 },
@@ -46,10 +47,7 @@ async function directRead(io: IoLimits, blockBytes: number, count: number, bytes
   return { bytes: Number(m?.[1]), ms: Number(m?.[2]) };
 }
 
-// The test data lives under os.tmpdir(); on tmpfs there is no disk to throttle.
-const onDisk = diskOfPath(os.tmpdir()) !== null;
-
-describe.skipIf(!onDisk)("disk I/O limits (needs TMPDIR on a block device)", () => {
+describe.skipIf(diskDir === undefined)("disk I/O limits (needs TMPDIR or /var/tmp on a block device)", () => {
   it("a direct read of a host file is held to the read rate, and is not without a limit", async () => {
     const bytes = 12 * MiB;
     const rate = 4 * MiB;
