@@ -264,10 +264,12 @@ const sandboxVariables = z.object({
   SANDBOX_IO_READ_BPS: variable(
     whole(128 * MiB),
     "disk read bytes/s per step (v1 blkio.throttle, v2 io.max; 0 = unlimited)",
+    "128 MiB/s",
   ),
   SANDBOX_IO_WRITE_BPS: variable(
     whole(64 * MiB),
     "disk write bytes/s per step (v1 holds only direct writes; 0 = unlimited)",
+    "64 MiB/s",
   ),
   SANDBOX_IO_READ_IOPS: variable(whole(4000), "disk read operations/s per step (0 = unlimited)"),
   SANDBOX_IO_WRITE_IOPS: variable(whole(2000), "disk write operations/s per step (0 = unlimited)"),
