@@ -177,10 +177,13 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
   return host;
 }
 
+/** How an operator turns disk I/O limits off, for the errors they can cause. */
+const IO_OFF_HINT =
+  "(set SANDBOX_IO_READ_BPS, SANDBOX_IO_WRITE_BPS, SANDBOX_IO_READ_IOPS and SANDBOX_IO_WRITE_IOPS to 0 to run without)";
+
 /** Disk I/O limits are configured: the controller that enforces them must be there, or no run starts. */
 function requireIoController(layout: CgroupLayout, parents: string[]): void {
-  const hint =
-    "(set SANDBOX_IO_READ_BPS, SANDBOX_IO_WRITE_BPS, SANDBOX_IO_READ_IOPS and SANDBOX_IO_WRITE_IOPS to 0 to run without)";
+  const hint = IO_OFF_HINT;
   if (layout.version === 1 && !layout.controllers.blkio)
     throw new Error(`disk I/O limits: this host has no cgroup v1 blkio hierarchy ${hint}`);
   if (layout.version === 2) {
@@ -242,7 +245,9 @@ function setupMessage(step: string, errno: number, detail: string): string {
     errno === constants.errno.EPERM && /mount|namespace|pivot/.test(step)
       ? " (are user namespaces enabled, and is the worker root?)"
       : "";
-  return detail && detail !== step ? `${detail}` : `${step}: ${code}${hint}`;
+  // Disk I/O limits on a device the kernel will not throttle: name the settings that turn them off.
+  const ioHint = /io\.max|blkio/.test(detail) ? ` ${IO_OFF_HINT}` : "";
+  return detail && detail !== step ? `${detail}${ioHint}` : `${step}: ${code}${hint}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { diskOfPath } from "../../native/block-devices.ts";
+import { toReport } from "../../native/run-sandbox.ts";
 import type { BindSpec, IoLimits } from "../../native/types.ts";
 import { describe as describeReport, fixture, MiB, makeBindDir, run } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
@@ -66,5 +67,19 @@ describe.skipIf(diskDir === undefined)("disk I/O limits (needs TMPDIR or /var/tm
     const limited = await directRead({ ...UNLIMITED, readIops: iops }, 4096, count, MiB);
     expect(limited.bytes).toBe(count * 4096);
     expect(limited.ms).toBeGreaterThanOrEqual(((count - 10) / iops) * 1000 * 0.9);
+  });
+});
+
+describe("disk I/O limit failures", () => {
+  it("a run whose I/O limits the kernel refuses is a setup_error naming the settings that turn them off", () => {
+    const report = toReport({
+      status: "setup_error",
+      setupErrno: 22,
+      setupStep: "",
+      setupMessage: 'write io.max "259:0 rbps=1 wbps=max riops=max wiops=max" in cgroup /x: Invalid argument',
+    });
+    expect(report.setupError?.message).toMatch(
+      /^write io\.max .*Invalid argument \(set SANDBOX_IO_READ_BPS,.* to 0/,
+    );
   });
 });
