@@ -8,10 +8,13 @@ import type { SandboxLimits, SandboxSpec } from "./types.ts";
 /** RLIMIT_CPU kills at the CPU limit's whole seconds plus this, i.e. at least 1 s after it. */
 export const RLIMIT_CPU_MARGIN_S = 2;
 /**
- * RLIMIT_MSGQUEUE: POSIX message queues are kernel memory the job could otherwise pin at the
- * default 800 KiB; 64 KiB keeps mq_open usable.
+ * RLIMIT_MSGQUEUE: Linux's own default, 800 KiB. 64 KiB refused every mq_open with the default
+ * attributes (10 messages of 8 KiB, ~81 KiB each: EMFILE), which is how most programs open a
+ * queue. The budget is the slot's own (the user namespace belongs to the slot's uid, issue 9 item
+ * 2), the messages are charged to the job's memory cgroup, and the queues die with the job's IPC
+ * namespace, so the default pins nothing beyond the job's own limits.
  */
-export const MSGQUEUE_BYTES = 65_536;
+export const MSGQUEUE_BYTES = 819_200;
 /**
  * RLIMIT_SIGPENDING: queued signals are kernel memory, charged per user up the user namespaces;
  * a job queueing ~96k realtime signals made sigqueue fail for the host. 1,024 is far above what

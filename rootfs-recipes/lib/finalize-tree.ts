@@ -28,6 +28,7 @@ const PASSWD = [
   "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
 ];
 const GROUP = ["root:x:0:", `runner:x:${JOB_GID}:`, "nogroup:x:65534:"];
+export const HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
 
 /** Everything after installation: mount points, users, ownership, permission bits. */
 export async function finalizeTree(rootfs: string): Promise<void> {
@@ -63,6 +64,10 @@ export async function finalizeTree(rootfs: string): Promise<void> {
   // Jobs have no network; a copied host resolver config would only leak host details.
   await writeFile(path.join(rootfs, "etc/resolv.conf"), "");
   await writeFile(path.join(rootfs, "etc/hostname"), "cellblock\n");
+  // debootstrap's minbase writes no /etc/hosts, so "localhost" did not resolve in an image (glibc
+  // fell through to DNS: EAI_AGAIN) while it does on the host layout, whose /etc/hosts the sandbox
+  // writes. Same content as there (native/src/mount-plan.cc, kHosts): loopback names only.
+  await writeFile(path.join(rootfs, "etc/hosts"), HOSTS);
   // -h: change symlinks themselves; chown/chmod -R never follow symlinks found while walking.
   await runCommand(["chown", "-hR", "0:0", rootfs]);
   // No setuid/setgid anywhere: the sandbox sets no_new_privs, but an image copied elsewhere must not carry them.

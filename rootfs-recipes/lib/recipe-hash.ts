@@ -9,7 +9,7 @@ import type { Recipe } from "../../contract/recipe.ts";
 // nothing else may: key order and whitespace in recipe.json do not count, so reformatting a recipe
 // is a no-op rebuild. Bump DRIVER_VERSION whenever the driver changes what it puts in an image.
 
-export const DRIVER_VERSION = "cellblock-rootfs-driver/1";
+export const DRIVER_VERSION = "cellblock-rootfs-driver/2";
 
 /** JSON with object keys sorted at every level, so equal data always serializes equally. */
 export function canonicalJson(value: unknown): string {

@@ -72,7 +72,7 @@ describe("buildNativeSpec", () => {
 });
 
 describe("rlimitsFor", () => {
-  it("sets no core dumps, the file size, open files and stack limits, and a 64 KiB message-queue allowance", () => {
+  it("sets no core dumps, the file size, open files and stack limits, and Linux's default 800 KiB message-queue allowance", () => {
     const byName = Object.fromEntries(rlimitsFor(LIMITS).map((l) => [l.resource, [l.soft, l.hard]]));
     expect(byName).toMatchObject({
       core: [0, 0],
@@ -81,7 +81,7 @@ describe("rlimitsFor", () => {
       stack: [LIMITS.stackBytes, LIMITS.stackBytes],
       msgqueue: [MSGQUEUE_BYTES, MSGQUEUE_BYTES],
     });
-    expect(MSGQUEUE_BYTES).toBe(65_536);
+    expect(MSGQUEUE_BYTES).toBe(819_200);
   });
 
   it("caps the per-user budgets the host shares: 1,024 queued signals, 64 KiB locked memory, nproc just above the pids limit (issue 9 item 2)", () => {

@@ -34,6 +34,21 @@ const LIMITS = {
   cpuQuotaPercent: 0,
 };
 
+/** Runs `python3 -c code` in the image at `dir`, no binds, cwd /tmp. */
+async function runPython(dir: string, code: string) {
+  const { runSandbox } = await import("../../native/index.ts");
+  return runSandbox({
+    rootfs: { kind: "image", path: rootfsOf(dir) },
+    binds: [],
+    argv: ["/usr/bin/python3", "-c", code],
+    env: { PATH: "/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" },
+    cwd: "/tmp",
+    stdin: Buffer.alloc(0),
+    limits: LIMITS,
+    slot: verifySettings.slot,
+  });
+}
+
 describe.skipIf(missing.length > 0)(
   `the python image (needs ${missing.join(", ") || "root, debootstrap, the addon"})`,
   () => {
@@ -104,6 +119,15 @@ describe.skipIf(missing.length > 0)(
       expect(existsSync(path.join(rootfs, "usr/share/man"))).toBe(false);
     });
 
+    it("localhost resolves in the image as on the host layout (the image has an /etc/hosts)", async () => {
+      const { dir } = await buildImage(await loadRecipe("python"), imagesRoot, verifySettings);
+      const report = await runPython(
+        dir,
+        "import socket; print('127.0.0.1' in {a[4][0] for a in socket.getaddrinfo('localhost', 80)})",
+      );
+      expect(report.stdout.toString(), report.stderr.toString()).toBe("True\n");
+    });
+
     it("a file the image shares with the store keeps its access time when a job reads it (read-only mount)", async () => {
       const { dir } = await buildImage(await loadRecipe("python"), imagesRoot, verifySettings);
       const shared = path.join(rootfsOf(dir), "usr/lib/os-release");
@@ -111,27 +135,16 @@ describe.skipIf(missing.length > 0)(
       // Linked into the content-addressed store (shared-files.ts): the image and the store at least.
       expect(before.nlink).toBeGreaterThanOrEqual(2);
       const old = new Date("2001-09-09T01:46:40Z");
-      const { runSandbox } = await import("../../native/index.ts");
       try {
         // Control: on the host's writable mount a read moves an atime older than the mtime (relatime).
         await utimes(shared, old, before.mtime);
         await readFile(shared);
         expect((await lstat(shared)).atimeMs).toBeGreaterThan(old.getTime());
         await utimes(shared, old, before.mtime);
-        const report = await runSandbox({
-          rootfs: { kind: "image", path: rootfsOf(dir) },
-          binds: [],
-          argv: [
-            "/usr/bin/python3",
-            "-c",
-            "import os; print(len(open('/usr/lib/os-release').read()) > 0, os.stat('/usr/lib/os-release').st_nlink > 1)",
-          ],
-          env: { PATH: "/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8" },
-          cwd: "/tmp",
-          stdin: Buffer.alloc(0),
-          limits: LIMITS,
-          slot: verifySettings.slot,
-        });
+        const report = await runPython(
+          dir,
+          "import os; print(len(open('/usr/lib/os-release').read()) > 0, os.stat('/usr/lib/os-release').st_nlink > 1)",
+        );
         expect(report.stdout.toString(), report.stderr.toString()).toBe("True True\n");
         // A job cannot learn through atime whether another job (of any image) read a shared file.
         expect((await lstat(shared)).atimeMs).toBe(old.getTime());
