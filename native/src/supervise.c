@@ -109,6 +109,7 @@ struct watch {
     int go_w, ctl_r, in_w, out_r, err_r;
     uint64_t started, exec_at, exit_at; /* exec_at = 0: the payload has not started */
     uint64_t cpu_ns;                    /* the group's CPU time at the last look */
+    int stats_taken;                    /* run->stats read at the payload's end */
     size_t stdin_off;
     /* A live run's stdin source (ours from here on: finish() closes it and clears
      * run->stdin_src_fd) and signal pipe (the addon's). */
@@ -159,7 +160,8 @@ static int read_records(struct watch *w) {
     }
 }
 
-/* On READY: PID 1 has its own address space, so arm the job's limits, then let it start the job. */
+/* On READY: PID 1 has its own address space, so arm the job's limits, start the job's accounting
+ * (set-up excluded: sb_cgroup_start_accounting()), then let it start the job. */
 static void arm_limits_and_start(struct watch *w) {
     char err[512];
     int rc = sb_cgroup_set_limits(w->cg, &w->run->cg_limits, err, sizeof err);
@@ -171,12 +173,26 @@ static void arm_limits_and_start(struct watch *w) {
     } else if (rc < 0) {
         parent_fail(w->run, -rc, "%s", err);
         kill_container(w, SB_STOP_NONE);
+    } else if ((rc = sb_cgroup_start_accounting(w->cg)) < 0) {
+        parent_fail(w->run, -rc, "start the job's accounting in cgroup %s: %s", w->cg->dir[0], strerror(-rc));
+        kill_container(w, SB_STOP_NONE);
     } else if (write(w->go_w, "g", 1) != 1) {
         parent_fail(w->run, errno, "start the job: %s", strerror(errno));
         kill_container(w, SB_STOP_NONE);
-    } else if (w->sig_r >= 0 && fcntl(w->go_w, F_SETFL, O_NONBLOCK) == 0) {
-        return; /* kept for signals; a full pipe drops a signal rather than block this thread */
+    } else if (fcntl(w->go_w, F_SETFL, O_NONBLOCK) == 0) {
+        /* Kept: a live run's signals travel on it (a full pipe drops a signal rather than block
+         * this thread), and closing it is what lets the init exit after the payload's end. */
+        return;
     }
+    sb_close_fd(&w->go_w);
+}
+
+/* On the EXIT record: the payload is reaped and PID 1 holds the namespace until go closes
+ * (init-main.c, hold_until_released()), so the group's counters are read now, before the
+ * container's teardown adds its own CPU time; then the init may go. */
+static void take_final_accounting(struct watch *w) {
+    sb_cgroup_read_stats(w->cg, &w->run->stats);
+    w->stats_taken = 1;
     sb_close_fd(&w->go_w);
 }
 
@@ -302,6 +318,7 @@ static int64_t poll_timeout_ms(const struct watch *w, uint64_t now) {
 /* Acts on what poll reported; returns 1 once PID 1 has exited. */
 static int handle_events(struct watch *w, const struct pollfd pf[W_N], const int at[W_N]) {
     if (at[W_CTL] >= 0 && pf[at[W_CTL]].revents && read_records(w)) arm_limits_and_start(w);
+    if (w->run->payload_reaped && !w->stats_taken) take_final_accounting(w);
     if (at[W_IN] >= 0 && pf[at[W_IN]].revents) feed_stdin(w);
     if (at[W_OUT] >= 0 && pf[at[W_OUT]].revents) take_output(w, &w->out_r, &w->run->out);
     if (at[W_ERR] >= 0 && pf[at[W_ERR]].revents) take_output(w, &w->err_r, &w->run->err);
@@ -334,6 +351,8 @@ static void finish(struct watch *w) {
     uint64_t ended = sb_now_ns();
     if (w->ctl_r >= 0) read_records(w); /* written before PID 1 exited */
     sb_close_fd(&w->go_w);
+    /* Killed (or failed) before the payload's end: the figures are read once everything is dead. */
+    if (!w->stats_taken) sb_cgroup_read_stats(w->cg, &run->stats);
     run->wall_ns = w->exec_at ? (w->exit_at ? w->exit_at : ended) - w->exec_at : 0;
     run->phase_ns[SB_PHASE_SETUP] = w->exec_at ? w->exec_at - w->started : ended - w->started;
     run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
@@ -381,9 +400,8 @@ static void hand_plan_to_standby(struct sb_standby *sb, const struct sb_run *run
         plan->init_argv[args[i]] = sb->fd_args[i];
 }
 
-/* After PID 1's end: the group's accounting, the verdict, the group removed, the standby spent. */
+/* After PID 1's end: the verdict, the group removed, the standby spent. */
 static void conclude(struct sb_standby *sb, struct sb_run *run) {
-    sb_cgroup_read_stats(&sb->cg, &run->stats);
     sb_classify(run);
     uint64_t t = sb_now_ns();
     if (sb_cgroup_destroy(&sb->cg) < 0 && run->status != SB_SETUP_ERROR)
