@@ -306,7 +306,7 @@ static int relay_signals(int go, long payload) {
 }
 
 /* Reaps every child that has ended (orphans reparent to us); returns 1 once the payload was among
- * them, after telling the supervisor how it ended. */
+ * them, after killing what is left and telling the supervisor how it ended. */
 static int reap_ended(int ctl, long payload) {
     for (;;) {
         int status = 0;
@@ -316,7 +316,12 @@ static int reap_ended(int ctl, long payload) {
         if (r == 0) return 0;
         if (r < 0) return -1; /* ECHILD without having seen the payload: cannot happen */
         if (r == payload) {
-            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, now_ns());
+            /* The job is over: whatever it left running gets SIGKILL now (every process of the
+             * namespace but us; a fork racing this dies too), so nothing of it runs on once the
+             * supervisor reports, although the namespace's end comes after the report. */
+            const int64_t at = now_ns();
+            SB_SYS2(SYS_kill, -1, SIGKILL);
+            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, at);
             return 1;
         }
     }

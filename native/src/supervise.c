@@ -345,33 +345,60 @@ static void collect_output(struct watch *w) {
     }
 }
 
-/* After PID 1's exit: its last records, the run's times, its reaping and its output. */
+static void record_times(struct watch *w, uint64_t ended) {
+    struct sb_run *run = w->run;
+    run->wall_ns = w->exec_at ? (w->exit_at ? w->exit_at : ended) - w->exec_at : 0;
+    run->phase_ns[SB_PHASE_SETUP] = w->exec_at ? w->exec_at - w->started : ended - w->started;
+    run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
+}
+
+static void close_watch_fds(struct watch *w) {
+    int *fds[] = {&w->go_w, &w->ctl_r, &w->in_w, &w->out_r, &w->err_r, &w->src_r};
+    for (size_t k = 0; k < sizeof fds / sizeof *fds; k++)
+        sb_close_fd(fds[k]);
+    w->run->stdin_src_fd = -1;
+}
+
+/* After PID 1's exit (killed, or failed, before its EXIT record was handled): its last records,
+ * the run's times, its reaping, the figures and its output. */
 static void finish(struct watch *w) {
     struct sb_run *run = w->run;
     uint64_t ended = sb_now_ns();
     if (w->ctl_r >= 0) read_records(w); /* written before PID 1 exited */
     sb_close_fd(&w->go_w);
-    /* Killed (or failed) before the payload's end: the figures are read once everything is dead. */
     if (!w->stats_taken) sb_cgroup_read_stats(w->cg, &run->stats);
-    run->wall_ns = w->exec_at ? (w->exit_at ? w->exit_at : ended) - w->exec_at : 0;
-    run->phase_ns[SB_PHASE_SETUP] = w->exec_at ? w->exec_at - w->started : ended - w->started;
-    run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
+    record_times(w, ended);
     siginfo_t info;
     memset(&info, 0, sizeof info);
     /* The pidfd polled readable: PID 1 has exited, this only reaps it. */
     syscall(SYS_waitid, P_PIDFD, w->pidfd, &info, WEXITED | __WALL, NULL);
     collect_output(w);
-    int *fds[] = {&w->ctl_r, &w->in_w, &w->out_r, &w->err_r, &w->src_r};
-    for (size_t k = 0; k < sizeof fds / sizeof *fds; k++)
-        sb_close_fd(fds[k]);
-    run->stdin_src_fd = -1;
+    close_watch_fds(w);
     run->phase_ns[SB_PHASE_COLLECT] = sb_now_ns() - ended;
 }
 
-/* The loop between the first "go" and PID 1's exit. */
+/* After the EXIT record (take_final_accounting() has read the figures and released PID 1): the
+ * payload is reaped and whatever it left has been sent SIGKILL by the init, so everything the job
+ * wrote is in the pipes already and is drained now. PID 1's exit (the namespace's end: reaping,
+ * unmounting, 0.3-8 ms here) and the group's removal are sb_teardown()'s, after the report. */
+static void finish_at_payload_end(struct watch *w) {
+    struct sb_run *run = w->run;
+    uint64_t ended = sb_now_ns();
+    record_times(w, ended);
+    int *fds[] = {&w->out_r, &w->err_r};
+    struct sb_buf *bufs[] = {&run->out, &run->err};
+    for (int k = 0; k < 2; k++)
+        if (*fds[k] >= 0 && drain(run, *fds[k], bufs[k], run->output_limit) && run->stop == SB_STOP_NONE)
+            run->stop = SB_STOP_OUTPUT;
+    close_watch_fds(w);
+    run->phase_ns[SB_PHASE_COLLECT] = sb_now_ns() - ended;
+}
+
+/* The loop between the first "go" and the payload's end (its EXIT record) or PID 1's. */
 static void supervise(struct watch *w) {
     if (w->run->stdin_len == 0 && w->src_r < 0) sb_close_fd(&w->in_w);
-    for (int init_done = 0; !init_done;) {
+    int init_done = 0;
+    while (!init_done && !w->stats_taken) {
         struct pollfd pf[W_N];
         int at[W_N];
         int n = poll_set(w, pf, at);
@@ -382,7 +409,10 @@ static void supervise(struct watch *w) {
         if (ready <= 0) continue;
         init_done = handle_events(w, pf, at);
     }
-    finish(w);
+    if (init_done || !w->stats_taken)
+        finish(w);
+    else
+        finish_at_payload_end(w);
 }
 
 /* What the child reads after "go": the run's plan, with this standby's descriptors. */
@@ -400,16 +430,20 @@ static void hand_plan_to_standby(struct sb_standby *sb, const struct sb_run *run
         plan->init_argv[args[i]] = sb->fd_args[i];
 }
 
-/* After PID 1's end: the verdict, the group removed, the standby spent. */
-static void conclude(struct sb_standby *sb, struct sb_run *run) {
-    sb_classify(run);
-    uint64_t t = sb_now_ns();
-    if (sb_cgroup_destroy(&sb->cg) < 0 && run->status != SB_SETUP_ERROR)
-        parent_fail(run, EBUSY, "remove cgroup %s", sb->cg_name);
+int sb_teardown(struct sb_standby *sb) {
+    if (sb->pidfd >= 0) {
+        /* Usually exiting already (go is closed); SIGKILL in case it is anywhere else. Either way
+         * the kernel kills every process of its PID namespace. */
+        syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
+        siginfo_t info;
+        syscall(SYS_waitid, P_PIDFD, sb->pidfd, &info, WEXITED | __WALL, NULL);
+    }
+    int rc = 0;
+    if (sb->cg_created) rc = sb_cgroup_destroy(&sb->cg);
     sb->cg_created = 0;
-    run->phase_ns[SB_PHASE_TEARDOWN] = sb_now_ns() - t;
     sb_standby_close(sb);
     sb->ready = 0;
+    return rc;
 }
 
 void sb_execute(struct sb_standby *sb, struct sb_run *run) {
@@ -450,5 +484,6 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
                       .started = sb_now_ns()};
     sb->go_w = sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = -1; /* the watch's now */
     supervise(&w);
-    conclude(sb, run);
+    sb_classify(run); /* the container's end is sb_teardown()'s, after the report */
+    sb->ready = 0;
 }
