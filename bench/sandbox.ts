@@ -139,6 +139,12 @@ try {
     }
     if (p50.cellblock && p50.bare)
       console.log(`${"".padEnd(17)}cellblock - bare = ${(p50.cellblock - p50.bare).toFixed(2)} ms (p50)`);
+    const warm = samples["+prewarm"] ?? [];
+    const bare = samples.bare ?? [];
+    if (warm.length > 0 && bare.length > 0)
+      console.log(
+        `${"".padEnd(17)}+prewarm - bare = ${(pct(warm, 50) - pct(bare, 50)).toFixed(2)} ms (p50), ${(pct(warm, 99) - pct(bare, 99)).toFixed(2)} ms (p99)`,
+      );
   }
   configureSandbox({ prewarm: false });
   console.log("\nthroughput, /bin/true, 5 s each:");

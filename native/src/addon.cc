@@ -148,7 +148,7 @@ SlotConfig slotConfig() {
     return SlotConfig{&g_host.cgroups, g_host.seccomp.fd, g_host.initFd, g_host.prewarm};
 }
 
-// On the slot's thread: run, then hand the report to JS.
+// On the slot's thread: run, hand the report to JS, then end the container.
 void execute(const std::shared_ptr<RunState> &s, sb_standby &standby) {
     sb_execute(&standby, &s->run);
     {
@@ -168,6 +168,8 @@ void execute(const std::shared_ptr<RunState> &s, sb_standby &standby) {
         st->onOutput.Reset();
     });
     s->tsfn.Release();
+    // Off the critical path: the report is on its way; the next run on this slot waits for this.
+    (void)sb_teardown(&standby);
 }
 
 // Copies the init binary into a sealed memfd: the container execs it from there, so nothing the

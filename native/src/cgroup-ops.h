@@ -17,6 +17,8 @@ struct sb_cgroup_ops {
                   size_t err_len);
     int (*set_limits)(struct sb_cgroup *cg, const struct sb_cgroup_limits *lim, char *err, size_t err_len);
     int (*cpu_ns)(struct sb_cgroup *cg, uint64_t *ns);
+    /* Resets the peak-memory watermark to the current usage (sb_cgroup_start_accounting()). */
+    int (*reset_peak)(struct sb_cgroup *cg);
     /* Fills the counters this version has; st is zeroed by the caller. */
     int (*read_stats)(struct sb_cgroup *cg, struct sb_cgroup_stats *st);
     /* Kills every process of the group at once where the kernel offers it (v2 cgroup.kill); NULL

@@ -115,6 +115,11 @@ static int cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
     return 0;
 }
 
+/* Writing 0 sets max_usage_in_bytes to the current usage. */
+static int reset_peak(struct sb_cgroup *cg) {
+    return sb_cg_write(cg->dir[SB_CG_MEMORY], "memory.max_usage_in_bytes", "0");
+}
+
 static uint64_t read_u64(const char *dir, const char *file) {
     char buf[64];
     return sb_cg_read(dir, file, buf, sizeof buf) > 0 ? strtoull(buf, NULL, 10) : 0;
@@ -146,6 +151,7 @@ const struct sb_cgroup_ops sb_cgroup_v1_ops = {
     .create = create,
     .set_limits = set_limits,
     .cpu_ns = cpu_ns,
+    .reset_peak = reset_peak,
     .read_stats = read_stats,
     .kill_all = NULL, /* no cgroup.kill on v1 */
 };

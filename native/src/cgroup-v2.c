@@ -114,6 +114,33 @@ static int cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
     return rc;
 }
 
+/* Since 6.12 a write to memory.peak resets the watermark for reads through the same descriptor
+ * (and no one else's), so the group keeps that descriptor. Older kernels refuse the open for
+ * writing or the write: the group's whole-life peak is all there is, and read_stats reads it. */
+static int reset_peak(struct sb_cgroup *cg) {
+    char path[SB_CG_PATH + 32];
+    snprintf(path, sizeof path, "%s/memory.peak", cg->dir[0]);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return 0;
+    if (write(fd, "reset\n", 6) != 6) {
+        close(fd);
+        return 0;
+    }
+    cg->peak_fd = fd;
+    return 0;
+}
+
+static uint64_t read_peak(struct sb_cgroup *cg) {
+    char buf[64];
+    if (cg->peak_fd >= 0) {
+        ssize_t n = pread(cg->peak_fd, buf, sizeof buf - 1, 0);
+        if (n <= 0) return 0;
+        buf[n] = 0;
+        return strtoull(buf, NULL, 10);
+    }
+    return sb_cg_read(cg->dir[0], "memory.peak", buf, sizeof buf) > 0 ? strtoull(buf, NULL, 10) : 0;
+}
+
 static int read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
     const char *dir = cg->dir[0];
     char buf[2048];
@@ -123,7 +150,7 @@ static int read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
         if (sb_cg_keyed(buf, "user_usec", &v) == 0) st->user_ns = v * 1000;
         if (sb_cg_keyed(buf, "system_usec", &v) == 0) st->system_ns = v * 1000;
     }
-    if (sb_cg_read(dir, "memory.peak", buf, sizeof buf) > 0) st->peak_bytes = strtoull(buf, NULL, 10);
+    st->peak_bytes = read_peak(cg);
     if (sb_cg_read(dir, "memory.events", buf, sizeof buf) > 0) {
         sb_cg_keyed(buf, "oom_kill", &st->oom_kills);
         sb_cg_keyed(buf, "max", &st->memory_max_hits);
@@ -141,6 +168,7 @@ const struct sb_cgroup_ops sb_cgroup_v2_ops = {
     .create = create,
     .set_limits = set_limits,
     .cpu_ns = cpu_ns,
+    .reset_peak = reset_peak,
     .read_stats = read_stats,
     .kill_all = kill_all,
 };

@@ -71,6 +71,7 @@ static void init_group(const struct sb_cgroup_host *host, struct sb_cgroup *cg) 
     cg->ops = host->ops;
     cg->n_dirs = host->ops->n_dirs;
     cg->cpu_fd = -1;
+    cg->peak_fd = -1;
 }
 
 int sb_cgroup_create(const struct sb_cgroup_host *host, const char *name, struct sb_cgroup *cg, char *err,
@@ -109,13 +110,44 @@ int sb_cgroup_attach(struct sb_cgroup *cg, pid_t pid, char *err, size_t err_len)
     return 0;
 }
 
+/* A difference of two readings of a monotonic counter; 0 if a failed read left the later one low. */
+static uint64_t since(uint64_t now, uint64_t base) {
+    return now > base ? now - base : 0;
+}
+
+/* Exact on both versions because the group holds one task at this point, the container's init,
+ * blocked (or about to block) in read() on its go pipe: v1's cpuacct.usage and v2's usage_usec are
+ * sums of the scheduler's precise per-task runtime (not ticks), so the baseline is everything the
+ * set-up ran (mounts, pivot_root, the init's exec) up to a few microseconds, and everything after
+ * the "go" — the init's fork of the payload, the payload, its children — counts. On v1,
+ * usage_user/usage_sys are tick-sampled; read_stats splits the precise total in their proportion,
+ * after this baseline. */
+int sb_cgroup_start_accounting(struct sb_cgroup *cg) {
+    struct sb_cgroup_stats st;
+    memset(&st, 0, sizeof st);
+    cg->base_cpu_ns = cg->base_user_ns = cg->base_system_ns = 0;
+    int rc = cg->ops->read_stats(cg, &st);
+    if (rc < 0) return rc;
+    cg->base_cpu_ns = st.cpu_ns;
+    cg->base_user_ns = st.user_ns;
+    cg->base_system_ns = st.system_ns;
+    return cg->ops->reset_peak(cg);
+}
+
 int sb_cgroup_cpu_ns(struct sb_cgroup *cg, uint64_t *ns) {
-    return cg->ops->cpu_ns(cg, ns);
+    uint64_t total = 0;
+    int rc = cg->ops->cpu_ns(cg, &total);
+    if (rc == 0) *ns = since(total, cg->base_cpu_ns);
+    return rc;
 }
 
 int sb_cgroup_read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
     memset(st, 0, sizeof *st);
-    return cg->ops->read_stats(cg, st);
+    int rc = cg->ops->read_stats(cg, st);
+    st->cpu_ns = since(st->cpu_ns, cg->base_cpu_ns);
+    st->user_ns = since(st->user_ns, cg->base_user_ns);
+    st->system_ns = since(st->system_ns, cg->base_system_ns);
+    return rc;
 }
 
 /* SIGKILL every pid listed in dir/cgroup.procs; returns how many were listed. */
@@ -140,7 +172,8 @@ static int kill_listed(const char *dir) {
 
 int sb_cgroup_destroy(struct sb_cgroup *cg) {
     if (cg->cpu_fd >= 0) close(cg->cpu_fd);
-    cg->cpu_fd = -1;
+    if (cg->peak_fd >= 0) close(cg->peak_fd);
+    cg->cpu_fd = cg->peak_fd = -1;
     /* Failure here is not final: the loop below kills by pid and reports what it cannot remove. */
     if (cg->ops->kill_all) cg->ops->kill_all(cg);
     int rc = 0;

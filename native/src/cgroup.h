@@ -57,6 +57,8 @@ struct sb_cgroup {
     int n_dirs;                    /* v1: SB_CG_N (controllers sharing a hierarchy leave theirs empty) */
     char dir[SB_CG_N][SB_CG_PATH]; /* v1: indexed by controller; v2: dir[0] */
     int cpu_fd;                    /* v1 cpuacct.usage / v2 cpu.stat, kept open for polling */
+    int peak_fd;                   /* v2: memory.peak, reset by sb_cgroup_start_accounting(); else -1 */
+    uint64_t base_cpu_ns, base_user_ns, base_system_ns; /* the counters when the job started */
 };
 
 struct sb_cgroup_stats {
@@ -80,7 +82,12 @@ int sb_cgroup_set_limits(struct sb_cgroup *cg, const struct sb_cgroup_limits *li
 int sb_cgroup_clone_fd(const struct sb_cgroup_host *host, const struct sb_cgroup *cg);
 /* Moves pid into the group (every controller on v1). */
 int sb_cgroup_attach(struct sb_cgroup *cg, pid_t pid, char *err, size_t err_len);
-/* Total CPU time of the group so far, cheap enough to poll. */
+/* From here on the group's figures are the job's own: the CPU counters are taken as the baseline
+ * that sb_cgroup_cpu_ns() and sb_cgroup_read_stats() subtract, and the peak-memory watermark is
+ * reset to the current usage. Called while the group's only task (the container's init) waits for
+ * its "go", so the container's set-up is excluded and nothing of the job is. */
+int sb_cgroup_start_accounting(struct sb_cgroup *cg);
+/* CPU time of the group since sb_cgroup_start_accounting() (or its creation), cheap enough to poll. */
 int sb_cgroup_cpu_ns(struct sb_cgroup *cg, uint64_t *ns);
 int sb_cgroup_read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st);
 /* Kills every process in the group and removes it; retries while the kernel is still releasing. */

@@ -6,8 +6,9 @@
  * It forks the payload, which drops every privilege (session, stdio, rlimits, capabilities,
  * ids, no_new_privs), installs the two seccomp filters last and execs the job's program. The init
  * stays as the reaper: it tells the supervisor when the payload's exec happened (EXEC record) and
- * how the payload ended (EXIT record with its wait status), then exits, at which point the kernel
- * kills whatever else is left in the PID namespace. Being a real init, signals the program sends
+ * how the payload ended (EXIT record with its wait status), waits until the supervisor has read the
+ * job's accounting and closes go, then exits, at which point the kernel kills whatever else is
+ * left in the PID namespace. Being a real init, signals the program sends
  * itself (abort(), raise()) behave as outside a container, which they would not if the program
  * were PID 1 itself.
  *
@@ -305,7 +306,7 @@ static int relay_signals(int go, long payload) {
 }
 
 /* Reaps every child that has ended (orphans reparent to us); returns 1 once the payload was among
- * them, after telling the supervisor how it ended. */
+ * them, after killing what is left and telling the supervisor how it ended. */
 static int reap_ended(int ctl, long payload) {
     for (;;) {
         int status = 0;
@@ -315,7 +316,12 @@ static int reap_ended(int ctl, long payload) {
         if (r == 0) return 0;
         if (r < 0) return -1; /* ECHILD without having seen the payload: cannot happen */
         if (r == payload) {
-            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, now_ns());
+            /* The job is over: whatever it left running gets SIGKILL now (every process of the
+             * namespace but us; a fork racing this dies too), so nothing of it runs on once the
+             * supervisor reports, although the namespace's end comes after the report. */
+            const int64_t at = now_ns();
+            SB_SYS2(SYS_kill, -1, SIGKILL);
+            send_record(ctl, SB_REC_EXIT, 0, 0, status, ru.ru_maxrss, at);
             return 1;
         }
     }
@@ -333,7 +339,8 @@ static void refuse_call(int ctl, const struct seccomp_notif *n) {
 /* Until the payload ends: reap on SIGCHLD; answer lock calls (init-locks.c) and refuse every
  * other call the listener reports; relay the supervisor's signal requests on go to the payload.
  * While a blocking lock request waits, wake every 5 ms to retry. */
-static int watch_payload(int ctl, int go, long payload, int listener, int sigchld_fd) {
+static int watch_payload(int ctl, int *go_fd, long payload, int listener, int sigchld_fd) {
+    int go = *go_fd;
     int pending = 0;
     for (;;) {
         /* poll ignores negative descriptors: a closed go or a dropped listener takes no part. */
@@ -362,9 +369,23 @@ static int watch_payload(int ctl, int go, long payload, int listener, int sigchl
             while (SB_SYS3(SYS_read, sigchld_fd, &si, sizeof si) > 0) {
             }
             int ended = reap_ended(ctl, payload);
+            *go_fd = go;
             if (ended) return ended > 0 ? 0 : 123;
         }
     }
+}
+
+/* After the EXIT record: stay, and with us the namespace, until the supervisor has read the job's
+ * accounting and closes go (EOF; late signal bytes are dropped). Our exit tears the container
+ * down (every process of the namespace killed, its mounts released), and that work is charged to
+ * the job's cgroup: held here, it happens after the reading and is not billed to the program. */
+static void hold_until_released(int go) {
+    if (go < 0) return;
+    char buf[16];
+    long n;
+    do
+        n = SB_SYS3(SYS_read, go, buf, sizeof buf);
+    while (n > 0 || n == -4);
 }
 
 static int init_main(int argc, char **argv, char **envp) {
@@ -401,7 +422,10 @@ static int init_main(int argc, char **argv, char **envp) {
     for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
         SB_SYS1(SYS_close, arg_int(argv, i));
     report_exec(ctl, errp[0], started);
-    return watch_payload(ctl, go, pid, receive_listener(sock[0]), sigchld_fd);
+    int go_fd = go;
+    const int rc = watch_payload(ctl, &go_fd, pid, receive_listener(sock[0]), sigchld_fd);
+    if (rc == 0) hold_until_released(go_fd);
+    return rc;
 }
 
 __attribute__((used)) void sb_start_c(long *sp) {

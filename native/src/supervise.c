@@ -109,6 +109,7 @@ struct watch {
     int go_w, ctl_r, in_w, out_r, err_r;
     uint64_t started, exec_at, exit_at; /* exec_at = 0: the payload has not started */
     uint64_t cpu_ns;                    /* the group's CPU time at the last look */
+    int stats_taken;                    /* run->stats read at the payload's end */
     size_t stdin_off;
     /* A live run's stdin source (ours from here on: finish() closes it and clears
      * run->stdin_src_fd) and signal pipe (the addon's). */
@@ -159,7 +160,8 @@ static int read_records(struct watch *w) {
     }
 }
 
-/* On READY: PID 1 has its own address space, so arm the job's limits, then let it start the job. */
+/* On READY: PID 1 has its own address space, so arm the job's limits, start the job's accounting
+ * (set-up excluded: sb_cgroup_start_accounting()), then let it start the job. */
 static void arm_limits_and_start(struct watch *w) {
     sb_evidence_open(w->run, w->pidfd); /* before the job exists: fsize-evidence.c */
     char err[512];
@@ -172,12 +174,26 @@ static void arm_limits_and_start(struct watch *w) {
     } else if (rc < 0) {
         parent_fail(w->run, -rc, "%s", err);
         kill_container(w, SB_STOP_NONE);
+    } else if ((rc = sb_cgroup_start_accounting(w->cg)) < 0) {
+        parent_fail(w->run, -rc, "start the job's accounting in cgroup %s: %s", w->cg->dir[0], strerror(-rc));
+        kill_container(w, SB_STOP_NONE);
     } else if (write(w->go_w, "g", 1) != 1) {
         parent_fail(w->run, errno, "start the job: %s", strerror(errno));
         kill_container(w, SB_STOP_NONE);
-    } else if (w->sig_r >= 0 && fcntl(w->go_w, F_SETFL, O_NONBLOCK) == 0) {
-        return; /* kept for signals; a full pipe drops a signal rather than block this thread */
+    } else if (fcntl(w->go_w, F_SETFL, O_NONBLOCK) == 0) {
+        /* Kept: a live run's signals travel on it (a full pipe drops a signal rather than block
+         * this thread), and closing it is what lets the init exit after the payload's end. */
+        return;
     }
+    sb_close_fd(&w->go_w);
+}
+
+/* On the EXIT record: the payload is reaped and PID 1 holds the namespace until go closes
+ * (init-main.c, hold_until_released()), so the group's counters are read now, before the
+ * container's teardown adds its own CPU time; then the init may go. */
+static void take_final_accounting(struct watch *w) {
+    sb_cgroup_read_stats(w->cg, &w->run->stats);
+    w->stats_taken = 1;
     sb_close_fd(&w->go_w);
 }
 
@@ -303,6 +319,7 @@ static int64_t poll_timeout_ms(const struct watch *w, uint64_t now) {
 /* Acts on what poll reported; returns 1 once PID 1 has exited. */
 static int handle_events(struct watch *w, const struct pollfd pf[W_N], const int at[W_N]) {
     if (at[W_CTL] >= 0 && pf[at[W_CTL]].revents && read_records(w)) arm_limits_and_start(w);
+    if (w->run->payload_reaped && !w->stats_taken) take_final_accounting(w);
     if (at[W_IN] >= 0 && pf[at[W_IN]].revents) feed_stdin(w);
     if (at[W_OUT] >= 0 && pf[at[W_OUT]].revents) take_output(w, &w->out_r, &w->run->out);
     if (at[W_ERR] >= 0 && pf[at[W_ERR]].revents) take_output(w, &w->err_r, &w->run->err);
@@ -329,31 +346,60 @@ static void collect_output(struct watch *w) {
     }
 }
 
-/* After PID 1's exit: its last records, the run's times, its reaping and its output. */
+static void record_times(struct watch *w, uint64_t ended) {
+    struct sb_run *run = w->run;
+    run->wall_ns = w->exec_at ? (w->exit_at ? w->exit_at : ended) - w->exec_at : 0;
+    run->phase_ns[SB_PHASE_SETUP] = w->exec_at ? w->exec_at - w->started : ended - w->started;
+    run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
+}
+
+static void close_watch_fds(struct watch *w) {
+    int *fds[] = {&w->go_w, &w->ctl_r, &w->in_w, &w->out_r, &w->err_r, &w->src_r};
+    for (size_t k = 0; k < sizeof fds / sizeof *fds; k++)
+        sb_close_fd(fds[k]);
+    w->run->stdin_src_fd = -1;
+}
+
+/* After PID 1's exit (killed, or failed, before its EXIT record was handled): its last records,
+ * the run's times, its reaping, the figures and its output. */
 static void finish(struct watch *w) {
     struct sb_run *run = w->run;
     uint64_t ended = sb_now_ns();
     if (w->ctl_r >= 0) read_records(w); /* written before PID 1 exited */
     sb_close_fd(&w->go_w);
-    run->wall_ns = w->exec_at ? (w->exit_at ? w->exit_at : ended) - w->exec_at : 0;
-    run->phase_ns[SB_PHASE_SETUP] = w->exec_at ? w->exec_at - w->started : ended - w->started;
-    run->phase_ns[SB_PHASE_RUN] = run->wall_ns;
+    if (!w->stats_taken) sb_cgroup_read_stats(w->cg, &run->stats);
+    record_times(w, ended);
     siginfo_t info;
     memset(&info, 0, sizeof info);
     /* The pidfd polled readable: PID 1 has exited, this only reaps it. */
     syscall(SYS_waitid, P_PIDFD, w->pidfd, &info, WEXITED | __WALL, NULL);
     collect_output(w);
-    int *fds[] = {&w->ctl_r, &w->in_w, &w->out_r, &w->err_r, &w->src_r};
-    for (size_t k = 0; k < sizeof fds / sizeof *fds; k++)
-        sb_close_fd(fds[k]);
-    run->stdin_src_fd = -1;
+    close_watch_fds(w);
     run->phase_ns[SB_PHASE_COLLECT] = sb_now_ns() - ended;
 }
 
-/* The loop between the first "go" and PID 1's exit. */
+/* After the EXIT record (take_final_accounting() has read the figures and released PID 1): the
+ * payload is reaped and whatever it left has been sent SIGKILL by the init, so everything the job
+ * wrote is in the pipes already and is drained now. PID 1's exit (the namespace's end: reaping,
+ * unmounting, 0.3-8 ms here) and the group's removal are sb_teardown()'s, after the report. */
+static void finish_at_payload_end(struct watch *w) {
+    struct sb_run *run = w->run;
+    uint64_t ended = sb_now_ns();
+    record_times(w, ended);
+    int *fds[] = {&w->out_r, &w->err_r};
+    struct sb_buf *bufs[] = {&run->out, &run->err};
+    for (int k = 0; k < 2; k++)
+        if (*fds[k] >= 0 && drain(run, *fds[k], bufs[k], run->output_limit) && run->stop == SB_STOP_NONE)
+            run->stop = SB_STOP_OUTPUT;
+    close_watch_fds(w);
+    run->phase_ns[SB_PHASE_COLLECT] = sb_now_ns() - ended;
+}
+
+/* The loop between the first "go" and the payload's end (its EXIT record) or PID 1's. */
 static void supervise(struct watch *w) {
     if (w->run->stdin_len == 0 && w->src_r < 0) sb_close_fd(&w->in_w);
-    for (int init_done = 0; !init_done;) {
+    int init_done = 0;
+    while (!init_done && !w->stats_taken) {
         struct pollfd pf[W_N];
         int at[W_N];
         int n = poll_set(w, pf, at);
@@ -364,7 +410,10 @@ static void supervise(struct watch *w) {
         if (ready <= 0) continue;
         init_done = handle_events(w, pf, at);
     }
-    finish(w);
+    if (init_done || !w->stats_taken)
+        finish(w);
+    else
+        finish_at_payload_end(w);
 }
 
 /* What the child reads after "go": the run's plan, with this standby's descriptors. */
@@ -382,18 +431,20 @@ static void hand_plan_to_standby(struct sb_standby *sb, const struct sb_run *run
         plan->init_argv[args[i]] = sb->fd_args[i];
 }
 
-/* After PID 1's end: the group's accounting, the verdict, the group removed, the standby spent. */
-static void conclude(struct sb_standby *sb, struct sb_run *run) {
-    sb_cgroup_read_stats(&sb->cg, &run->stats);
-    sb_evidence_conclude(run);
-    sb_classify(run);
-    uint64_t t = sb_now_ns();
-    if (sb_cgroup_destroy(&sb->cg) < 0 && run->status != SB_SETUP_ERROR)
-        parent_fail(run, EBUSY, "remove cgroup %s", sb->cg_name);
+int sb_teardown(struct sb_standby *sb) {
+    if (sb->pidfd >= 0) {
+        /* Usually exiting already (go is closed); SIGKILL in case it is anywhere else. Either way
+         * the kernel kills every process of its PID namespace. */
+        syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
+        siginfo_t info;
+        syscall(SYS_waitid, P_PIDFD, sb->pidfd, &info, WEXITED | __WALL, NULL);
+    }
+    int rc = 0;
+    if (sb->cg_created) rc = sb_cgroup_destroy(&sb->cg);
     sb->cg_created = 0;
-    run->phase_ns[SB_PHASE_TEARDOWN] = sb_now_ns() - t;
     sb_standby_close(sb);
     sb->ready = 0;
+    return rc;
 }
 
 void sb_execute(struct sb_standby *sb, struct sb_run *run) {
@@ -434,5 +485,7 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
                       .started = sb_now_ns()};
     sb->go_w = sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = -1; /* the watch's now */
     supervise(&w);
-    conclude(sb, run);
+    sb_evidence_conclude(run);
+    sb_classify(run); /* the container's end is sb_teardown()'s, after the report */
+    sb->ready = 0;
 }

@@ -149,8 +149,14 @@ struct sb_standby {
  * its run). */
 int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const char *cg_name,
                const struct sb_ids *ids, int seccomp_fd, int init_fd);
-/* Runs the run in the standby (which is consumed either way). Blocking: a dedicated thread. */
+/* Runs the run in the standby until its result is final: the payload reaped and the group's
+ * figures read, or PID 1 ended. Blocking: a dedicated thread. The container's end is left to
+ * sb_teardown(), which the caller calls next, after handing the result on. */
 void sb_execute(struct sb_standby *sb, struct sb_run *run);
+/* Ends a run's container: PID 1 (and with it the PID namespace) killed and reaped, the group
+ * emptied and removed, the standby spent. 0, or -errno when the group could not be removed (the
+ * next start-up's sweep removes it). Safe on a standby that failed or was discarded. */
+int sb_teardown(struct sb_standby *sb);
 /* Kills and removes an unused standby. */
 void sb_discard(struct sb_standby *sb);
 

@@ -3,7 +3,14 @@
 // default, so their per-test leak checks see no standby.)
 import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configureSandbox, releaseStandbys, runSandbox, sandboxHostInfo } from "../../native/index.ts";
+import {
+  configureSandbox,
+  releaseStandbys,
+  runSandbox,
+  type SandboxReport,
+  sandboxHostInfo,
+} from "../../native/index.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { makeSpec } from "./_fixtures.ts";
 
 const SLOT = 40; // away from other files' slots
@@ -13,15 +20,41 @@ function ourGroups(): string[] {
   return readdirSync(parent).filter((name) => name.startsWith(`${process.pid}-s${SLOT}-`));
 }
 
-/** The slot prepares its standby right after handing over a report: wait for it to appear. */
-async function standbyGroups(): Promise<string[]> {
-  for (let i = 0; i < 200 && ourGroups().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-  return ourGroups();
-}
-
 function tasksIn(group: string): string[] {
   const parent = sandboxHostInfo().cgroupParents[0] as string;
-  return readFileSync(`${parent}/${group}/cgroup.procs`, "utf8").split("\n").filter(Boolean);
+  try {
+    return readFileSync(`${parent}/${group}/cgroup.procs`, "utf8").split("\n").filter(Boolean);
+  } catch {
+    return []; // removed meanwhile
+  }
+}
+
+/**
+ * Runs a job that sleeps 300 ms at its end, and names the group it ran in: while it runs, the
+ * one group of the slot with more than one task (its init and the job; a standby holds one).
+ */
+async function runNamingItsGroup(argv: string[]): Promise<{ report: SandboxReport; spent: string }> {
+  const pending = runSandbox(makeSpec(["/bin/sh", "-c", `${argv.join(" ")}; sleep 0.3`], { slot: SLOT }));
+  const spent = await eventually(() => ourGroups().find((group) => tasksIn(group).length > 1), {
+    timeoutMs: 10_000,
+    intervalMs: 10,
+    what: "the running job's group",
+  });
+  return { report: await pending, spent: spent as string };
+}
+
+/**
+ * The slot prepares its standby while a run goes on or right after, and removes the spent
+ * container's group after handing over the report (teardown is off the critical path): wait
+ * until the spent group is gone and the standby is there.
+ */
+function standbyGroups(spent: string): Promise<string[]> {
+  return eventually(ourGroups, {
+    timeoutMs: 10_000,
+    intervalMs: 10,
+    until: (groups) => groups.length > 0 && !groups.includes(spent),
+    what: `the spent group ${spent} removed and a standby made`,
+  });
 }
 
 describe("prewarmed containers", () => {
@@ -34,22 +67,21 @@ describe("prewarmed containers", () => {
   });
 
   it("keeps one idle container per slot between runs, and each run gets a fresh one", async () => {
-    const spec = makeSpec(["/bin/sh", "-c", "cat /proc/self/cgroup; echo $$; touch /tmp/mark; ls /tmp"], {
-      slot: SLOT,
-    });
-    const first = await runSandbox(spec);
-    expect(first.status).toBe("ok");
-    const standby = await standbyGroups();
+    const command = ["echo $$; touch /tmp/mark; ls /tmp"];
+    const first = await runNamingItsGroup(command);
+    expect(first.report.status).toBe("ok");
+    const standby = await standbyGroups(first.spent);
     expect(standby).toHaveLength(1);
     // Exactly the waiting setup child lives in it: nothing of the finished job.
     expect(tasksIn(standby[0] as string)).toHaveLength(1);
-    const second = await runSandbox(spec);
-    expect(second.status).toBe("ok");
+    const second = await runNamingItsGroup(command);
+    expect(second.report.status).toBe("ok");
     // The second run did not see the first one's /tmp/mark before creating its own.
-    expect(second.stdout.toString()).toContain("mark");
-    expect(second.stdout.toString().match(/mark/g)).toHaveLength(1);
+    expect(second.report.stdout.toString()).toContain("mark");
+    expect(second.report.stdout.toString().match(/mark/g)).toHaveLength(1);
     // It ran in the group prepared earlier, which is gone now; a new standby waits.
-    const after = await standbyGroups();
+    expect(second.spent).toBe(standby[0]);
+    const after = await standbyGroups(second.spent);
     expect(after).toHaveLength(1);
     expect(after[0]).not.toBe(standby[0]);
   });
@@ -67,8 +99,8 @@ describe("prewarmed containers", () => {
   });
 
   it("releaseStandbys removes the idle containers and their cgroups", async () => {
-    await runSandbox(makeSpec(["/bin/true"], { slot: SLOT }));
-    expect(await standbyGroups()).toHaveLength(1);
+    const { spent } = await runNamingItsGroup(["true"]);
+    expect(await standbyGroups(spent)).toHaveLength(1);
     await releaseStandbys();
     expect(ourGroups()).toEqual([]);
   });
