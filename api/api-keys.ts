@@ -36,6 +36,8 @@ export interface KeyDirectorySettings {
 
 export class KeyDirectory {
   private readonly envKeys: Map<string, { id: string; secret: string }>;
+  /** A stored key was seen once: keys are required from then on (see keysRequired). */
+  private storedKeySeen = false;
   private readonly prefix: string;
 
   constructor(
@@ -52,9 +54,15 @@ export class KeyDirectory {
     );
   }
 
-  /** Whether requests need a key: some API_KEYS, or some key in Redis (revoked ones count). */
+  /**
+   * Whether requests need a key: some API_KEYS, or some key in Redis (revoked ones count). Stored
+   * keys are never deleted, so once seen the answer stays yes and costs no more HLEN per request;
+   * "no" is asked again each time, so the first key created ends anonymous access at once.
+   */
   async keysRequired(): Promise<boolean> {
-    return this.envKeys.size > 0 || (await anyStoredKey(this.redis, this.prefix));
+    if (this.envKeys.size > 0 || this.storedKeySeen) return true;
+    this.storedKeySeen = await anyStoredKey(this.redis, this.prefix);
+    return this.storedKeySeen;
   }
 
   /** The caller for a presented key, or null if it is unknown or revoked. */
