@@ -2,7 +2,13 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { ApiSettings, QueueConfig, WebhookConfig } from "../config/load-config.ts";
 import type { KeyLimits } from "../contract/api-key.ts";
-import { anyStoredKey, defaultKeyLimits, keyDigest, keyIdOfDigest, readKeyRecord } from "./api-key-store.ts";
+import {
+  anyStoredKey,
+  defaultKeyLimits,
+  keyDigest,
+  keyRecordOfDigest,
+  readKeyRecord,
+} from "./api-key-store.ts";
 
 // Who is calling. Three sources, in this order:
 //   - keys created by `npm run keys -- create`, stored in Redis (api-key-store.ts) with their
@@ -70,9 +76,7 @@ export class KeyDirectory {
     const digest = keyDigest(presented);
     const env = this.envKeys.get(digest);
     if (env) return { keyId: env.id, limits: defaultKeyLimits(this.settings.api) };
-    const id = await keyIdOfDigest(this.redis, this.prefix, digest);
-    if (!id) return null;
-    const record = await readKeyRecord(this.redis, this.prefix, id);
+    const record = await keyRecordOfDigest(this.redis, this.prefix, digest);
     if (!record || record.revokedAt !== null || !sameDigest(record.keyDigest, digest)) return null;
     return { keyId: record.id, limits: record.limits };
   }
