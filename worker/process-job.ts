@@ -137,7 +137,10 @@ export class JobProcessor {
       void events.close();
       deps.slots.release(slot);
       deps.cancels.unregister(jobId);
-      await deps.gate.finished(jobId, queued).catch((error) => {
+      // Not awaited: the release goes out on this connection ahead of BullMQ's moveToFinished, so
+      // Redis still frees the place before it records the job as finished, without the job's
+      // result waiting one more round trip for it.
+      deps.gate.finished(jobId, queued).catch((error) => {
         deps.log.warn(
           { err: error, jobId, keyId: queued.keyId },
           "release running place failed; its lease expires",
