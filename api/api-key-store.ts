@@ -24,9 +24,22 @@ export async function readKeyRecord(redis: Redis, prefix: string, id: string): P
   return raw === null ? null : parseJsonWith(StoredApiKeySchema, raw);
 }
 
-/** The key id its digest belongs to, or null. */
-export async function keyIdOfDigest(redis: Redis, prefix: string, digest: string): Promise<string | null> {
-  return redis.hget(redisKeys(prefix).apiKeys, digest);
+// The digest's key id and that id's record in one round trip: every request with a key needs both,
+// and asked one after the other they were two round trips on every request's critical path.
+const recordOfDigestScript = `
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then return false end
+return redis.call('HGET', KEYS[2], id)`;
+
+/** The stored record of the key with this digest, or null when there is none or it is unreadable. */
+export async function keyRecordOfDigest(
+  redis: Redis,
+  prefix: string,
+  digest: string,
+): Promise<StoredApiKey | null> {
+  const keys = redisKeys(prefix);
+  const raw = await redis.eval(recordOfDigestScript, 2, keys.apiKeys, keys.apiKeyRecords, digest);
+  return typeof raw === "string" ? parseJsonWith(StoredApiKeySchema, raw) : null;
 }
 
 /** Whether any key was ever created in Redis (revoked ones count). */

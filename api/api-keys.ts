@@ -2,7 +2,13 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { ApiSettings, QueueConfig, WebhookConfig } from "../config/load-config.ts";
 import type { KeyLimits } from "../contract/api-key.ts";
-import { anyStoredKey, defaultKeyLimits, keyDigest, keyIdOfDigest, readKeyRecord } from "./api-key-store.ts";
+import {
+  anyStoredKey,
+  defaultKeyLimits,
+  keyDigest,
+  keyRecordOfDigest,
+  readKeyRecord,
+} from "./api-key-store.ts";
 
 // Who is calling. Three sources, in this order:
 //   - keys created by `npm run keys -- create`, stored in Redis (api-key-store.ts) with their
@@ -36,6 +42,8 @@ export interface KeyDirectorySettings {
 
 export class KeyDirectory {
   private readonly envKeys: Map<string, { id: string; secret: string }>;
+  /** A stored key was seen once: keys are required from then on (see keysRequired). */
+  private storedKeySeen = false;
   private readonly prefix: string;
 
   constructor(
@@ -52,9 +60,15 @@ export class KeyDirectory {
     );
   }
 
-  /** Whether requests need a key: some API_KEYS, or some key in Redis (revoked ones count). */
+  /**
+   * Whether requests need a key: some API_KEYS, or some key in Redis (revoked ones count). Stored
+   * keys are never deleted, so once seen the answer stays yes and costs no more HLEN per request;
+   * "no" is asked again each time, so the first key created ends anonymous access at once.
+   */
   async keysRequired(): Promise<boolean> {
-    return this.envKeys.size > 0 || (await anyStoredKey(this.redis, this.prefix));
+    if (this.envKeys.size > 0 || this.storedKeySeen) return true;
+    this.storedKeySeen = await anyStoredKey(this.redis, this.prefix);
+    return this.storedKeySeen;
   }
 
   /** The caller for a presented key, or null if it is unknown or revoked. */
@@ -62,9 +76,7 @@ export class KeyDirectory {
     const digest = keyDigest(presented);
     const env = this.envKeys.get(digest);
     if (env) return { keyId: env.id, limits: defaultKeyLimits(this.settings.api) };
-    const id = await keyIdOfDigest(this.redis, this.prefix, digest);
-    if (!id) return null;
-    const record = await readKeyRecord(this.redis, this.prefix, id);
+    const record = await keyRecordOfDigest(this.redis, this.prefix, digest);
     if (!record || record.revokedAt !== null || !sameDigest(record.keyDigest, digest)) return null;
     return { keyId: record.id, limits: record.limits };
   }

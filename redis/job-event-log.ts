@@ -12,19 +12,22 @@ import { parseJsonWith } from "../contract/parse-json.ts";
 // connection keeps them in order, and a job never waits on its own event log. Every entry is
 // parsed back with the schema; an unreadable one is skipped, never trusted.
 
-/** Queues XADD (trimmed to JOB_EVENTS_MAX_ENTRIES) and EXPIRE on the connection, in order. */
+/**
+ * Queues XADD (trimmed to JOB_EVENTS_MAX_ENTRIES) and, unless ttlSeconds is null (the caller set
+ * it recently), EXPIRE on the connection, in order.
+ */
 export function appendJobEvents(
   redis: Redis,
   key: string,
   events: JobEvent[],
-  ttlSeconds: number,
+  ttlSeconds: number | null,
   onError: (error: Error) => void,
 ): void {
   if (events.length === 0) return;
   const pipeline = redis.pipeline();
   for (const event of events)
     pipeline.xadd(key, "MAXLEN", "~", JOB_EVENTS_MAX_ENTRIES, "*", "e", JSON.stringify(event));
-  pipeline.expire(key, ttlSeconds);
+  if (ttlSeconds !== null) pipeline.expire(key, ttlSeconds);
   pipeline.exec().then((results) => {
     const failed = results?.find(([error]) => error)?.[0];
     if (failed) onError(failed);

@@ -5,6 +5,7 @@ import type { QueueConfig, WorkerConfig } from "../config/load-config.ts";
 import type { JobResult } from "../contract/job-result.ts";
 import { CANCELLED_REASON } from "../contract/job-status.ts";
 import { type QueuedJob, QueuedJobSchema, type redisKeys } from "../contract/queue.ts";
+import type { SharedMetricsBuffer } from "../redis/shared-metrics-buffer.ts";
 import type { CancelListener } from "./cancel-listener.ts";
 import type { DispatchGate } from "./dispatch-gate.ts";
 import { JobEvents } from "./job-step-events.ts";
@@ -35,6 +36,8 @@ export interface JobProcessorDeps {
   gate: DispatchGate;
   slots: SlotPool;
   cancels: CancelListener;
+  /** The worker's additions to the shared metrics, written once a second. */
+  metrics: SharedMetricsBuffer;
   log: Logger;
 }
 
@@ -52,11 +55,8 @@ export class JobProcessor {
     const parsed = QueuedJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.issues[0]?.message}`);
     const admission = await this.admit(job, jobId, parsed.data, token);
-    if (job.attemptsMade === 0 && job.stalledCounter === 0) {
-      this.metric(
-        recordQueueWait(this.deps.redis, this.prefix, parsed.data.band, Date.now() - job.timestamp),
-      );
-    }
+    if (job.attemptsMade === 0 && job.stalledCounter === 0)
+      recordQueueWait(this.deps.metrics, parsed.data.band, Date.now() - job.timestamp);
     return this.run(job, jobId, parsed.data, admission);
   };
 
@@ -114,7 +114,7 @@ export class JobProcessor {
       events.writer.finished(result);
       const { keyId, batchId } = queued;
       deps.log.info({ jobId, keyId, batchId, verdict: result.verdict, slot }, "job finished");
-      this.metric(recordJobResult(deps.redis, this.prefix, result, Date.now() - startedAt));
+      recordJobResult(deps.metrics, result, Date.now() - startedAt);
       if (result.verdict === "internal_error") {
         const error =
           [result.compile, ...result.runs].find((step) => step?.verdict === "internal_error")?.error ??
@@ -137,7 +137,10 @@ export class JobProcessor {
       void events.close();
       deps.slots.release(slot);
       deps.cancels.unregister(jobId);
-      await deps.gate.finished(jobId, queued).catch((error) => {
+      // Not awaited: the release goes out on this connection ahead of BullMQ's moveToFinished, so
+      // Redis still frees the place before it records the job as finished, without the job's
+      // result waiting one more round trip for it.
+      deps.gate.finished(jobId, queued).catch((error) => {
         deps.log.warn(
           { err: error, jobId, keyId: queued.keyId },
           "release running place failed; its lease expires",

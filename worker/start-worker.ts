@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { WorkerConfig } from "../config/load-config.ts";
 import { QUEUE_NAME, redisKeys, type SandboxRefusal, type WorkerHeartbeat } from "../contract/queue.ts";
 import { connectRedis } from "../redis/redis-connection.ts";
+import { SharedMetricsBuffer } from "../redis/shared-metrics-buffer.ts";
 import { CancelListener } from "./cancel-listener.ts";
 import { DispatchGate } from "./dispatch-gate.ts";
 import { startHeartbeat } from "./heartbeat.ts";
@@ -37,6 +38,7 @@ interface WorkerParts {
   redis: Redis;
   languages: WorkerLanguages;
   cancels: CancelListener;
+  metrics: SharedMetricsBuffer;
 }
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
@@ -70,7 +72,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     const marks = await Promise.all(jobIds.map((jobId) => redis.exists(keys.cancelled(jobId))));
     return jobIds.filter((_, index) => marks[index] === 1);
   });
-  const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels };
+  const metrics = new SharedMetricsBuffer(redis, config.queue.QUEUE_PREFIX, (error) =>
+    log.warn({ err: error }, "record metrics failed"),
+  );
+  const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels, metrics };
 
   const gate = new DispatchGate(
     redis,
@@ -88,6 +93,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     gate,
     slots: new SlotPool(config.worker.WORKER_SLOTS),
     cancels,
+    metrics,
     log,
   });
   const worker = await runBullWorker(config, redis, processor, log);
@@ -179,6 +185,7 @@ async function stopWorker(parts: WorkerParts, worker: Worker, deadlineMs: number
     await workDirRemovalsSettled();
     parts.sandbox.uidClaim.release();
     cancels.close();
+    await parts.metrics.flush();
     // quit() waits for replies in flight; when Redis is already gone, cut the connection instead.
     await redis.quit().catch(() => redis.disconnect());
   }

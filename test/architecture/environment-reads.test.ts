@@ -13,6 +13,7 @@ const entryPoints = new Set([
   "config/load-config.ts",
   "app/start.ts",
   "bench/service.ts",
+  "bench/service-budget.ts",
   "bench/batch.ts",
   "bench/compat.ts",
   "cli/cellblock.ts",

@@ -57,7 +57,13 @@ describe.skipIf(unavailable !== null)(`fairness and metrics ${unavailable ? `(${
     for (const source of ["echo 1", "echo 2", "echo 3", "exit 3"]) {
       expect((await service.post("/run", { language: "bash", source }, as(key))).status).toBe(200);
     }
-    const text = await (await fetch(`${service.api.url}/metrics`)).text();
+    // A worker writes its metrics once a second (redis/shared-metrics-buffer.ts): wait for the
+    // last job's run time, then every figure must be exact.
+    const text = await eventually(async () => (await fetch(`${service.api.url}/metrics`)).text(), {
+      until: (body) => body.includes('cellblock_job_run_seconds_count{language="bash"} 4'),
+      timeoutMs: 10_000,
+      what: "the worker's metrics flushed",
+    });
     const value = (series: string) => {
       const line = text.split("\n").find((l) => l.startsWith(`${series} `));
       return line === undefined ? undefined : Number(line.slice(series.length + 1));
