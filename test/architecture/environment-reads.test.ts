@@ -15,6 +15,7 @@ const entryPoints = new Set([
   "bench/service.ts",
   "bench/batch.ts",
   "bench/compat.ts",
+  "bench/worker-rss.ts",
   "cli/cellblock.ts",
 ]);
 
