@@ -90,8 +90,9 @@ function lstatOrNull(file: string) {
 }
 
 /**
- * Whether `dir` can be copied whole (at most RUN_DIR_MAX_ENTRIES entries). A job's tests fan out
- * to borrowed slots only when it can: a test on a borrowed slot runs on a copy, and a cut copy
+ * Whether `dir` copies whole: at most RUN_DIR_MAX_ENTRIES entries, each a directory, a regular
+ * file or a symlink (copyTree skips the rest: a FIFO a compile step made). A job's tests fan out
+ * to borrowed slots only then: a test on a borrowed slot runs on a copy, and a copy that differs
  * could change its verdict.
  */
 export function copiesWhole(dir: string): boolean {
@@ -100,6 +101,7 @@ export function copiesWhole(dir: string): boolean {
     for (const entry of readdirSync(from, { withFileTypes: true })) {
       if (--budget.entries < 0) return;
       if (entry.isDirectory()) count(path.join(from, entry.name));
+      else if (!entry.isFile() && !entry.isSymbolicLink()) budget.entries = -1;
     }
   };
   count(dir);

@@ -11,8 +11,13 @@ export class SlotPool {
   private readonly free: number[];
   private readonly waiting: ((slot: number) => void)[] = [];
 
-  constructor(size: number) {
+  constructor(private readonly size: number) {
     this.free = Array.from({ length: size }, (_, i) => size - 1 - i);
+  }
+
+  /** Slots running a container now: jobs' own and lent ones (the heartbeat's busy slots). */
+  get busy(): number {
+    return this.size - this.free.length;
   }
 
   /** A job's own slot: free at once unless lent to another job's test, then at that test's end. */

@@ -37,6 +37,7 @@ interface WorkerParts {
   redis: Redis;
   languages: WorkerLanguages;
   cancels: CancelListener;
+  slots: SlotPool;
 }
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
@@ -70,7 +71,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     const marks = await Promise.all(jobIds.map((jobId) => redis.exists(keys.cancelled(jobId))));
     return jobIds.filter((_, index) => marks[index] === 1);
   });
-  const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels };
+  const slots = new SlotPool(config.worker.WORKER_SLOTS);
+  const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels, slots };
 
   const gate = new DispatchGate(
     redis,
@@ -86,7 +88,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     runSandbox: sandbox.runSandbox,
     uidBase: sandbox.uidBase,
     gate,
-    slots: new SlotPool(config.worker.WORKER_SLOTS),
+    slots,
     cancels,
     log,
   });
@@ -154,7 +156,7 @@ function heartbeatOf(parts: WorkerParts, config: WorkerConfig): () => WorkerHear
     pid: process.pid,
     host: os.hostname(),
     slots: config.worker.WORKER_SLOTS,
-    busySlots: parts.cancels.running,
+    busySlots: parts.slots.busy,
     languages: parts.languages.ids(),
     images: parts.languages.imageNames(),
     selfCheck: parts.sandbox.selfCheck,
