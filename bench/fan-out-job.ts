@@ -1,4 +1,6 @@
-import type { Config } from "../config/load-config.ts";
+import pino from "pino";
+import { startApi } from "../api/start-api.ts";
+import { type Config, loadConfig } from "../config/load-config.ts";
 import { resolveRunLimits } from "../contract/resolve-limits.ts";
 import { runSandbox } from "../native/index.ts";
 import { startWorkerProcess } from "../test/helpers/worker-process.ts";
@@ -6,10 +8,11 @@ import { buildSandboxSpec } from "../worker/build-sandbox-spec.ts";
 import { hostLanguages } from "./host-languages.ts";
 
 // Part of `npm run bench:batch`: one job of N python tests (default 50) on an idle worker with 2
-// slots, then with 1 slot (worker/fan-out-tests.ts spreads a job's tests over free slots), each
-// the median of a few runs, wall time from POST /run to its answer. The reference in the same
-// run: the same N sandbox runs of the same program, one after another on one slot, then two at
-// a time on two slots — what the sandbox alone gains from a second slot on this machine.
+// slots and on one with 1 slot (worker/fan-out-tests.ts spreads a job's tests over free slots),
+// alternating, each the median of a few runs, wall time from POST /run to its answer. The
+// reference in the same run: the same N sandbox runs of the same program, two at a time on two
+// slots and one after another on one slot, alternating — what the sandbox alone gains from a
+// second slot on this machine now (on a shared, loaded machine it can be nothing).
 
 const program = "print(input())";
 
@@ -34,33 +37,48 @@ export async function measureFanOut(
     source: program,
     tests: Array.from({ length: tests }, (_, i) => ({ stdin: `${i}\n`, expectedOutput: `${i}\n` })),
   };
-  const jobMs = async (slots: number) => {
-    const worker = await startWorkerProcess({
+  // Both workers run at once, each on its own queue (its own API), idle but for the one job sent
+  // to it; the runs alternate, so the load of a shared machine drifts into both figures alike.
+  const oneSlotApi = await startApi(
+    loadConfig({ ...env, QUEUE_PREFIX: `${env.QUEUE_PREFIX ?? "bench"}-one-slot` }),
+    pino({ level: "warn" }),
+  );
+  const workers = [
+    await startWorkerProcess({ ...env, WORKER_SLOTS: "2", SANDBOX_SLOT_OFFSET: "0" }),
+    await startWorkerProcess({
       ...env,
-      WORKER_SLOTS: String(slots),
-      SANDBOX_SLOT_OFFSET: "0",
-    });
-    try {
-      const times: number[] = [];
-      for (let i = 0; i <= repeats; i++) {
-        const t0 = performance.now();
-        const response = await fetch(`${apiUrl}/run?waitMs=120000`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(job),
-        });
-        const result = await response.json();
-        if (result.verdict !== "accepted")
-          throw new Error(`fan-out job: ${JSON.stringify(result).slice(0, 300)}`);
-        if (i > 0) times.push(performance.now() - t0); // the first one warms the worker up
-      }
-      return median(times);
-    } finally {
-      await worker.kill("SIGTERM");
+      QUEUE_PREFIX: `${env.QUEUE_PREFIX ?? "bench"}-one-slot`,
+      WORKER_SLOTS: "1",
+      SANDBOX_SLOT_OFFSET: "2",
+    }),
+  ];
+  const times = { two: [] as number[], one: [] as number[] };
+  try {
+    const runOn = async (url: string) => {
+      const t0 = performance.now();
+      const response = await fetch(`${url}/run?waitMs=120000`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(job),
+      });
+      const result = await response.json();
+      if (result.verdict !== "accepted")
+        throw new Error(`fan-out job: ${JSON.stringify(result).slice(0, 300)}`);
+      return performance.now() - t0;
+    };
+    for (let i = 0; i <= repeats; i++) {
+      const two = await runOn(apiUrl);
+      const one = await runOn(oneSlotApi.url);
+      if (i === 0) continue; // the first ones warm the workers up
+      times.two.push(two);
+      times.one.push(one);
     }
-  };
-  const twoSlots = await jobMs(2);
-  const oneSlot = await jobMs(1);
+  } finally {
+    for (const worker of workers) await worker.kill("SIGTERM");
+    await oneSlotApi.close();
+  }
+  const twoSlots = median(times.two);
+  const oneSlot = median(times.one);
 
   const python = (await hostLanguages(config)).get("python");
   if (!python) throw new Error("python language missing");
@@ -75,22 +93,23 @@ export async function measureFanOut(
       sandbox: config.sandbox,
     });
   const sandboxMs = async (slots: number[]) => {
-    const times: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      let next = 0;
-      const t0 = performance.now();
-      await Promise.all(
-        slots.map(async (slot) => {
-          while (next < tests) await runSandbox(spec(slot, next++));
-        }),
-      );
-      times.push(performance.now() - t0);
-    }
-    return median(times);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      slots.map(async (slot) => {
+        while (next < tests) await runSandbox(spec(slot, next++));
+      }),
+    );
+    return performance.now() - t0;
   };
   const [a, b] = options.referenceSlots;
-  const sandboxTwo = await sandboxMs([a, b]);
-  const sandboxOne = await sandboxMs([a]);
+  const sandbox = { two: [] as number[], one: [] as number[] };
+  for (let r = 0; r < repeats; r++) {
+    sandbox.two.push(await sandboxMs([a, b]));
+    sandbox.one.push(await sandboxMs([a]));
+  }
+  const sandboxTwo = median(sandbox.two);
+  const sandboxOne = median(sandbox.one);
   return {
     tests,
     jobMs: { twoSlots: round(twoSlots), oneSlot: round(oneSlot) },
