@@ -14,13 +14,16 @@ import { configureSandbox, runSandbox } from "../native/index.ts";
 import { RedisServer } from "../redis/redis-server.ts";
 import { startWorkerProcess, type WorkerProcess } from "../test/helpers/worker-process.ts";
 import { buildSandboxSpec } from "../worker/build-sandbox-spec.ts";
+import { measureFanOut } from "./fan-out-job.ts";
 import { hostLanguages } from "./host-languages.ts";
 
 // `npm run bench:batch [-- --jobs 10000 --batch-size 1000 --sandbox-runs 2000 --max-seconds 900]`:
 // trivial bash jobs submitted as batches against 2 worker processes (1 slot each), then the
 // sandbox alone (runSandbox of bash `true`, 2 concurrent) in the same run for the ratio. Reports
 // jobs/s, p50/p99 queue wait (BullMQ's processedOn − timestamp), verdicts, lost jobs, and leftover
-// cgroups and sandbox processes after the workers stop. 127.0.0.1 only; everything is bounded.
+// cgroups and sandbox processes after the workers stop. Then one 50-test python job on a worker
+// with 2 slots vs 1, with the sandbox-only reference (bench/fan-out-job.ts). 127.0.0.1 only;
+// everything is bounded.
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,6 +31,8 @@ const { values: flags } = parseArgs({
     "batch-size": { type: "string", default: "1000" },
     "sandbox-runs": { type: "string", default: "2000" },
     "max-seconds": { type: "string", default: "900" },
+    "fan-out-tests": { type: "string", default: "50" },
+    "fan-out-repeats": { type: "string", default: "3" },
   },
 });
 const totalJobs = Number(flags.jobs);
@@ -155,6 +160,13 @@ try {
   );
   const sandboxRate = next / ((Date.now() - s0) / 1000);
 
+  // 3. One job's tests fanned out: a worker with 2 slots vs 1 (bench/fan-out-job.ts).
+  const fanOut = await measureFanOut(env, api.url, config, {
+    tests: Number(flags["fan-out-tests"]),
+    repeats: Number(flags["fan-out-repeats"]),
+    referenceSlots: [0, 1],
+  });
+
   console.log(
     JSON.stringify(
       {
@@ -169,6 +181,7 @@ try {
         ratioServiceToSandbox: Number((serviceRate / sandboxRate).toFixed(2)),
         leftoverCgroups: leftoverCgroups.length,
         leftoverSandboxProcesses: leftoverProcesses,
+        fanOutJob: fanOut,
       },
       null,
       2,

@@ -10,6 +10,7 @@ import { classifyCompile } from "./classify-verdict.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import type { StepContext } from "./step-context.ts";
 import { stepFromReport } from "./step-from-report.ts";
+import type { TestSlot } from "./test-slots.ts";
 import { jobFiles, newWorkDir, removeWorkDirLater } from "./work-dir.ts";
 
 // A judge program (a checker or an interactor) built once per job: its own work dir with its
@@ -26,14 +27,16 @@ export interface BuiltJudgeProgram {
   ready: boolean;
   language: RunnableLanguage;
   limits: StepLimitValues;
-  /** Runs it once: argv after the language's run command, extra read-only binds. */
-  run(
-    argv: (run: string[]) => string[],
-    binds: BindSpec[],
-    opts?: { runner?: number; signal?: AbortSignal },
-  ): Promise<SandboxReport>;
+  /** Runs it once: argv after the language's run command, extra read-only binds; on `slot` (a test's) or the job's own. */
+  run(argv: (run: string[]) => string[], binds: BindSpec[], opts?: JudgeRunOptions): Promise<SandboxReport>;
   /** Removes its work dir (off the critical path). */
   dispose(): void;
+}
+
+export interface JudgeRunOptions {
+  runner?: number;
+  signal?: AbortSignal;
+  slot?: TestSlot;
 }
 
 export async function buildJudgeProgram(
@@ -52,21 +55,21 @@ export async function buildJudgeProgram(
     jobHostId(ctx.uidBase, ctx.slot),
   );
   const dispose = () => removeWorkDirLater(workDir, ctx.log);
-  const sandbox = (
+  const sandbox = async (
     argv: string[],
     writable: boolean,
     limits: StepLimitValues,
     binds: BindSpec[],
-    opts: { runner?: number; signal?: AbortSignal } = {},
+    opts: JudgeRunOptions = {},
   ) => {
     const spec = buildSandboxSpec({
       language,
       argv,
-      workDir: { path: workDir, writable },
+      workDir: { path: opts.slot ? await opts.slot.dir(workDir) : workDir, writable },
       binds,
       stdin: Buffer.alloc(0),
       limits,
-      slot: ctx.slot,
+      slot: opts.slot?.ctx.slot ?? ctx.slot,
       sandbox: settings.sandbox,
     });
     if (opts.runner !== undefined) spec.runner = opts.runner;

@@ -6,6 +6,7 @@ import { classifyRun } from "./classify-verdict.ts";
 import type { PreparedChecker } from "./run-checker.ts";
 import type { JudgedFile } from "./run-io.ts";
 import { stepFromReport } from "./step-from-report.ts";
+import type { TestSlot } from "./test-slots.ts";
 
 // One test's verdict from the program's run: limits and crashes first (the supervisor's data);
 // then, for a program that ran to a clean exit, its answer — stdout, or the file the test names
@@ -26,6 +27,8 @@ export async function judgeTest(
   report: SandboxReport,
   test: JudgedTest,
   checker: PreparedChecker | null,
+  /** The slot the test ran on: its checker runs there too. */
+  slot: TestSlot,
   judgedFile?: JudgedFile,
 ): Promise<Step> {
   if (test.expectedOutput === undefined)
@@ -39,11 +42,14 @@ export async function judgeTest(
   if (judgedFile?.kind === "too_long") return scored("output_limit");
   const output = judgedFile?.kind === "file" ? judgedFile.data : report.stdout;
   if (!checker) return scored(classifyRun({ ...report, stdout: output }, test.expectedOutput, test.compare));
-  const judged = await checker.check({
-    input: checkerInput(test),
-    output,
-    answer: Buffer.from(test.expectedOutput, "utf8"),
-  });
+  const judged = await checker.check(
+    {
+      input: checkerInput(test),
+      output,
+      answer: Buffer.from(test.expectedOutput, "utf8"),
+    },
+    slot,
+  );
   const step: Step = { ...stepFromReport(report, judged.verdict), score: judged.score, checker: judged.run };
   if (judged.setupError) step.error = judged.setupError;
   return step;

@@ -80,7 +80,8 @@ export class JobProcessor {
     // Register before checking the mark: DELETE sets the mark, then publishes, so a cancel is seen
     // either here or by the listener.
     const controller = deps.cancels.register(jobId);
-    const slot = deps.slots.acquire();
+    // Waits only while one of this worker's slots is lent to another job's test (slot-pool.ts).
+    const slot = await deps.slots.acquire();
     const { QUEUE_PREFIX, RESULT_TTL_S } = deps.settings.queue;
     const events = new JobEvents(
       deps.redis,
@@ -109,6 +110,8 @@ export class JobProcessor {
         signal: controller.signal,
         judgeLanguages,
         events,
+        // A live job's one input stream belongs to one run at a time: its tests stay on its slot.
+        ...(queued.live === true ? {} : { lender: deps.slots }),
       };
       const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
       events.writer.finished(result);

@@ -6,6 +6,7 @@ import { buildJudgeProgram } from "./build-judge-program.ts";
 import { type CheckerVerdict, classifyChecker } from "./classify-checker.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import type { StepContext } from "./step-context.ts";
+import type { TestSlot } from "./test-slots.ts";
 import { newWorkDir, removeWorkDirLater } from "./work-dir.ts";
 
 // Theory of operation: a job's checker is built once (build-judge-program.ts: its own work dir,
@@ -27,8 +28,10 @@ export interface PreparedChecker {
   compile: Step | null;
   /** False when it failed to compile: the job cannot be judged. */
   ready: boolean;
-  /** Runs it for one test. The caller checks the job's signal afterwards. */
-  check(test: CheckerInput): Promise<CheckerVerdict>;
+  /** Its work dir (copied onto a test's borrowed slot: test-slots.ts). */
+  workDir: string;
+  /** Runs it for one test, on the test's slot. The caller checks the job's signal afterwards. */
+  check(test: CheckerInput, slot: TestSlot): Promise<CheckerVerdict>;
   /** Removes its work dir (off the critical path). */
   dispose(): void;
 }
@@ -42,18 +45,19 @@ export async function prepareChecker(
   return {
     compile: built.compile,
     ready: built.ready,
+    workDir: built.workDir,
     dispose: built.dispose,
-    async check(test) {
-      const judgeDir = await writeJudgeFiles(ctx, {
+    async check(test, slot) {
+      const judgeDir = await writeJudgeFiles(slot.ctx, {
         "input.txt": test.input,
         "output.txt": test.output,
         "answer.txt": test.answer,
       });
       try {
         const binds = [{ source: judgeDir, target: CHECKER_DIR, writable: false }];
-        return classifyChecker(await built.run((run) => [...run, ...CHECKER_ARGS], binds));
+        return classifyChecker(await built.run((run) => [...run, ...CHECKER_ARGS], binds, { slot }));
       } finally {
-        removeWorkDirLater(judgeDir, ctx.log);
+        removeWorkDirLater(judgeDir, slot.ctx.log);
       }
     },
   };

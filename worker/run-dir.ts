@@ -88,3 +88,41 @@ function lstatOrNull(file: string) {
     return null;
   }
 }
+
+/**
+ * Whether `dir` copies whole: at most RUN_DIR_MAX_ENTRIES entries, each a directory, a regular
+ * file or a symlink (copyTree skips the rest: a FIFO a compile step made). A job's tests fan out
+ * to borrowed slots only then: a test on a borrowed slot runs on a copy, and a copy that differs
+ * could change its verdict.
+ */
+export function copiesWhole(dir: string): boolean {
+  const budget = { entries: RUN_DIR_MAX_ENTRIES };
+  const count = (from: string): void => {
+    for (const entry of readdirSync(from, { withFileTypes: true })) {
+      if (--budget.entries < 0) return;
+      if (entry.isDirectory()) count(path.join(from, entry.name));
+      else if (!entry.isFile() && !entry.isSymbolicLink()) budget.entries = -1;
+    }
+  };
+  count(dir);
+  return budget.entries >= 0;
+}
+
+/**
+ * A copy of a job's dir owned by another slot's ids, for the runs of its tests on a slot the job
+ * borrowed (test-slots.ts): a job's dir is mode 0700 and owned by its own slot's ids, which the
+ * borrowed slot's containers do not map. Bound read-only like the original.
+ */
+export function copyJobDir(
+  workRoot: string,
+  slotBase: number,
+  jobDir: string,
+  hostId: number,
+): Promise<string> {
+  return newWorkDir(workRoot, slotBase, [], hostId, (dir) => {
+    const budget = { entries: RUN_DIR_MAX_ENTRIES };
+    copyTree(jobDir, dir, hostId, budget);
+    if (budget.entries < 0)
+      throw new Error(`copy ${jobDir} for a borrowed slot: above ${RUN_DIR_MAX_ENTRIES} entries`);
+  });
+}

@@ -21,6 +21,7 @@ import type { RunnableLanguage } from "./resolve-languages.ts";
 import { writeJudgeFiles } from "./run-checker.ts";
 import type { StepContext } from "./step-context.ts";
 import { stepFromReport } from "./step-from-report.ts";
+import type { TestSlot } from "./test-slots.ts";
 import { removeWorkDirLater } from "./work-dir.ts";
 
 // Theory of operation: an interactive test runs the program and the interactor in two sandboxes
@@ -44,8 +45,14 @@ const openAndExec = (redirects: string) => ["/bin/sh", "-c", `exec "$@" ${redire
 export interface PreparedInteractor {
   compile: Step | null;
   ready: boolean;
-  /** Runs one test: the program (its language, run argv, work dir, limits) against the interactor. */
-  interact(program: InteractiveProgram, test: { input: Buffer; answer: Buffer }): Promise<Step>;
+  /** Its work dir (copied onto a test's borrowed slot: test-slots.ts). */
+  workDir: string;
+  /** Runs one test on its slot: the program (its language, run argv, work dir, limits) against the interactor. */
+  interact(
+    program: InteractiveProgram,
+    test: { input: Buffer; answer: Buffer },
+    slot: TestSlot,
+  ): Promise<Step>;
   dispose(): void;
 }
 
@@ -66,18 +73,22 @@ export async function prepareInteractor(
     path.basename(INTERACTION_DIR),
   ]);
   const programMountPoints = new Set<string>();
-  const hostId = jobHostId(ctx.uidBase, ctx.slot);
   return {
     compile: built.compile,
     ready: built.ready,
+    workDir: built.workDir,
     dispose: built.dispose,
-    async interact(program, test) {
-      if (!programMountPoints.has(program.workDir)) {
-        makeMountPoint(path.join(program.workDir, path.basename(INTERACTION_DIR)));
-        programMountPoints.add(program.workDir);
+    async interact(program, test, slot) {
+      // The program's dir on this slot: the job's own, or the borrowed slot's copy (test-slots.ts).
+      const workDir = await slot.dir(program.workDir);
+      if (!programMountPoints.has(workDir)) {
+        makeMountPoint(path.join(workDir, path.basename(INTERACTION_DIR)));
+        programMountPoints.add(workDir);
       }
-      const judgeDir = await writeJudgeFiles(ctx, { "input.txt": test.input, "answer.txt": test.answer });
-      const pipeDir = await writeJudgeFiles(ctx, {});
+      const on = slot.ctx;
+      const hostId = jobHostId(on.uidBase, on.slot);
+      const judgeDir = await writeJudgeFiles(on, { "input.txt": test.input, "answer.txt": test.answer });
+      const pipeDir = await writeJudgeFiles(on, {});
       try {
         for (const fifo of [TO_PROGRAM_FIFO, FROM_PROGRAM_FIFO]) {
           const file = path.join(pipeDir, path.basename(fifo));
@@ -91,11 +102,11 @@ export async function prepareInteractor(
               buildSandboxSpec({
                 language: program.language,
                 argv: [...openAndExec(`<${TO_PROGRAM_FIFO} >${FROM_PROGRAM_FIFO}`), ...program.argv],
-                workDir: { path: program.workDir, writable: false },
+                workDir: { path: workDir, writable: false },
                 binds: [pipes],
                 stdin: Buffer.alloc(0),
                 limits: program.limits,
-                slot: ctx.slot,
+                slot: on.slot,
                 sandbox: ctx.settings.sandbox,
               }),
               { signal },
@@ -108,7 +119,7 @@ export async function prepareInteractor(
                 ...INTERACTOR_ARGS,
               ],
               [{ source: judgeDir, target: CHECKER_DIR, writable: false }, pipes],
-              { runner: ctx.slot + INTERACTOR_RUNNER_OFFSET, signal },
+              { runner: on.slot + INTERACTOR_RUNNER_OFFSET, signal, slot },
             ),
         });
         const judged = classifyChecker(interactorReport);
@@ -121,8 +132,8 @@ export async function prepareInteractor(
         if (outcome.setupError) step.error = outcome.setupError;
         return step;
       } finally {
-        removeWorkDirLater(judgeDir, ctx.log);
-        removeWorkDirLater(pipeDir, ctx.log);
+        removeWorkDirLater(judgeDir, on.log);
+        removeWorkDirLater(pipeDir, on.log);
       }
     },
   };

@@ -39,6 +39,7 @@ interface WorkerParts {
   languages: WorkerLanguages;
   cancels: CancelListener;
   metrics: SharedMetricsBuffer;
+  slots: SlotPool;
 }
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
@@ -75,7 +76,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const metrics = new SharedMetricsBuffer(redis, config.queue.QUEUE_PREFIX, (error) =>
     log.warn({ err: error }, "record metrics failed"),
   );
-  const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels, metrics };
+  const slots = new SlotPool(config.worker.WORKER_SLOTS);
+  const parts: WorkerParts = { id, log, sandbox, redis, languages, cancels, metrics, slots };
 
   const gate = new DispatchGate(
     redis,
@@ -91,7 +93,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     runSandbox: sandbox.runSandbox,
     uidBase: sandbox.uidBase,
     gate,
-    slots: new SlotPool(config.worker.WORKER_SLOTS),
+    slots,
     cancels,
     metrics,
     log,
@@ -160,7 +162,7 @@ function heartbeatOf(parts: WorkerParts, config: WorkerConfig): () => WorkerHear
     pid: process.pid,
     host: os.hostname(),
     slots: config.worker.WORKER_SLOTS,
-    busySlots: parts.cancels.running,
+    busySlots: parts.slots.busy,
     languages: parts.languages.ids(),
     images: parts.languages.imageNames(),
     selfCheck: parts.sandbox.selfCheck,
