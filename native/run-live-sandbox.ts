@@ -46,9 +46,9 @@ export interface LiveRunOptions {
 
 /** Starts a live run in a fresh container. */
 export function startLiveSandbox(spec: SandboxSpec, opts: LiveRunOptions): LiveRun {
-  const { config } = sandboxHostInfo();
+  const { config, ids } = sandboxHostInfo();
   const handle = loadAddon().run({
-    ...buildNativeSpec(spec, config.uidBase),
+    ...buildNativeSpec(spec, config.uidBase, ids),
     live: true,
     onOutput: (stream, chunk) => opts.onOutput(stream === 2 ? "stderr" : "stdout", chunk),
   });

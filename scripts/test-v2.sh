@@ -8,6 +8,9 @@
 #   V2_TESTS      test files or directories to run (default test/native)
 #   V2_SMOKE      1 = also the service smoke test (test/service/smoke.test.ts; default 1)
 #   V2_BENCH      1 = also bench/clone-into-cgroup.ts (default 0)
+#   V2_ROOTLESS   subid or single: run the self-check and V2_TESTS (default: the hostile-program
+#                 files, scripts/v2-rootless.sh) as an ordinary user with a delegated cgroup
+#                 subtree instead, with that id mapping (default empty: as root)
 #   V2VM_TIMEOUT  seconds before the VM is killed (default 2700)
 set -euo pipefail
 # One block, parsed whole before it runs: bash reads a script as it goes, so an edit to this file
@@ -20,7 +23,8 @@ mkdir -p var/v2vm
 TMPDIR=$PWD/var/v2vm node --import tsx -e \
   'const m = await import("./test/native/_fixtures.ts"); m.fixturesDir();'
 export V2_TESTS=${V2_TESTS:-test/native} V2_SMOKE=${V2_SMOKE:-1} V2_BENCH=${V2_BENCH:-0}
-export V2VM_TIMEOUT=${V2VM_TIMEOUT:-2700} V2VM_PASSENV="V2_TESTS V2_SMOKE V2_BENCH ${V2VM_PASSENV:-}"
+export V2_ROOTLESS=${V2_ROOTLESS:-}
+export V2VM_TIMEOUT=${V2VM_TIMEOUT:-2700} V2VM_PASSENV="V2_TESTS V2_SMOKE V2_BENCH V2_ROOTLESS V2_ROOTLESS_TESTS ${V2VM_PASSENV:-}"
 started=$(date +%s)
 status=0
 bash scripts/v2-vm.sh "$PWD" bash scripts/v2-vm-suite.sh || status=$?
