@@ -86,10 +86,10 @@ static void hand_out_pipes(struct sb_standby *sb, int p[PIPE_N][2]) {
 }
 
 /* The job reopens its stdio through /proc/self/fd (/dev/stdin, /dev/stdout): the pipes must
- * belong to its host ids, or that open is refused. They are reachable only through the fds. */
-/* Rootless: with a single id the job is our own host uid already; with subid ranges we cannot
- * chown to its id, so the pipes are opened up to everyone who can name them (0666) — which is only
- * a holder of the fds or whoever may ptrace one: no other slot's job. */
+ * belong to its host ids, or that open is refused. They are reachable only through the fds.
+ * Rootless (id-map.h): with a single id the job is our own host uid already; with subid ranges we
+ * cannot chown to its id, so the pipes get mode 0666 — still reachable only by a holder of the
+ * fds or whoever may ptrace one, which no other slot's job may. */
 static int hand_stdio_to_job(const struct sb_plan *plan, const struct sb_ids *ids) {
     const uid_t uid = ids->host_base + ids->job_uid;
     const gid_t gid = ids->host_base + ids->job_gid;

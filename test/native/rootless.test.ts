@@ -12,7 +12,7 @@ import {
   slotIds,
   subidRange,
 } from "../../native/rootless.ts";
-import { DEFAULT_LIMITS } from "./_fixtures.ts";
+import { DEFAULT_LIMITS, describe as describeReport, ROOTLESS, run } from "./_fixtures.ts";
 
 const RANGES = "other:100000:65536\nworker:1000000:1048576\n";
 
@@ -129,5 +129,37 @@ describe("rootless cgroup delegation", () => {
       `uid 1500 cannot write ${root}/cgroup.procs, ${root}/cgroup.subtree_control: the cgroup subtree is not delegated to the worker`,
     );
     expect(missing[0]?.fix).toContain("Delegate=yes");
+  });
+});
+
+// Single-id mode for real: only when the tests run as a user with CELLBLOCK_TEST_ID_MAP=single
+// (test:v2's VM with V2_ROOTLESS=single, scripts/v2-rootless.sh).
+const single = ROOTLESS && process.env.CELLBLOCK_TEST_ID_MAP === "single";
+describe.skipIf(!single)("single-id mode, as an ordinary user", () => {
+  it("maps only the worker's own ids, denies setgroups, and the job is uid 0 without any capability", async () => {
+    const report = await run([
+      "/bin/sh",
+      "-c",
+      "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; id -u; grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status",
+    ]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    const lines = report.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/).join(" "));
+    expect(lines.slice(0, 4)).toEqual([
+      `0 ${process.getuid?.()} 1`,
+      `0 ${process.getgid?.()} 1`,
+      "deny",
+      "0",
+    ]);
+    expect(lines.slice(4)).toEqual([
+      "CapPrm: 0000000000000000",
+      "CapEff: 0000000000000000",
+      "CapBnd: 0000000000000000",
+      "NoNewPrivs: 1",
+      "Seccomp: 2",
+    ]);
   });
 });
