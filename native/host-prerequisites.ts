@@ -13,7 +13,8 @@ export interface HostView {
 export interface MissingPrerequisite {
   /**
    * Stable name: kernel, user-namespaces, apparmor-userns, seccomp, cgroup-controllers; for a
-   * rootless worker also cgroup-delegation, id-map-helpers, subid-ranges (native/rootless.ts).
+   * rootless worker also cgroup-delegation, id-map-helpers, user-name, subid-ranges
+   * (native/rootless.ts).
    */
   name: string;
   problem: string;

@@ -97,6 +97,13 @@ export function rootlessIdLayout(
       problem: `newuidmap/newgidmap not found in ${ID_MAP_HELPER_DIRS.join(", ")} (each slot maps its own range of ids)`,
       fix: `install them (Debian/Ubuntu: apt-get install uidmap; Fedora: shadow-utils), ${SINGLE_FIX}`,
     });
+  // The helpers look the calling user up by name and refuse a uid without a passwd entry.
+  if (view.userName === undefined)
+    missing.push({
+      name: "user-name",
+      problem: `uid ${view.uid} has no passwd entry, and newuidmap/newgidmap look the user up by name`,
+      fix: `add the user to the passwd database (useradd), ${SINGLE_FIX}`,
+    });
   const uids = subidRange(view.read("/etc/subuid"), view.userName, view.uid);
   const gids = subidRange(view.read("/etc/subgid"), view.userName, view.gid);
   const need = IDS_PER_SLOT;

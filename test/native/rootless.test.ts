@@ -106,6 +106,20 @@ describe("rootless id layout", () => {
     for (const m of r.missing) expect(m.fix).toContain("SANDBOX_ID_MAP=single");
   });
 
+  it("names a uid without a passwd entry: the helpers refuse it", () => {
+    const r = rootlessIdLayout(
+      view({
+        userName: undefined,
+        files: { "/etc/subuid": "1500:1000000:65536\n", "/etc/subgid": "1500:1000000:65536\n" },
+      }),
+      "subid",
+    );
+    expect(r.missing.map((m) => m.name)).toEqual(["user-name"]);
+    expect(r.missing[0]?.problem).toBe(
+      "uid 1500 has no passwd entry, and newuidmap/newgidmap look the user up by name",
+    );
+  });
+
   it("refuses ranges too small for one slot, or starting at different ids for uids and gids", () => {
     const small = rootlessIdLayout(view({ files: { "/etc/subuid": "worker:1000000:1000\n" } }), "subid");
     expect(small.missing.map((m) => m.name)).toEqual(["subid-ranges"]);

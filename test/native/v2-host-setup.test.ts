@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 const inVm = process.env.CELLBLOCK_V2VM === "1";
 if (!inVm)
@@ -114,8 +114,16 @@ describe.skipIf(!inVm)("missing prerequisites on a real cgroup v2 host (test:v2'
 // Rootless mode (native/rootless.ts): an ordinary user's worker needs a delegated cgroup subtree and
 // subid ranges with newuidmap/newgidmap (the VM image has the uidmap package), or single-id mode.
 describe.skipIf(!inVm)("rootless prerequisites on a real cgroup v2 host (test:v2's VM)", () => {
+  // A user with a name: newuidmap refuses a uid without a passwd entry (rootless.test.ts).
   const uid = 1600;
+  const user = "cbcheck";
   const deleg = "/sys/fs/cgroup/cellblock-test-rootless";
+  beforeAll(async () => {
+    await run("useradd", ["--uid", String(uid), "--user-group", "--no-create-home", user]);
+  });
+  afterAll(async () => {
+    await run("userdel", [user]);
+  });
 
   function replaceFile(file: string, text: string): void {
     const before = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
@@ -155,7 +163,7 @@ describe.skipIf(!inVm)("rootless prerequisites on a real cgroup v2 host (test:v2
     expect(r.ok).toBe(false);
     expect(r.detail).toContain(`cgroup-delegation: uid ${uid} cannot write /sys/fs/cgroup`);
     expect(r.detail).toContain("Delegate=yes");
-    expect(r.detail).toContain(`subid-ranges: uid ${uid} has no range in /etc/subuid and /etc/subgid`);
+    expect(r.detail).toContain(`subid-ranges: ${user} has no range in /etc/subuid and /etc/subgid`);
     expect(r.detail).toContain("SANDBOX_ID_MAP=single");
   }, 150_000);
 
@@ -177,8 +185,8 @@ describe.skipIf(!inVm)("rootless prerequisites on a real cgroup v2 host (test:v2
   }, 300_000);
 
   it("delegated with subid ranges: the self-check passes with each slot's own range", async () => {
-    replaceFile("/etc/subuid", `${uid}:1000000:1048576\n`);
-    replaceFile("/etc/subgid", `${uid}:1000000:1048576\n`);
+    replaceFile("/etc/subuid", `${user}:1000000:1048576\n`);
+    replaceFile("/etc/subgid", `${user}:1000000:1048576\n`);
     const root = delegate();
     expect(await selfCheck({ asUid: uid, cgroupRoot: root, inCgroup: `${root}/start` })).toMatchObject({
       ok: true,
