@@ -8,9 +8,10 @@
 #   V2_TESTS      test files or directories to run (default test/native)
 #   V2_SMOKE      1 = also the service smoke test (test/service/smoke.test.ts; default 1)
 #   V2_BENCH      1 = also bench/clone-into-cgroup.ts (default 0)
-#   V2_ROOTLESS   subid or single: run the self-check and V2_TESTS (default: the hostile-program
-#                 files, scripts/v2-rootless.sh) as an ordinary user with a delegated cgroup
-#                 subtree instead, with that id mapping (default empty: as root)
+#   V2_TESTS=none skips the native tests run as root
+#   V2_ROOTLESS   subid or single: afterwards, the self-check and the hostile-program files
+#                 (V2_ROOTLESS_TESTS; scripts/v2-rootless.sh) again as an ordinary user with a
+#                 delegated cgroup subtree and that id mapping (default empty: not run)
 #   V2VM_TIMEOUT  seconds before the VM is killed (default 2700)
 set -euo pipefail
 # One block, parsed whole before it runs: bash reads a script as it goes, so an edit to this file
