@@ -67,7 +67,11 @@ export function buildNativeSpec(spec: SandboxSpec, uidBase: number, layout?: IdL
     pidsMax: l.pids + 1,
     outputBytes: l.outputBytes,
     cpuQuotaPercent: l.cpuQuotaPercent,
-    rlimits: rlimitsFor(l),
+    // Single-id mode: PID 1 runs as the job's uid too, and RLIMIT_NPROC counts it, so the backstop
+    // moves one up to stay above the pids cgroup (which must be the limit that binds).
+    rlimits: rlimitsFor(l).map((r) =>
+      r.resource === "nproc" && layout?.mode === "single" ? { ...r, soft: r.soft + 1, hard: r.hard + 1 } : r,
+    ),
     slot: spec.runner ?? spec.slot,
     ...(layout && layout.mode !== "root"
       ? slotIds(layout, spec.slot)

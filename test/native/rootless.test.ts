@@ -91,6 +91,21 @@ describe("rootless id layout", () => {
     for (const slot of [0, 7])
       expect(slotIds(layout, slot)).toEqual({ hostIdBase: 1500, idCount: 1, jobUid: 0, jobGid: 0 });
     expect(layoutJobHostId(layout, 5)).toBe(1500);
+    // PID 1 shares the job's uid: RLIMIT_NPROC one further up, so the pids cgroup still binds first.
+    const spec = {
+      rootfs: { kind: "host" as const },
+      binds: [],
+      argv: ["/bin/true"],
+      env: {},
+      cwd: "/",
+      stdin: Buffer.alloc(0),
+      limits: { ...DEFAULT_LIMITS, pids: 16 },
+      slot: 0,
+    };
+    const nproc = (l?: typeof layout) =>
+      buildNativeSpec(spec, 200000, l).rlimits.find((r) => r.resource === "nproc");
+    expect(nproc()).toEqual({ resource: "nproc", soft: 17, hard: 17 });
+    expect(nproc(layout)).toEqual({ resource: "nproc", soft: 18, hard: 18 });
   });
 
   it("names missing helpers and ranges, each with its fix and the single-id way out", () => {
