@@ -93,6 +93,10 @@ export interface NativeHostConfig {
   ncpus: number;
   /** cgroup v2: clone each container into its group (clone3 CLONE_INTO_CGROUP) where the kernel can. */
   cloneIntoCgroup: boolean;
+  /** Who writes the id maps (native/rootless.ts); the helpers' absolute paths in "subid" mode, else "". */
+  idMap: "root" | "single" | "subid";
+  newuidmap: string;
+  newgidmap: string;
 }
 
 export interface NativeResult {

@@ -7,6 +7,7 @@
         "src/mount-plan.cc",
         "src/slot-runner.cc",
         "src/standby.c",
+        "src/id-map.c",
         "src/supervise.c",
         "src/classify-run.c",
         "src/fsize-evidence.c",

@@ -3,6 +3,7 @@
 // program's rlimits and the cgroup's pids.max. Pure, so it is unit-tested without a sandbox.
 import { IDS_PER_SLOT, JOB_GID, JOB_UID, slotIdBase } from "../contract/sandbox-identity.ts";
 import type { NativeRlimit, NativeRunSpec, RlimitResource } from "./addon.ts";
+import { type IdLayout, slotIds } from "./rootless.ts";
 import type { SandboxLimits, SandboxSpec } from "./types.ts";
 
 /** RLIMIT_CPU kills at the CPU limit's whole seconds plus this, i.e. at least 1 s after it. */
@@ -47,8 +48,11 @@ export function rlimitsFor(limits: SandboxLimits): NativeRlimit[] {
   ];
 }
 
-/** The addon's request for spec on a host whose slot 0 starts at uidBase. */
-export function buildNativeSpec(spec: SandboxSpec, uidBase: number): NativeRunSpec {
+/**
+ * The addon's request for spec on a host whose slot 0 starts at uidBase; a rootless host passes
+ * its id layout instead (native/rootless.ts).
+ */
+export function buildNativeSpec(spec: SandboxSpec, uidBase: number, layout?: IdLayout): NativeRunSpec {
   const l = spec.limits;
   return {
     rootfsKind: spec.rootfs.kind,
@@ -66,11 +70,19 @@ export function buildNativeSpec(spec: SandboxSpec, uidBase: number): NativeRunSp
     pidsMax: l.pids + 1,
     outputBytes: l.outputBytes,
     cpuQuotaPercent: l.cpuQuotaPercent,
-    rlimits: rlimitsFor(l),
+    // Single-id mode: PID 1 runs as the job's uid too, and RLIMIT_NPROC counts it, so the backstop
+    // moves one up to stay above the pids cgroup (which must be the limit that binds).
+    rlimits: rlimitsFor(l).map((r) =>
+      r.resource === "nproc" && layout?.mode === "single" ? { ...r, soft: r.soft + 1, hard: r.hard + 1 } : r,
+    ),
     slot: spec.runner ?? spec.slot,
-    hostIdBase: slotIdBase(uidBase, spec.slot),
-    idCount: IDS_PER_SLOT,
-    jobUid: JOB_UID,
-    jobGid: JOB_GID,
+    ...(layout && layout.mode !== "root"
+      ? slotIds(layout, spec.slot)
+      : {
+          hostIdBase: slotIdBase(uidBase, spec.slot),
+          idCount: IDS_PER_SLOT,
+          jobUid: JOB_UID,
+          jobGid: JOB_GID,
+        }),
   };
 }

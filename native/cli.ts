@@ -3,7 +3,8 @@
 //
 //   npx cellblock-sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--pids N] [--output-bytes N]
 //                         [--bind SRC:DST[:rw]]... [--image DIR] [--cwd DIR] [--env K=V]... [--stdin TEXT]
-//                         [--trace] [--self-check] -- /absolute/program args...
+//                         [--trace] [--self-check] [--cgroup-root DIR] [--id-map subid|single]
+//                         -- /absolute/program args...
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { configureSandbox, runSandbox, type SandboxSpec, selfCheck } from "./index.ts";
@@ -26,6 +27,8 @@ const { values, positionals } = parseArgs({
     slot: { type: "string", default: "0" },
     "self-check": { type: "boolean", default: false },
     trace: { type: "boolean", default: false },
+    "cgroup-root": { type: "string" },
+    "id-map": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -35,7 +38,10 @@ function usage(code: number): never {
     "usage: cellblock-sandbox [--cpu-ms N] [--wall-ms N] [--memory-mb N] [--pids N] [--output-bytes N]\n" +
       "                         [--bind SRC:DST[:rw]]... [--image DIR] [--cwd DIR] [--env K=V]...\n" +
       "                         [--stdin TEXT | --stdin-file F] [--trace] [--self-check] -- /absolute/program [args...]\n" +
-      "  --trace: one JSON line per run on stderr, where the time went (phasesMs)",
+      "                         [--cgroup-root DIR] [--id-map subid|single]\n" +
+      "  --trace: one JSON line per run on stderr, where the time went (phasesMs)\n" +
+      "  --cgroup-root: cgroup v2, the (delegated) group to work in; --id-map: a worker that is not root maps\n" +
+      "    each slot's ids from /etc/subuid and /etc/subgid (subid, default) or only its own (single)",
   );
   process.exit(code);
 }
@@ -52,7 +58,13 @@ function int(name: keyof typeof values): number {
 if (values.help) usage(0);
 let hostError: string | undefined;
 try {
-  configureSandbox({ trace: values.trace });
+  const idMap = values["id-map"];
+  if (idMap !== undefined && idMap !== "subid" && idMap !== "single") usage(2);
+  configureSandbox({
+    trace: values.trace,
+    ...(values["cgroup-root"] ? { cgroupRoot: values["cgroup-root"] } : {}),
+    ...(idMap ? { idMap } : {}),
+  });
 } catch (e) {
   hostError = (e as Error).message;
 }

@@ -11,7 +11,11 @@ export interface HostView {
 }
 
 export interface MissingPrerequisite {
-  /** Stable name: kernel, user-namespaces, apparmor-userns, seccomp, cgroup-controllers, root. */
+  /**
+   * Stable name: kernel, user-namespaces, apparmor-userns, seccomp, cgroup-controllers; for a
+   * rootless worker also cgroup-delegation, id-map-helpers, user-name, subid-ranges
+   * (native/rootless.ts).
+   */
   name: string;
   problem: string;
   fix: string;
@@ -46,12 +50,6 @@ export function missingPrerequisites(host: HostView, cgroupV2Root?: string): Mis
       name: "kernel",
       problem: `kernel ${host.kernelRelease} is older than ${MIN_KERNEL.join(".")} (pidfds, close_range)`,
       fix: `boot a Linux ${MIN_KERNEL.join(".")} or newer kernel`,
-    });
-  if (host.uid !== 0)
-    missing.push({
-      name: "root",
-      problem: `the worker runs as uid ${host.uid}; each slot's containers map a range of host ids, which needs root`,
-      fix: "run the worker as root (in a container: root in its own user namespace is not enough)",
     });
   if (trimmed("/proc/sys/user/max_user_namespaces") === "0")
     missing.push({

@@ -4,6 +4,7 @@
 
 export { claimUidRange, type UidRangeClaim, whileUnclaimed } from "./claim-uid-range.ts";
 export { removeTree } from "./host-files.ts";
+export type { IdLayout, IdMapMode, RootlessIdMap } from "./rootless.ts";
 export type { LiveRun, LiveRunOptions, LiveSignal, StepOptions } from "./run-live-sandbox.ts";
 export { LIVE_SIGNALS, runStep, startLiveSandbox } from "./run-live-sandbox.ts";
 export type { SandboxHostConfig, SandboxHostInfo, SelfCheckResult } from "./run-sandbox.ts";

@@ -1,7 +1,15 @@
 // The typed front of the addon: host set-up once per process (cgroup layout, our parent groups,
 // stale-group sweep, seccomp compile), then runSandbox() per container.
-import { mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
-import { availableParallelism, constants, release } from "node:os";
+import {
+  accessSync,
+  constants as fsConstants,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+} from "node:fs";
+import { availableParallelism, constants, release, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_UID_BASE, jobHostId as slotJobHostId } from "../contract/sandbox-identity.ts";
 import { initPath, loadAddon, type NativeResult } from "./addon.ts";
@@ -10,6 +18,14 @@ import { delegateV2Controllers } from "./cgroup-v2-delegation.ts";
 import { type CgroupLayout, cgroupParents, detectCgroupLayout } from "./detect-cgroups.ts";
 import { describeMissing, type HostView, missingPrerequisites } from "./host-prerequisites.ts";
 import { hasIoLimits, NO_IO_LIMITS, nativeIoLimits } from "./io-limits.ts";
+import {
+  type IdLayout,
+  layoutJobHostId,
+  missingDelegation,
+  type RootlessIdMap,
+  type RootlessView,
+  rootlessIdLayout,
+} from "./rootless.ts";
 import type {
   IoLimits,
   OutputStream,
@@ -54,6 +70,12 @@ export interface SandboxHostConfig {
    * unlimited. Needs blkio (v1) or the io controller (v2): configureSandbox refuses limits without.
    */
   io?: IoLimits;
+  /**
+   * A worker that is not root (rootless mode, native/rootless.ts): "subid" (default) maps each
+   * slot's range out of its /etc/subuid and /etc/subgid ranges through newuidmap/newgidmap;
+   * "single" maps only its own uid and gid. Root ignores it.
+   */
+  idMap?: RootlessIdMap;
 }
 
 export interface SandboxHostInfo {
@@ -61,6 +83,8 @@ export interface SandboxHostInfo {
   cgroupParents: string[];
   seccompInstructions: number;
   config: Readonly<SandboxHostConfig>;
+  /** How ids are mapped: "root", or a rootless worker's "subid" or "single" layout. */
+  ids: Readonly<IdLayout>;
 }
 
 export interface SelfCheckResult {
@@ -135,12 +159,53 @@ function realHostView(): HostView {
   return { read, uid: process.getuid?.() ?? 0, kernelRelease: release() };
 }
 
+function realRootlessView(): RootlessView {
+  const can = (mode: number) => (path: string) => {
+    try {
+      accessSync(path, mode);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let userName: string | undefined;
+  try {
+    userName = userInfo().username;
+  } catch {
+    userName = undefined; // no passwd entry: /etc/subuid may still name the uid
+  }
+  return {
+    ...realHostView(),
+    executable: can(fsConstants.X_OK),
+    writable: can(fsConstants.W_OK),
+    gid: process.getgid?.() ?? 0,
+    userName,
+  };
+}
+
+/**
+ * A rootless worker's default mount point for new roots: under the temp dir, in a directory of its
+ * own (another user may have made the name first: then it is refused, not used). Traversable
+ * (0711): the container's setup child, a mapped id, mounts there.
+ */
+function rootlessNewRoot(uid: number): string {
+  const dir = join(tmpdir(), `cellblock-${uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o711 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0)
+    throw new Error(
+      `rootless sandbox: ${dir} is not a directory of uid ${uid}'s own; remove it or set newRoot`,
+    );
+  return join(dir, "newroot");
+}
+
 /** Sets the host up once per process. Throws with a message naming the failing step. */
 export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): SandboxHostInfo {
+  const uid = process.getuid?.() ?? 0;
   const config: SandboxHostConfig = Object.freeze({
     cgroupParent: "cellblock",
     uidBase: DEFAULT_UID_BASE,
-    newRoot: "/run/cellblock/newroot",
+    newRoot: uid === 0 || overrides.newRoot ? "/run/cellblock/newroot" : rootlessNewRoot(uid),
     hostname: "cellblock",
     prewarm: false,
     trace: false,
@@ -151,6 +216,15 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     detected.version === 2 && config.cgroupRoot ? { version: 2, root: config.cgroupRoot } : detected;
   // Every missing prerequisite named at once, before anything on the host is changed.
   const missing = missingPrerequisites(realHostView(), layout.version === 2 ? layout.root : undefined);
+  let ids: IdLayout = { mode: "root", uidBase: config.uidBase };
+  if (uid !== 0) {
+    // Rootless: a delegated v2 subtree and a way to map ids replace root (native/rootless.ts).
+    const view = realRootlessView();
+    missing.push(...missingDelegation(view, layout.version === 2 ? layout.root : undefined));
+    const rootless = rootlessIdLayout(view, config.idMap ?? "subid");
+    missing.push(...rootless.missing);
+    if (rootless.layout) ids = rootless.layout;
+  }
   if (missing.length > 0) throw new Error(`sandbox prerequisites missing:\n${describeMissing(missing)}`);
   const parents = cgroupParents(layout, config.cgroupParent);
   ensureParents(layout, parents);
@@ -165,6 +239,9 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     initPath,
     prewarm: config.prewarm,
     cloneIntoCgroup: config.cloneIntoCgroup ?? true,
+    idMap: ids.mode,
+    newuidmap: ids.newuidmap ?? "",
+    newgidmap: ids.newgidmap ?? "",
     capLastCap: Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8")),
     ncpus: availableParallelism(),
   });
@@ -173,6 +250,7 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     cgroupParents: parents,
     seccompInstructions,
     config,
+    ids: Object.freeze(ids),
   });
   return host;
 }
@@ -195,9 +273,9 @@ function requireIoController(layout: CgroupLayout, parents: string[]): void {
 
 /** The addon's request for spec: the plain values (build-native-spec.ts) plus its disks' I/O limits. */
 export function nativeRequest(spec: SandboxSpec) {
-  const { config } = sandboxHostInfo();
+  const { config, ids } = sandboxHostInfo();
   const io = nativeIoLimits(spec, config.io ?? NO_IO_LIMITS);
-  return { ...buildNativeSpec(spec, config.uidBase), ...(io ? { io } : {}) };
+  return { ...buildNativeSpec(spec, config.uidBase, ids), ...(io ? { io } : {}) };
 }
 
 export function sandboxHostInfo(): SandboxHostInfo {
@@ -243,7 +321,7 @@ function setupMessage(step: string, errno: number, detail: string): string {
   const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
   const hint =
     errno === constants.errno.EPERM && /mount|namespace|pivot/.test(step)
-      ? " (are user namespaces enabled, and is the worker root?)"
+      ? " (are user namespaces enabled? see the self-check)"
       : "";
   // Disk I/O limits on a device the kernel will not throttle: name the settings that turn them off.
   const ioHint = /io\.max|blkio/.test(detail) ? ` ${IO_OFF_HINT}` : "";
@@ -261,7 +339,7 @@ export async function runSandbox(
     onOutput?: ((stream: OutputStream, chunk: Buffer) => void) | undefined;
   } = {},
 ): Promise<SandboxReport> {
-  const { config } = sandboxHostInfo();
+  const { config, ids } = sandboxHostInfo();
   const { onOutput } = opts;
   const handle = loadAddon().run({
     ...nativeRequest(spec),
@@ -302,7 +380,8 @@ export async function releaseStandbys(): Promise<void> {
 
 /** Host uid (and gid) that the job's JOB_UID inside the container maps to, for chown'ing writable binds. */
 export function jobHostId(slot: number): number {
-  return slotJobHostId(sandboxHostInfo().config.uidBase, slot);
+  const { config, ids } = sandboxHostInfo();
+  return ids.mode === "root" ? slotJobHostId(config.uidBase, slot) : layoutJobHostId(ids, slot);
 }
 
 /** Runs a trivial container; the readiness probe and worker start-up refuse work when it fails. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs inside the cgroup v2 VM (scripts/test-v2.sh starts it): the sandbox self-check, then the
-# native sandbox tests, then, when V2_SMOKE=1, the service smoke test and, when V2_BENCH=1,
+# native sandbox tests (V2_TESTS=none skips them), then, when V2_SMOKE=1, the service smoke test,
+# when V2_ROOTLESS is set the rootless run (scripts/v2-rootless.sh) and, when V2_BENCH=1,
 # bench/clone-into-cgroup.ts. node and vitest are run
 # directly: under emulation npm's own start-up costs seconds. Exit status: the first failure's.
 set -uo pipefail
@@ -26,10 +27,16 @@ step self-check node bin/cellblock-sandbox.mjs --self-check
 # accounting-accuracy.test.ts is left out: it holds CPU time to 10 % of a 1 s burn and a sleeping
 # program under 300 ms of CPU, and under emulation exec and the dynamic loader alone cost ~300 ms.
 # shellcheck disable=SC2086  # V2_TESTS is a list of paths
-step "native tests" node node_modules/vitest/vitest.mjs run ${V2_TESTS:-test/native} \
-  --exclude test/native/accounting-accuracy.test.ts
+if [ "${V2_TESTS:-}" != none ]; then
+  step "native tests" node node_modules/vitest/vitest.mjs run ${V2_TESTS:-test/native} \
+    --exclude test/native/accounting-accuracy.test.ts
+fi
 if [ "${V2_SMOKE:-0}" = 1 ]; then
   step "service smoke test" node node_modules/vitest/vitest.mjs run test/service/smoke.test.ts
+fi
+if [ -n "${V2_ROOTLESS:-}" ]; then
+  # Rootless mode (docs/CGROUP-V2.md): the self-check and hostile-program tests as an ordinary user.
+  step "rootless ($V2_ROOTLESS)" bash scripts/v2-rootless.sh "$V2_ROOTLESS"
 fi
 if [ "${V2_BENCH:-0}" = 1 ]; then
   step "bench clone3 into cgroup vs migration" node --import tsx bench/clone-into-cgroup.ts --runs 30 --rounds 3

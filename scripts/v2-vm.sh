@@ -100,7 +100,7 @@ MIRROR=${V2VM_MIRROR:-$(apt_mirror)}
 [ -n "$MIRROR" ] || { echo "run-in-v2-vm: no Debian mirror in the apt sources; set V2VM_MIRROR" >&2; exit 2; }
 # cellblock: the host languages and the tests' own programs (python3 with its whole stdlib, gcc/g++ for the C
 # language, redis-server for the service smoke test) must exist in the VM's own root.
-PKGS=python3,procps,util-linux,gcc,g++,libc6-dev,redis-server${V2VM_PKGS:+,$V2VM_PKGS}
+PKGS=python3,procps,util-linux,gcc,g++,libc6-dev,redis-server,uidmap${V2VM_PKGS:+,$V2VM_PKGS}
 CPUS=${V2VM_CPUS:-$(nproc)}
 MEM=${V2VM_MEM:-2048}
 TIMEOUT=${V2VM_TIMEOUT:-3600}

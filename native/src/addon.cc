@@ -4,6 +4,7 @@
 // arrives already validated and normalized by native/build-native-spec.ts, policy included (ids,
 // rlimits, the cgroup's pids.max): here it is only unpacked.
 #include "host-files.h"
+#include "id-map.h"
 #include "mount-plan.h"
 #include "slot-runner.h"
 #include "seccomp-policy.h"
@@ -214,6 +215,18 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
     h.ncpus = static_cast<int>(num(cfg, "ncpus"));
     h.prewarm = cfg.Get("prewarm").As<Napi::Boolean>().Value();
     h.cgroups.clone_into_cgroup = cfg.Get("cloneIntoCgroup").As<Napi::Boolean>().Value();
+    // Rootless mode (id-map.h): "root", "single" or "subid" with the helpers' paths.
+    const std::string idMap = str(cfg, "idMap");
+    const enum sb_id_map_mode mode = idMap == "subid"    ? SB_IDMAP_SUBID
+                                     : idMap == "single" ? SB_IDMAP_SINGLE
+                                                         : SB_IDMAP_ROOT;
+    if ((idMap != "root" && mode == SB_IDMAP_ROOT) ||
+        sb_id_map_configure(mode, str(cfg, "newuidmap").c_str(), str(cfg, "newgidmap").c_str()) < 0) {
+        Napi::Error::New(
+            env, "cellblock sandbox: idMap must be root, single or subid (subid: absolute helper paths)")
+            .ThrowAsJavaScriptException();
+        return env.Undefined();
+    }
     if (g_host.seccomp.fd < 0) {
         char err[256];
         if (sb_seccomp_compile(&h.seccomp, err, sizeof err) < 0) {

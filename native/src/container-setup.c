@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "sandbox.h"
+#include "clear-groups.h"
 #include "syscalls.h"
 
 #include <fcntl.h>
@@ -204,7 +205,7 @@ int sb_container_main(void *arg) {
     /* Until now this task carried host uid 0, unmapped here; become the namespace's root. */
     CHECK(p, SB_STEP_IDS_ROOT, SB_SYS3(SYS_setresgid, 0, 0, 0));
     CHECK(p, SB_STEP_IDS_ROOT, SB_SYS3(SYS_setresuid, 0, 0, 0));
-    CHECK(p, SB_STEP_IDS_ROOT, SB_SYS2(SYS_setgroups, 0, 0));
+    CHECK(p, SB_STEP_IDS_ROOT, sb_clear_groups());
     /* Now that the parent attached us, our cgroup becomes the namespace root: /proc/self/cgroup
      * shows "/" and nothing above is nameable. */
     CHECK(p, SB_STEP_UNSHARE_CGROUP, SB_SYS1(SYS_unshare, CLONE_NEWCGROUP));

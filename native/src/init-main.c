@@ -20,6 +20,7 @@
  */
 #include "init-locks.h"
 #include "sandbox.h"
+#include "clear-groups.h"
 #include "syscalls.h"
 
 #include <fcntl.h>
@@ -191,7 +192,7 @@ static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_
     CHECK(SB_STEP_RLIMITS, set_rlimits(argv[SB_ARG_RLIMITS]));
     CHECK(SB_STEP_CAPS, drop_capabilities(arg_int(argv, SB_ARG_CAP_LAST)));
     int uid = arg_int(argv, SB_ARG_UID), gid = arg_int(argv, SB_ARG_GID);
-    CHECK(SB_STEP_IDS_JOB, SB_SYS2(SYS_setgroups, 0, 0));
+    CHECK(SB_STEP_IDS_JOB, sb_clear_groups());
     CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresgid, gid, gid, gid));
     CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresuid, uid, uid, uid));
     CHECK(SB_STEP_CAPS, clear_capability_sets());

@@ -9,6 +9,7 @@
 #include "run-parts.h"
 
 #include "clone-into-cgroup.h"
+#include "id-map.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <sys/mman.h>
 #include <linux/securebits.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -84,13 +86,17 @@ static void hand_out_pipes(struct sb_standby *sb, int p[PIPE_N][2]) {
 }
 
 /* The job reopens its stdio through /proc/self/fd (/dev/stdin, /dev/stdout): the pipes must
- * belong to its host ids, or that open is refused. They are reachable only through the fds. */
+ * belong to its host ids, or that open is refused. They are reachable only through the fds.
+ * Rootless (id-map.h): with a single id the job is our own host uid already; with subid ranges we
+ * cannot chown to its id, so the pipes get mode 0666 — still reachable only by a holder of the
+ * fds or whoever may ptrace one, which no other slot's job may. */
 static int hand_stdio_to_job(const struct sb_plan *plan, const struct sb_ids *ids) {
     const uid_t uid = ids->host_base + ids->job_uid;
     const gid_t gid = ids->host_base + ids->job_gid;
+    const enum sb_id_map_mode mode = sb_id_map_mode();
     const int fds[] = {plan->stdin_r, plan->stdout_w, plan->stderr_w};
-    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
-        if (fchown(fds[i], uid, gid) < 0) return -errno;
+    for (size_t i = 0; i < sizeof fds / sizeof *fds && mode != SB_IDMAP_SINGLE; i++)
+        if ((mode == SB_IDMAP_ROOT ? fchown(fds[i], uid, gid) : fchmod(fds[i], 0666)) < 0) return -errno;
     return 0;
 }
 
@@ -119,7 +125,22 @@ static int make_parent_ends_nonblocking(const struct sb_standby *sb) {
  * sb->born_in_cgroup is set), else in ours, to be moved. Returns pid or -errno. */
 static pthread_mutex_t owner_switch = PTHREAD_MUTEX_INITIALIZER;
 
+static pid_t clone_child(struct sb_standby *sb, int flags, int cgroup_fd) {
+    pid_t pid = -ENOSYS;
+    if (cgroup_fd >= 0)
+        pid = sb_clone_into_cgroup(sb_container_main, &sb->plan, sb->stack, STACK_SIZE, (unsigned)flags,
+                                   cgroup_fd, &sb->pidfd);
+    sb->born_in_cgroup = pid >= 0;
+    if (pid == -ENOSYS) {
+        pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
+        if (pid < 0) pid = -errno;
+    }
+    return pid;
+}
+
 static pid_t clone_as_owner(struct sb_standby *sb, int flags, int cgroup_fd) {
+    /* Rootless: we are the owner already, and could not switch (docs/CGROUP-V2.md). */
+    if (sb_id_map_mode() != SB_IDMAP_ROOT) return clone_child(sb, flags, cgroup_fd);
     pthread_mutex_lock(&owner_switch);
     const int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     const long securebits = syscall(SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, 0);
@@ -131,15 +152,7 @@ static pid_t clone_as_owner(struct sb_standby *sb, int flags, int cgroup_fd) {
         pid = -errno;
         syscall(SYS_prctl, PR_SET_SECUREBITS, securebits, 0, 0, 0);
     } else {
-        pid = -ENOSYS;
-        if (cgroup_fd >= 0)
-            pid = sb_clone_into_cgroup(sb_container_main, &sb->plan, sb->stack, STACK_SIZE, (unsigned)flags,
-                                       cgroup_fd, &sb->pidfd);
-        sb->born_in_cgroup = pid >= 0;
-        if (pid == -ENOSYS) {
-            pid = clone(sb_container_main, sb->stack + STACK_SIZE, flags, &sb->plan, &sb->pidfd);
-            if (pid < 0) pid = -errno;
-        }
+        pid = clone_child(sb, flags, cgroup_fd);
         if (syscall(SYS_setresuid, -1, 0, -1) < 0) abort(); /* cannot happen: ruid is 0 */
         if (syscall(SYS_prctl, PR_SET_SECUREBITS, securebits, 0, 0, 0) < 0) abort(); /* we hold CAP_SETPCAP */
     }
@@ -160,19 +173,6 @@ static pid_t clone_setup_child(struct sb_standby *sb, int cgroup_fd) {
     pid_t pid = clone_as_owner(sb, flags, cgroup_fd);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return pid;
-}
-
-/* ids 0..count-1 inside -> the slot's host range. Written by us, root in the parent namespace,
- * before the child does anything as root of its own. */
-static int write_id_map(pid_t pid, const char *file, const struct sb_ids *ids) {
-    char path[64], map[64];
-    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-    int len = snprintf(map, sizeof map, "0 %u %u\n", ids->host_base, ids->count);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -errno;
-    int rc = write(fd, map, (size_t)len) == len ? 0 : -errno;
-    close(fd);
-    return rc;
 }
 
 int sb_ids_equal(const struct sb_ids *a, const struct sb_ids *b) {
@@ -226,8 +226,7 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
     if (cgroup_fd >= 0) close(cgroup_fd);
     if (failed) return prepare_fail(sb, -rc, "%s: %s%s", failed, strerror(-rc), hint);
 
-    if ((rc = write_id_map(pid, "uid_map", ids)) < 0 || (rc = write_id_map(pid, "gid_map", ids)) < 0)
-        return prepare_fail(sb, -rc, "write the id maps: %s", strerror(-rc));
+    if ((rc = sb_write_id_maps(pid, ids, err, sizeof err)) < 0) return prepare_fail(sb, -rc, "%s", err);
     if (!sb->born_in_cgroup && (rc = sb_cgroup_attach(&sb->cg, pid, err, sizeof err)) < 0)
         return prepare_fail(sb, -rc, "%s", err);
     PREP_PHASE(SB_PHASE_ATTACH);

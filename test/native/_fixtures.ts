@@ -10,8 +10,15 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_UID_BASE, jobHostId } from "../../contract/sandbox-identity.ts";
-import { runSandbox, type SandboxLimits, type SandboxReport, type SandboxSpec } from "../../native/index.ts";
+import {
+  configureSandbox,
+  jobHostId,
+  type RootlessIdMap,
+  runSandbox,
+  type SandboxLimits,
+  type SandboxReport,
+  type SandboxSpec,
+} from "../../native/index.ts";
 
 export const FIXTURE_SOURCE_DIR = path.resolve(import.meta.dirname, "../fixtures");
 export const FIXTURE_BUILD_PREFIX = "cellblock-fixtures-";
@@ -23,9 +30,20 @@ export const BIND_DIR_PREFIX = "cellblock-test-bind-";
  */
 export const TEST_SLOT = Number(process.env.CELLBLOCK_TEST_SLOT ?? "6");
 
+/**
+ * Rootless runs (test:v2's VM with V2_ROOTLESS): the tests run as an ordinary user in the cgroup
+ * subtree delegated to it (CELLBLOCK_CGROUP_ROOT), with CELLBLOCK_TEST_ID_MAP's id mapping.
+ */
+export const ROOTLESS = process.getuid?.() !== 0;
+if (ROOTLESS && process.env.CELLBLOCK_CGROUP_ROOT)
+  configureSandbox({
+    cgroupRoot: process.env.CELLBLOCK_CGROUP_ROOT,
+    idMap: (process.env.CELLBLOCK_TEST_ID_MAP ?? "subid") as RootlessIdMap,
+  });
+
 /** Host uid/gid that the job's JOB_UID/JOB_GID map to in a slot (the tests run with the default uid base). */
 export function slotHostId(slot: number = TEST_SLOT): number {
-  return jobHostId(DEFAULT_UID_BASE, slot);
+  return jobHostId(slot);
 }
 
 /** getaddrinfo needs glibc's NSS modules, which a static binary cannot load. */
@@ -185,7 +203,10 @@ export function describe(report: SandboxReport): string {
 export function makeBindDir(base: string = os.tmpdir()): string {
   const dir = fs.mkdtempSync(path.join(base, BIND_DIR_PREFIX));
   fs.chmodSync(dir, 0o755);
-  fs.chownSync(dir, slotHostId(), slotHostId());
+  // A rootless worker with subid ranges cannot chown to its job's id: the bind is opened up instead
+  // (as a rootless worker's own work dirs would need to be).
+  if (ROOTLESS && slotHostId() !== process.getuid?.()) fs.chmodSync(dir, 0o777);
+  else fs.chownSync(dir, slotHostId(), slotHostId());
   ownedTempDirs.push(dir);
   return dir;
 }

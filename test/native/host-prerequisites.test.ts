@@ -34,13 +34,13 @@ describe("sandbox prerequisites", () => {
     const restricted = { "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1\n" };
     expect(names(host(restricted))).toEqual([]);
     const missing = missingPrerequisites(host(restricted, { uid: 1000 }), "/sys/fs/cgroup");
-    expect(missing.map((m) => m.name)).toEqual(["root", "apparmor-userns"]);
+    expect(missing.map((m) => m.name)).toEqual(["apparmor-userns"]);
     expect(describeMissing(missing)).toContain("userns");
   });
 
   it("names Debian's unprivileged_userns_clone = 0 for a non-root worker", () => {
     const h = host({ "/proc/sys/kernel/unprivileged_userns_clone": "0\n" }, { uid: 1000 });
-    expect(names(h)).toEqual(["root", "user-namespaces"]);
+    expect(names(h)).toEqual(["user-namespaces"]);
   });
 
   it("names controllers missing from a delegated cgroup v2 root and how to delegate them", () => {
