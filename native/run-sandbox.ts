@@ -339,7 +339,7 @@ export async function runSandbox(
     onOutput?: ((stream: OutputStream, chunk: Buffer) => void) | undefined;
   } = {},
 ): Promise<SandboxReport> {
-  const { config, ids } = sandboxHostInfo();
+  const { config } = sandboxHostInfo();
   const { onOutput } = opts;
   const handle = loadAddon().run({
     ...nativeRequest(spec),
