@@ -63,9 +63,15 @@ describe.skipIf(unavailable)("the status page in a real browser", () => {
     expect(await row.locator(".slot").count()).toBe(service.config.worker.WORKER_SLOTS);
     expect(await row.textContent()).toMatch(/\d+ s ago/);
     expect(await row.textContent()).toContain("passed");
-    const legend = await page
-      .locator(".legend [data-verdict]")
-      .evaluateAll((badges) => badges.map((badge) => badge.getAttribute("data-verdict")).sort());
+    // Workers write their metrics once a second (redis/shared-metrics-buffer.ts) and the page
+    // polls, so the verdict mix may arrive a moment after the first render.
+    const legend = await eventually(
+      () =>
+        page
+          .locator(".legend [data-verdict]")
+          .evaluateAll((badges) => badges.map((badge) => badge.getAttribute("data-verdict")).sort()),
+      { until: (verdicts) => verdicts.length >= 2, timeoutMs: 20_000, what: "the verdict legend" },
+    );
     expect(legend).toEqual(["ok", "wrong_answer"]);
     const failures = await page.textContent("#failures");
     expect(failures).toContain("worker-7");
