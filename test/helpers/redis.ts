@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { RedisServer, type RedisServerOptions } from "../../redis/redis-server.ts";
 
 // A real redis-server for one test file: free port, temp data dir (AOF on), removed on stop.
@@ -39,4 +41,33 @@ export async function startTestRedis(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test Redis and one client for the whole test file (started in beforeAll, stopped in afterAll).
+ * Read `client` only inside tests and hooks.
+ */
+export function redisClientForFile(): { readonly client: Redis } {
+  let server: TestRedis | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await startTestRedis();
+    client = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get client(): Redis {
+      if (!client) throw new Error("the test Redis is used before beforeAll started it");
+      return client;
+    },
+  };
+}
+
+/** How many times Redis has run `command` since it started (INFO commandstats). */
+export async function commandCalls(client: Redis, command: string): Promise<number> {
+  const stats = await client.info("commandstats");
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
 }

@@ -1,34 +1,21 @@
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { redisKeys } from "../../contract/queue.ts";
 import { sharedMetrics } from "../../contract/shared-metrics.ts";
 import { SharedMetricsBuffer } from "../../redis/shared-metrics-buffer.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
+import { commandCalls, redisClientForFile } from "../helpers/redis.ts";
 
 // A worker's metrics are summed in memory and written as one increment per touched field: the
 // totals stay exact, and Redis sees a handful of commands however many jobs ran.
 
-let redis: TestRedis;
-let client: Redis;
+const redis = redisClientForFile();
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = new Redis(redis.url, { maxRetriesPerRequest: null });
-});
-
-afterAll(async () => {
-  await client?.quit();
-  await redis?.stop();
-});
-
-const hincrbyfloatCalls = async () =>
-  Number(/cmdstat_hincrbyfloat:calls=(\d+)/.exec(await client.info("commandstats"))?.[1] ?? 0);
+const hincrbyfloatCalls = () => commandCalls(redis.client, "hincrbyfloat");
 
 describe("the shared metrics buffer", () => {
   it("writes a thousand jobs' metrics as one increment per field, with exact totals", async () => {
     const prefix = "buffer-totals";
-    const buffer = new SharedMetricsBuffer(client, prefix, (error) => {
+    const buffer = new SharedMetricsBuffer(redis.client, prefix, (error) => {
       throw error;
     });
     const before = await hincrbyfloatCalls();
@@ -37,7 +24,7 @@ describe("the shared metrics buffer", () => {
       buffer.add(sharedMetrics.runTime, { language: "c" }, 0.02);
     }
     await buffer.flush();
-    const all = await client.hgetall(redisKeys(prefix).metrics);
+    const all = await redis.client.hgetall(redisKeys(prefix).metrics);
     expect(Number(all['cellblock_job_verdicts_total|{"language":"c","verdict":"ok"}|value'])).toBe(750);
     expect(Number(all['cellblock_job_verdicts_total|{"language":"c","verdict":"runtime_error"}|value'])).toBe(
       250,
@@ -53,10 +40,10 @@ describe("the shared metrics buffer", () => {
 
   it("writes pending additions by itself within its flush interval", async () => {
     const prefix = "buffer-timer";
-    const buffer = new SharedMetricsBuffer(client, prefix, () => {}, 50);
+    const buffer = new SharedMetricsBuffer(redis.client, prefix, () => {}, 50);
     buffer.add(sharedMetrics.setupFailures, {});
     const field = "cellblock_sandbox_setup_failures_total|{}|value";
-    const value = await eventually(() => client.hget(redisKeys(prefix).metrics, field), {
+    const value = await eventually(() => redis.client.hget(redisKeys(prefix).metrics, field), {
       timeoutMs: 5000,
       what: "the buffered counter written",
     });

@@ -1,33 +1,20 @@
-import { Redis } from "ioredis";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { jobEventKeys } from "../../contract/job-events.ts";
 import { readJobEvents } from "../../redis/job-event-log.ts";
 import { JobEventWriter } from "../../worker/job-event-writer.ts";
-import { startTestRedis, type TestRedis } from "../helpers/redis.ts";
+import { commandCalls, redisClientForFile } from "../helpers/redis.ts";
 
 // A job's events reach its stream in order, the stream always has its TTL, and the writer does not
 // pay an EXPIRE for every append: one with the first, one with the final event.
 
-let redis: TestRedis;
-let client: Redis;
+const redis = redisClientForFile();
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = new Redis(redis.url, { maxRetriesPerRequest: null });
-});
-
-afterAll(async () => {
-  await client?.quit();
-  await redis?.stop();
-});
-
-const calls = async (command: string) =>
-  Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await client.info("commandstats"))?.[1] ?? 0);
+const calls = (command: string) => commandCalls(redis.client, command);
 
 describe("the job event writer", () => {
   it("appends a job's events in order with two EXPIREs, and the stream keeps its TTL", async () => {
-    const writer = new JobEventWriter(client, "writer-test", "job-1", 600, pino({ level: "silent" }));
+    const writer = new JobEventWriter(redis.client, "writer-test", "job-1", 600, pino({ level: "silent" }));
     const key = jobEventKeys("writer-test").events("job-1");
     const [xaddBefore, expireBefore] = [await calls("xadd"), await calls("expire")];
     writer.started("worker-a", 0);
@@ -37,16 +24,16 @@ describe("the job event writer", () => {
     await new Promise((resolve) => setImmediate(resolve));
     writer.output("stdout", Buffer.from("world"));
     writer.failed("E_JOB_CANCELLED", "cancelled");
-    await client.ping(); // replies come in order: everything sent before is stored
+    await redis.client.ping(); // replies come in order: everything sent before is stored
 
-    const { entries } = await readJobEvents(client, key, "0-0", { count: 100 });
+    const { entries } = await readJobEvents(redis.client, key, "0-0", { count: 100 });
     const types = entries.map(({ event }) => event.type);
     expect(types[0]).toBe("job.started");
     expect(types[1]).toBe("step.started");
     expect(types.at(-1)).toBe("job.failed");
     const output = entries.flatMap(({ event }) => (event.type === "output" ? [event.data] : [])).join("");
     expect(output).toBe("hello world");
-    expect(await client.ttl(key)).toBeGreaterThan(590);
+    expect(await redis.client.ttl(key)).toBeGreaterThan(590);
     expect((await calls("xadd")) - xaddBefore).toBe(entries.length);
     expect((await calls("expire")) - expireBefore).toBe(2);
   });
