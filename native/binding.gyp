@@ -62,7 +62,8 @@
       "type": "executable",
       "sources": [
         "src/init-main.c",
-        "src/init-locks.c"
+        "src/init-locks.c",
+        "src/init-sysinfo.c"
       ],
       "cflags": [
         "-Wall",

@@ -79,7 +79,7 @@ int sb_locks_handles(const struct seccomp_notif *n) {
     return n->data.nr == SYS_flock || n->data.nr == SYS_fcntl;
 }
 
-static void respond(int listener, uint64_t id, long result) {
+void sb_notif_respond(int listener, __u64 id, long result) {
     struct seccomp_notif_resp r;
     memset(&r, 0, sizeof r);
     r.id = id;
@@ -127,12 +127,13 @@ static long take_file(const struct seccomp_notif *n) {
 void sb_locks_handle(int listener, const struct seccomp_notif *n) {
     const uint32_t cmd = (uint32_t)n->data.args[1];
     if (n->data.nr == SYS_fcntl && !is_lock_cmd(cmd)) {
-        respond(listener, n->id, -22); /* a command newer than the policy: EINVAL, as an older kernel */
+        sb_notif_respond(listener, n->id,
+                         -22); /* a command newer than the policy: EINVAL, as an older kernel */
         return;
     }
     long fd = take_file(n);
     if (fd < 0) {
-        respond(listener, n->id, fd == -9 ? -9 /* EBADF */ : -37 /* ENOLCK */);
+        sb_notif_respond(listener, n->id, fd == -9 ? -9 /* EBADF */ : -37 /* ENOLCK */);
         return;
     }
     /* The pid we read from is still the caller (not reused): its notification is still pending. */
@@ -165,7 +166,7 @@ void sb_locks_handle(int listener, const struct seccomp_notif *n) {
             return;
         }
     }
-    respond(listener, n->id, r);
+    sb_notif_respond(listener, n->id, r);
     SB_SYS1(SYS_close, p.fd);
 }
 
@@ -180,7 +181,7 @@ int sb_locks_retry(int listener) {
             i++;
             continue;
         }
-        if (!gone) respond(listener, p->id, r);
+        if (!gone) sb_notif_respond(listener, p->id, r);
         SB_SYS1(SYS_close, p->fd);
         g.pending[i] = g.pending[--g.n_pending];
     }

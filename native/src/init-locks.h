@@ -15,5 +15,11 @@ int sb_locks_handles(const struct seccomp_notif *n);
 void sb_locks_handle(int listener, const struct seccomp_notif *n);
 /* Retries the pending blocking requests; returns how many are still pending. */
 int sb_locks_retry(int listener);
+/* Answers a notified call with a result (>= 0) or an error (-errno). */
+void sb_notif_respond(int listener, __u64 id, long result);
+
+/* sysinfo(2) answered without the host's load and task count (init-sysinfo.c). */
+int sb_sysinfo_handles(const struct seccomp_notif *n);
+void sb_sysinfo_handle(int listener, const struct seccomp_notif *n);
 
 #endif

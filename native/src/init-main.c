@@ -337,8 +337,9 @@ static void refuse_call(int ctl, const struct seccomp_notif *n) {
     SB_SYS2(SYS_kill, -1, SIGKILL);
 }
 
-/* Until the payload ends: reap on SIGCHLD; answer lock calls (init-locks.c) and refuse every
- * other call the listener reports; relay the supervisor's signal requests on go to the payload.
+/* Until the payload ends: reap on SIGCHLD; answer lock calls (init-locks.c) and sysinfo
+ * (init-sysinfo.c) and refuse every other call the listener reports; relay the supervisor's
+ * signal requests on go to the payload.
  * While a blocking lock request waits, wake every 5 ms to retry. */
 static int watch_payload(int ctl, int *go_fd, long payload, int listener, int sigchld_fd) {
     int go = *go_fd;
@@ -355,6 +356,8 @@ static int watch_payload(int ctl, int *go_fd, long payload, int listener, int si
             if (SB_SYS3(SYS_ioctl, listener, SECCOMP_IOCTL_NOTIF_RECV, &note) == 0) {
                 if (sb_locks_handles(&note)) {
                     sb_locks_handle(listener, &note);
+                } else if (sb_sysinfo_handles(&note)) {
+                    sb_sysinfo_handle(listener, &note);
                 } else {
                     refuse_call(ctl, &note);
                     listener = -1; /* everything is dying: stop listening, keep the descriptor */

@@ -67,7 +67,7 @@ static const char *const allowed[] = {
     "semtimedop", "sendfile", "sendmmsg", "sendmsg", "sendto", "set_robust_list", "set_tid_address",
     "setitimer", "setpgid", "setpriority", "setsid", "setsockopt", "shmat", "shmctl", "shmdt", "shmget",
     "shutdown", "sigaltstack", "socketpair", "splice", "stat", "statfs", "statx", "symlink", "symlinkat",
-    "sync", "sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete",
+    "sync", "sync_file_range", "syncfs", "tee", "tgkill", "time", "timer_create", "timer_delete",
     "timer_getoverrun", "timer_gettime", "timer_settime", "timerfd_create", "timerfd_gettime",
     "timerfd_settime", "times", "tkill", "truncate", "umask", "uname", "unlink", "unlinkat", "utime",
     "utimensat", "utimes", "vfork", "wait4", "waitid", "write", "writev",

@@ -111,6 +111,30 @@ print(json.dumps({f: probe(f) for f in files}))`;
     expect(seen["/proc/1"]).toBe("ENOENT");
   });
 
+  it("sysinfo shows neither the host's load nor its task count, and the memory size runtimes read stays", async () => {
+    // Regression: sysinfo(2) was allowed and told the host's load averages and whole task count
+    // (glibc's getloadavg() uses it) past the empty /proc/loadavg. The init answers it now.
+    const script = `import ctypes, json, os
+buf = ctypes.create_string_buffer(128)
+assert ctypes.CDLL(None, use_errno=True).sysinfo(buf) == 0
+loads = [int.from_bytes(buf.raw[8 + 8 * i:16 + 8 * i], "little") for i in range(3)]
+procs = int.from_bytes(buf.raw[80:82], "little")
+print(json.dumps({"loads": loads, "procs": procs, "getloadavg": list(os.getloadavg()),
+                  "physPages": os.sysconf("SC_PHYS_PAGES"), "uptime": int.from_bytes(buf.raw[0:8], "little")}))`;
+    const seen = (await jsonOf(["/usr/bin/python3", "-c", script])) as unknown as {
+      loads: number[];
+      procs: number;
+      getloadavg: number[];
+      physPages: number;
+      uptime: number;
+    };
+    expect(seen.loads).toEqual([0, 0, 0]);
+    expect(seen.getloadavg).toEqual([0, 0, 0]);
+    expect(seen.procs).toBe(1);
+    expect(seen.physPages * 4096).toBeGreaterThan(64 * 1024 * 1024);
+    expect(seen.uptime).toBeGreaterThan(0);
+  });
+
   it("refuses writes to /proc/sys (core_pattern, drop_caches, hostname), sysrq-trigger and oom_score_adj", async () => {
     const survey = JSON.parse(
       (await run(["/usr/bin/python3", fixture("proc-survey.py")])).stdout.toString(),
