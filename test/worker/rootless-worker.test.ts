@@ -79,7 +79,37 @@ describe("who owns a slot's work files", () => {
   });
 });
 
+/** Runs an ES module snippet in this checkout as nobody (uid 65534); its stdout. */
+function asNobody(script: string, home: string): string {
+  const out = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: path.resolve(import.meta.dirname, "../.."),
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: home, HOME: home },
+    uid: 65534,
+    gid: 65534,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  if (out.status !== 0) throw new Error(`as nobody: exit ${out.status}: ${out.stderr}`);
+  return out.stdout.trim();
+}
+
 describe.skipIf(!isRoot)("a worker that is not root", () => {
+  it("runs without watching an images root it may not create (root's images CLI makes it)", () => {
+    const home = fresh("nobody-img");
+    fs.chmodSync(home, 0o777);
+    const rootOwned = fresh("root-owned"); // 0700 root: nobody cannot create the images root in it
+    const script = `
+      const { loadConfig } = await import("./config/load-config.ts");
+      const { LanguageImages } = await import("./worker/language-images.ts");
+      const { default: pino } = await import("pino");
+      const config = loadConfig({ CELLBLOCK_IMAGES: ${JSON.stringify(path.join(rootOwned, "images"))} });
+      const images = new LanguageImages(config, async () => { throw new Error("no run here"); }, pino({ level: "silent" }));
+      await images.watch(async () => {});
+      await images.close();
+      console.log("watch ok");`;
+    expect(asNobody(script, home)).toBe("watch ok");
+  }, 90_000);
+
   it("refuses subid mode by name, before it touches the host", () => {
     const home = fresh("nobody");
     fs.chmodSync(home, 0o777);
@@ -88,15 +118,7 @@ describe.skipIf(!isRoot)("a worker that is not root", () => {
       const { openSandbox } = await import("./worker/sandbox-host.ts");
       try { await openSandbox(loadConfig({}).sandbox, 1, ${JSON.stringify(home)}); console.log("opened"); }
       catch (e) { console.log(e.message); }`;
-    const out = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      cwd: path.resolve(import.meta.dirname, "../.."),
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: home, HOME: home },
-      uid: 65534,
-      gid: 65534,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    expect(out.stdout.trim(), out.stderr).toBe(ROOTLESS_SUBID_REFUSAL);
+    expect(asNobody(script, home)).toBe(ROOTLESS_SUBID_REFUSAL);
     expect(fs.readdirSync(home).filter((name) => name === ".locks")).toEqual([]);
   }, 90_000);
 });
