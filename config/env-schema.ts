@@ -32,6 +32,12 @@ export function docOf(schema: z.ZodTypeAny): VariableDoc | undefined {
   return docs.get(schema);
 }
 
+/** Rootless workers (uid ≠ 0) get a work root of their own: the root one may exist and be root's. */
+function defaultWorkRoot(): string {
+  const uid = process.getuid?.() ?? 0;
+  return uid === 0 ? "/dev/shm/cellblock-work" : `/dev/shm/cellblock-work-${uid}`;
+}
+
 const whole = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const commaList = z
@@ -206,8 +212,9 @@ const workerVariables = z.object({
     "number of CPUs",
   ),
   WORK_ROOT: variable(
-    z.string().default("/dev/shm/cellblock-work"),
+    z.string().default(defaultWorkRoot()),
     "per-job work dirs; tmpfs, so files a job writes count against its memory limit",
+    "`/dev/shm/cellblock-work` (rootless: `/dev/shm/cellblock-work-<uid>`)",
   ),
   SHUTDOWN_DEADLINE_MS: variable(
     positive(25_000),
@@ -236,8 +243,13 @@ const sandboxVariables = z.object({
     "shifts this worker's uid range by that many slots (several workers per host: worker k uses k × `WORKER_SLOTS`)",
   ),
   SANDBOX_LOCK_DIR: variable(
-    z.string().default("/run/cellblock"),
+    z.string().optional(),
     "host-wide dir of the uid-range locks: each worker claims its slots' uid blocks there, moving past blocks another live worker holds",
+    "`/run/cellblock` (rootless: `<WORK_ROOT>/.locks`)",
+  ),
+  SANDBOX_ID_MAP: variable(
+    z.enum(["subid", "single"]).default("subid"),
+    "rootless workers only (uid ≠ 0): `subid` maps each slot's ids out of /etc/subuid, `single` maps the worker's own id (docs/CGROUP-V2.md); the service worker runs `single` only",
   ),
   SANDBOX_CGROUP_PARENT: variable(
     z.string().optional(),

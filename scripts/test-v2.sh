@@ -12,6 +12,7 @@
 #   V2_ROOTLESS   subid or single: afterwards, the self-check and the hostile-program files
 #                 (V2_ROOTLESS_TESTS; scripts/v2-rootless.sh) again as an ordinary user with a
 #                 delegated cgroup subtree and that id mapping (default empty: not run)
+#   V2_ROOTLESS_SMOKE  1 = with V2_ROOTLESS, also the service smoke test with the worker rootless
 #   V2VM_TIMEOUT  seconds before the VM is killed (default 2700)
 set -euo pipefail
 # One block, parsed whole before it runs: bash reads a script as it goes, so an edit to this file
@@ -25,7 +26,7 @@ TMPDIR=$PWD/var/v2vm node --import tsx -e \
   'const m = await import("./test/native/_fixtures.ts"); m.fixturesDir();'
 export V2_TESTS=${V2_TESTS:-test/native} V2_SMOKE=${V2_SMOKE:-1} V2_BENCH=${V2_BENCH:-0}
 export V2_ROOTLESS=${V2_ROOTLESS:-}
-export V2VM_TIMEOUT=${V2VM_TIMEOUT:-2700} V2VM_PASSENV="V2_TESTS V2_SMOKE V2_BENCH V2_ROOTLESS V2_ROOTLESS_TESTS ${V2VM_PASSENV:-}"
+export V2VM_TIMEOUT=${V2VM_TIMEOUT:-2700} V2VM_PASSENV="V2_TESTS V2_SMOKE V2_BENCH V2_ROOTLESS V2_ROOTLESS_TESTS V2_ROOTLESS_SMOKE ${V2VM_PASSENV:-}"
 started=$(date +%s)
 status=0
 bash scripts/v2-vm.sh "$PWD" bash scripts/v2-vm-suite.sh || status=$?

@@ -7,7 +7,10 @@
 # is still made by our own native code (setpriv only drops the test harness to the user).
 #
 #   $1                 subid or single
-#   V2_ROOTLESS_TESTS  test files (default: the hostile-program ones below)
+#   V2_ROOTLESS_TESTS  test files (default: the hostile-program ones below; none: skip them)
+#   V2_ROOTLESS_SMOKE  1 = also the service smoke test (test/service/smoke.test.ts) with the
+#                      service worker itself rootless (SANDBOX_ID_MAP=single in either mode: the
+#                      worker runs single-id only, docs/CGROUP-V2.md "Rootless worker")
 set -uo pipefail
 { # parsed whole before it runs
 mode=$1
@@ -68,6 +71,12 @@ fi
 tests=${V2_ROOTLESS_TESTS:-$tests}
 # shellcheck disable=SC2086  # a list of paths
 # --configLoader runner: vitest's default bundles its config into node_modules, which is root's.
-as_user "hostile-program tests" node node_modules/vitest/vitest.mjs run --configLoader runner $tests
+if [ "$tests" != none ]; then
+  as_user "hostile-program tests" node node_modules/vitest/vitest.mjs run --configLoader runner $tests
+fi
+if [ "${V2_ROOTLESS_SMOKE:-0}" = 1 ]; then
+  as_user "service smoke test (rootless worker)" env SANDBOX_ID_MAP=single \
+    node node_modules/vitest/vitest.mjs run --configLoader runner test/service/smoke.test.ts
+fi
 exit "$status"
 }

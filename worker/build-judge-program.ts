@@ -3,10 +3,11 @@ import path from "node:path";
 import type { Step } from "../contract/job-result.ts";
 import type { JudgeProgram } from "../contract/judge-program.ts";
 import { resolveCompileLimits, resolveRunLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
-import { jobHostId, slotIdBase } from "../contract/sandbox-identity.ts";
+import { slotIdBase } from "../contract/sandbox-identity.ts";
 import type { BindSpec, SandboxReport } from "../native/types.ts";
 import { buildSandboxSpec } from "./build-sandbox-spec.ts";
 import { classifyCompile } from "./classify-verdict.ts";
+import { slotJobHostId } from "./job-host-id.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import type { StepContext } from "./step-context.ts";
 import { stepFromReport } from "./step-from-report.ts";
@@ -52,7 +53,7 @@ export async function buildJudgeProgram(
     settings.worker.WORK_ROOT,
     slotIdBase(ctx.uidBase, ctx.slot),
     files,
-    jobHostId(ctx.uidBase, ctx.slot),
+    slotJobHostId(ctx.uidBase, ctx.slot),
   );
   const dispose = () => removeWorkDirLater(workDir, ctx.log);
   const sandbox = async (

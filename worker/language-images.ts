@@ -35,7 +35,8 @@ export class LanguageImages {
   }
 
   async watch(onChange: (resolved: ResolvedLanguage[]) => Promise<void>): Promise<void> {
-    this.stopWatching = await watchImagesRoot(this.config.images.CELLBLOCK_IMAGES, () => {
+    const root = this.config.images.CELLBLOCK_IMAGES;
+    this.stopWatching = await watchImagesRoot(root, () => {
       this.resolve()
         .then(onChange)
         .catch((error: Error) =>
@@ -44,6 +45,15 @@ export class LanguageImages {
             "re-resolve languages after an image change failed; keeping the old list",
           ),
         );
+    }).catch((error: NodeJS.ErrnoException) => {
+      // A rootless worker may not create the images root (root's images CLI makes it): it runs the
+      // host languages, and images published there later are seen on its next start.
+      if (error.code !== "EACCES" && error.code !== "EPERM") throw error;
+      this.log.warn(
+        { err: error, root },
+        "images root missing and not creatable by this worker: not watching it; restart the worker after the first image is built",
+      );
+      return null;
     });
   }
 

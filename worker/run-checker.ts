@@ -1,9 +1,10 @@
 import path from "node:path";
 import type { Step } from "../contract/job-result.ts";
 import { CHECKER_ARGS, CHECKER_DIR, type JudgeProgram } from "../contract/judge-program.ts";
-import { jobHostId, slotIdBase } from "../contract/sandbox-identity.ts";
+import { slotIdBase } from "../contract/sandbox-identity.ts";
 import { buildJudgeProgram } from "./build-judge-program.ts";
 import { type CheckerVerdict, classifyChecker } from "./classify-checker.ts";
+import { slotJobHostId } from "./job-host-id.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import type { StepContext } from "./step-context.ts";
 import type { TestSlot } from "./test-slots.ts";
@@ -69,6 +70,6 @@ export function writeJudgeFiles(ctx: StepContext, files: Record<string, Buffer>)
     ctx.settings.worker.WORK_ROOT,
     slotIdBase(ctx.uidBase, ctx.slot),
     Object.entries(files).map(([name, data]) => ({ path: name, data })),
-    jobHostId(ctx.uidBase, ctx.slot),
+    slotJobHostId(ctx.uidBase, ctx.slot),
   );
 }

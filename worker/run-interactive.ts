@@ -10,13 +10,13 @@ import {
   TO_PROGRAM_FIFO,
 } from "../contract/judge-program.ts";
 import type { StepLimitValues } from "../contract/resolve-limits.ts";
-import { jobHostId } from "../contract/sandbox-identity.ts";
 import { makeFifo } from "../native/index.ts";
 import type { SandboxReport } from "../native/types.ts";
 import { buildJudgeProgram, makeMountPoint } from "./build-judge-program.ts";
 import { buildSandboxSpec } from "./build-sandbox-spec.ts";
 import { classifyChecker } from "./classify-checker.ts";
 import { classifyInteraction } from "./classify-interaction.ts";
+import { slotJobHostId } from "./job-host-id.ts";
 import type { RunnableLanguage } from "./resolve-languages.ts";
 import { writeJudgeFiles } from "./run-checker.ts";
 import type { StepContext } from "./step-context.ts";
@@ -86,7 +86,7 @@ export async function prepareInteractor(
         programMountPoints.add(workDir);
       }
       const on = slot.ctx;
-      const hostId = jobHostId(on.uidBase, on.slot);
+      const hostId = slotJobHostId(on.uidBase, on.slot);
       const judgeDir = await writeJudgeFiles(on, { "input.txt": test.input, "answer.txt": test.answer });
       const pipeDir = await writeJudgeFiles(on, {});
       try {

@@ -1,8 +1,9 @@
 import type { JobRequest, JobTest } from "../contract/job-request.ts";
 import type { OutputFiles } from "../contract/output-files.ts";
 import type { StepLimitValues } from "../contract/resolve-limits.ts";
-import { jobHostId, slotIdBase } from "../contract/sandbox-identity.ts";
+import { slotIdBase } from "../contract/sandbox-identity.ts";
 import { collectOutputFiles, readRunFile } from "./collect-output-files.ts";
+import { slotJobHostId } from "./job-host-id.ts";
 import { createRunDir } from "./run-dir.ts";
 import type { StepContext } from "./step-context.ts";
 import { jobFiles, removeWorkDirLater } from "./work-dir.ts";
@@ -41,7 +42,7 @@ export async function prepareRunIo(
   const compareFile = test.compareFile ?? request.compareFile;
   if (!test.files && !compareFile && !request.outputFiles) return null;
   const inputs = test.files ? jobFiles(undefined, test.files, "") : [];
-  const hostId = jobHostId(ctx.uidBase, ctx.slot);
+  const hostId = slotJobHostId(ctx.uidBase, ctx.slot);
   const dir = await createRunDir(
     ctx.settings.worker.WORK_ROOT,
     slotIdBase(ctx.uidBase, ctx.slot),

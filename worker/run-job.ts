@@ -2,10 +2,11 @@ import type { JobRequest, JobTest } from "../contract/job-request.ts";
 import type { JobResult, Step, Verdict } from "../contract/job-result.ts";
 import { OUTPUT_FILES_JOB_MAX_BYTES } from "../contract/output-files.ts";
 import { resolveCompileLimits, resolveTestLimits, type StepLimitValues } from "../contract/resolve-limits.ts";
-import { jobHostId, slotIdBase } from "../contract/sandbox-identity.ts";
+import { slotIdBase } from "../contract/sandbox-identity.ts";
 import { buildSandboxSpec } from "./build-sandbox-spec.ts";
 import { classifyCompile, classifyJob, isPassing } from "./classify-verdict.ts";
 import { runTestsFannedOut } from "./fan-out-tests.ts";
+import { slotJobHostId } from "./job-host-id.ts";
 import type { JobStepEvents, StepPlace } from "./job-step-events.ts";
 import { judgeTest } from "./judge-test.ts";
 import { OrderedStepEvents } from "./ordered-step-events.ts";
@@ -78,7 +79,7 @@ export async function runJob(
   const { settings } = ctx;
   const files = jobFiles(request.source, request.files, language.sourceFile);
   const workDir = workDirPath(settings.worker.WORK_ROOT, slotIdBase(ctx.uidBase, ctx.slot));
-  const hostUid = jobHostId(ctx.uidBase, ctx.slot);
+  const hostUid = slotJobHostId(ctx.uidBase, ctx.slot);
   let judges: PreparedJudges | null = null;
   try {
     // Inside the try: a creation that fails half-way leaves a dir that the finally removes.

@@ -44,13 +44,16 @@ interface WorkerParts {
 
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<StartedWorker> {
   if (!config.queue.REDIS_URL) throw new Error("start worker: REDIS_URL is not set");
-  const sandbox = await openSandbox(config.sandbox, config.worker.WORKER_SLOTS).catch(
-    async (error: Error) => {
-      await recordSandboxRefusal(config, error.message);
-      throw error;
-    },
-  );
+  // The work root first: a rootless worker keeps its uid-range locks in it (sandbox-host.ts).
   await prepareWorkRoot(config.worker.WORK_ROOT);
+  const sandbox = await openSandbox(
+    config.sandbox,
+    config.worker.WORKER_SLOTS,
+    config.worker.WORK_ROOT,
+  ).catch(async (error: Error) => {
+    await recordSandboxRefusal(config, error.message);
+    throw error;
+  });
   await sweepWorkRoot(
     config.worker.WORK_ROOT,
     {

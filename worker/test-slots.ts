@@ -1,4 +1,5 @@
-import { jobHostId, slotIdBase } from "../contract/sandbox-identity.ts";
+import { slotIdBase } from "../contract/sandbox-identity.ts";
+import { slotJobHostId } from "./job-host-id.ts";
 import { copyJobDir } from "./run-dir.ts";
 import type { StepContext } from "./step-context.ts";
 import { removeWorkDirLater } from "./work-dir.ts";
@@ -66,7 +67,12 @@ export class TestSlots {
     let copy = this.copies.get(key);
     if (!copy) {
       const { uidBase, settings } = this.ctx;
-      copy = copyJobDir(settings.worker.WORK_ROOT, slotIdBase(uidBase, slot), dir, jobHostId(uidBase, slot));
+      copy = copyJobDir(
+        settings.worker.WORK_ROOT,
+        slotIdBase(uidBase, slot),
+        dir,
+        slotJobHostId(uidBase, slot),
+      );
       this.copies.set(key, copy);
     }
     return copy;

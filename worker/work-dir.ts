@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
-import { chmod, mkdir, readdir } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { JobFile } from "../contract/job-request.ts";
@@ -24,6 +24,14 @@ import { removeTree, treeBytes } from "../native/host-files.ts";
  */
 export async function prepareWorkRoot(workRoot: string): Promise<void> {
   await mkdir(workRoot, { recursive: true, mode: 0o711 });
+  // The default lives in a world-writable /dev/shm, where another user may have made the name
+  // first (a dir or a symlink of theirs): refused by name rather than used.
+  const st = await lstat(workRoot);
+  const uid = process.getuid?.() ?? 0;
+  if (!st.isDirectory() || st.uid !== uid)
+    throw new Error(
+      `start worker: WORK_ROOT ${workRoot} is not a directory of this worker's uid ${uid}; remove it or set WORK_ROOT`,
+    );
   await chmod(workRoot, 0o711);
 }
 

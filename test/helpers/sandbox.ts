@@ -4,7 +4,14 @@
 
 export async function sandboxUnavailableReason(): Promise<string | null> {
   try {
-    const { selfCheck } = await import("../../native/index.ts");
+    const { configureSandbox, selfCheck } = await import("../../native/index.ts");
+    // A rootless run (scripts/v2-rootless.sh) checks the sandbox the worker will configure: its
+    // delegated cgroup root and id mapping come from the service's settings, not the defaults.
+    if ((process.getuid?.() ?? 0) !== 0) {
+      const { loadConfig } = await import("../../config/load-config.ts");
+      const { sandboxHostConfig } = await import("../../worker/sandbox-host.ts");
+      configureSandbox(sandboxHostConfig(loadConfig(process.env).sandbox, { prewarm: false }));
+    }
     const check = await selfCheck();
     return check.ok ? null : `sandbox self-check failed: ${check.detail}`;
   } catch (error) {
