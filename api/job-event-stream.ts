@@ -51,7 +51,15 @@ export async function followJobEvents(
       const caughtUp = read.entries.length < ENTRIES_PER_READ;
       if (caughtUp && (read.lastId === last || !blocking)) {
         const end = await endFromState(deps.jobs, jobId);
-        if (end) return await sink.event({ id: read.lastId, event: end });
+        if (end) {
+          // The worker appends a job's last events before it marks the job ended, so events that
+          // arrived between the read above and the state read are in the log now: they go first.
+          if (!(await hasEventsAfter(connection, key, read.lastId)))
+            return await sink.event({ id: read.lastId, event: end });
+          blocking = false;
+          last = read.lastId;
+          continue;
+        }
         if (blocking) await sink.idle();
       }
       blocking = caughtUp;
@@ -63,6 +71,10 @@ export async function followJobEvents(
     signal.removeEventListener("abort", cut);
     connection.disconnect();
   }
+}
+
+async function hasEventsAfter(connection: Redis, key: string, afterId: string): Promise<boolean> {
+  return (await readJobEvents(connection, key, afterId, { count: 1 })).entries.length > 0;
 }
 
 /** The final event of a job that has ended, from its state; null while it has not. */
