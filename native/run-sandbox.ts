@@ -1,29 +1,21 @@
 // The typed front of the addon: host set-up once per process (cgroup layout, our parent groups,
 // stale-group sweep, seccomp compile), then runSandbox() per container.
-import {
-  accessSync,
-  constants as fsConstants,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-} from "node:fs";
-import { availableParallelism, constants, release, tmpdir, userInfo } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { availableParallelism, constants } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_UID_BASE, jobHostId as slotJobHostId } from "../contract/sandbox-identity.ts";
 import { initPath, loadAddon, type NativeResult } from "./addon.ts";
 import { buildNativeSpec } from "./build-native-spec.ts";
 import { delegateV2Controllers } from "./cgroup-v2-delegation.ts";
 import { type CgroupLayout, cgroupParents, detectCgroupLayout } from "./detect-cgroups.ts";
-import { describeMissing, type HostView, missingPrerequisites } from "./host-prerequisites.ts";
-import { hasIoLimits, NO_IO_LIMITS, nativeIoLimits } from "./io-limits.ts";
+import { describeMissing, missingPrerequisites } from "./host-prerequisites.ts";
+import { hasIoLimits, IO_OFF_HINT, NO_IO_LIMITS, nativeIoLimits, requireIoController } from "./io-limits.ts";
+import { realHostView, realRootlessView, rootlessNewRoot } from "./real-host.ts";
 import {
   type IdLayout,
   layoutJobHostId,
   missingDelegation,
   type RootlessIdMap,
-  type RootlessView,
   rootlessIdLayout,
 } from "./rootless.ts";
 import type {
@@ -148,57 +140,6 @@ function killQuietly(pid: number): void {
   }
 }
 
-function realHostView(): HostView {
-  const read = (path: string) => {
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
-  };
-  return { read, uid: process.getuid?.() ?? 0, kernelRelease: release() };
-}
-
-function realRootlessView(): RootlessView {
-  const can = (mode: number) => (path: string) => {
-    try {
-      accessSync(path, mode);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  let userName: string | undefined;
-  try {
-    userName = userInfo().username;
-  } catch {
-    userName = undefined; // no passwd entry: /etc/subuid may still name the uid
-  }
-  return {
-    ...realHostView(),
-    executable: can(fsConstants.X_OK),
-    writable: can(fsConstants.W_OK),
-    gid: process.getgid?.() ?? 0,
-    userName,
-  };
-}
-
-/**
- * A rootless worker's default mount point for new roots: under the temp dir, in a directory of its
- * own (another user may have made the name first: then it is refused, not used). Traversable
- * (0711): the container's setup child, a mapped id, mounts there.
- */
-function rootlessNewRoot(uid: number): string {
-  const dir = join(tmpdir(), `cellblock-${uid}`);
-  mkdirSync(dir, { recursive: true, mode: 0o711 });
-  const st = lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0)
-    throw new Error(
-      `rootless sandbox: ${dir} is not a directory of uid ${uid}'s own; remove it or set newRoot`,
-    );
-  return join(dir, "newroot");
-}
-
 /** Sets the host up once per process. Throws with a message naming the failing step. */
 export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): SandboxHostInfo {
   const uid = process.getuid?.() ?? 0;
@@ -253,22 +194,6 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     ids: Object.freeze(ids),
   });
   return host;
-}
-
-/** How an operator turns disk I/O limits off, for the errors they can cause. */
-const IO_OFF_HINT =
-  "(set SANDBOX_IO_READ_BPS, SANDBOX_IO_WRITE_BPS, SANDBOX_IO_READ_IOPS and SANDBOX_IO_WRITE_IOPS to 0 to run without)";
-
-/** Disk I/O limits are configured: the controller that enforces them must be there, or no run starts. */
-function requireIoController(layout: CgroupLayout, parents: string[]): void {
-  const hint = IO_OFF_HINT;
-  if (layout.version === 1 && !layout.controllers.blkio)
-    throw new Error(`disk I/O limits: this host has no cgroup v1 blkio hierarchy ${hint}`);
-  if (layout.version === 2) {
-    const enabled = readFileSync(join(parents[0] as string, "cgroup.subtree_control"), "utf8").split(/\s+/);
-    if (!enabled.includes("io"))
-      throw new Error(`disk I/O limits: the io controller is not available in ${parents[0]} ${hint}`);
-  }
 }
 
 /** The addon's request for spec: the plain values (build-native-spec.ts) plus its disks' I/O limits. */
