@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { docOf, envGroups } from "./env-schema.ts";
+import { envGroups } from "./env-schema.ts";
+import { docOf } from "./env-variables.ts";
 
 // The README's configuration section, generated from env-schema.ts so the two cannot drift:
 // `npm run docs:config` writes it between the markers below, and test/config/readme-table.test.ts

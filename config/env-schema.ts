@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { StepLimitValues } from "../contract/resolve-limits.ts";
 import { DEFAULT_UID_BASE, workerUidBase } from "../contract/sandbox-identity.ts";
 import { DEFAULT_IMAGES_ROOT, RECIPES_DIR } from "../rootfs-recipes/lib/image-paths.ts";
+import { commaList, flag, MiB, positive, variable, whole } from "./env-variables.ts";
 import { parseLanguageImages } from "./language-images.ts";
 
 // Every environment variable cellblock reads, once, grouped by the part of the service that uses
@@ -12,50 +13,11 @@ import { parseLanguageImages } from "./language-images.ts";
 // fails when the two differ. Inside a group a value keeps its variable's name, so grepping a
 // variable finds every place that uses it; a group may add values derived from its variables.
 
-const MiB = 1024 * 1024;
-
-export interface VariableDoc {
-  description: string;
-  /** Shown instead of the schema's default when that depends on the machine or the checkout. */
-  shownDefault?: string;
-}
-
-const docs = new WeakMap<z.ZodTypeAny, VariableDoc>();
-
-/** A variable: its schema (with its default) and what it means. */
-function variable<T extends z.ZodTypeAny>(schema: T, description: string, shownDefault?: string): T {
-  docs.set(schema, shownDefault === undefined ? { description } : { description, shownDefault });
-  return schema;
-}
-
-export function docOf(schema: z.ZodTypeAny): VariableDoc | undefined {
-  return docs.get(schema);
-}
-
 /** Rootless workers (uid ≠ 0) get a work root of their own: the root one may exist and be root's. */
 function defaultWorkRoot(): string {
   const uid = process.getuid?.() ?? 0;
   return uid === 0 ? "/dev/shm/cellblock-work" : `/dev/shm/cellblock-work-${uid}`;
 }
-
-const whole = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
-const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const commaList = z
-  .string()
-  .default("")
-  .transform((text) =>
-    Object.freeze(
-      text
-        .split(",")
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0),
-    ),
-  );
-/** On for 1/true/yes/on, off for unset, empty, 0/false/no/off; anything else is a configuration error. */
-const flag = z
-  .enum(["", "0", "1", "true", "false", "yes", "no", "on", "off"])
-  .default("")
-  .transform((text) => ["1", "true", "yes", "on"].includes(text));
 
 const queueVariables = z.object({
   REDIS_URL: variable(
