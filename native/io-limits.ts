@@ -19,6 +19,12 @@ export const NO_IO_LIMITS: Readonly<IoLimits> = Object.freeze({
 
 /** What the host layout binds from the host (native/src/mount-plan.cc kHostTop, kHostEtc). */
 const HOST_LAYOUT_SOURCES = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc"];
+let hostLayoutPresent: string[] | undefined;
+/** Those of them this host has: looked up once, not on every run. */
+function hostLayoutSources(): string[] {
+  hostLayoutPresent ??= HOST_LAYOUT_SOURCES.filter((p) => existsSync(p));
+  return hostLayoutPresent;
+}
 
 export function hasIoLimits(io: IoLimits): boolean {
   return io.readBps + io.writeBps + io.readIops + io.writeIops > 0;
@@ -32,8 +38,7 @@ export function nativeIoLimits(
 ): NativeIoLimits | undefined {
   const rates = spec.limits.io ?? hostDefault;
   if (!hasIoLimits(rates)) return undefined;
-  const roots =
-    spec.rootfs.kind === "image" ? [spec.rootfs.path] : HOST_LAYOUT_SOURCES.filter((p) => existsSync(p));
+  const roots = spec.rootfs.kind === "image" ? [spec.rootfs.path] : hostLayoutSources();
   const devices = disksOfPaths([...roots, ...spec.binds.map((b) => b.source)], diskOf);
   if (devices.length === 0) return undefined;
   const { readBps, writeBps, readIops, writeIops } = rates;
