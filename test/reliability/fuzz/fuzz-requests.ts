@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { type RawOutcome, sendRaw } from "../raw-http.ts";
-import { type FuzzCase, hostileRequest } from "./hostile-requests.ts";
-import { type FuzzApi, type FuzzContext, type FuzzRoute, routeName } from "./route-table.ts";
+import { hostileRequest } from "./hostile-requests.ts";
+import { type FuzzApi, type FuzzCase, type FuzzContext, type FuzzRoute, routeName } from "./route-table.ts";
 
 // Sends seeded hostile requests to every route and judges each answer: a 4xx (or a 2xx/3xx when
 // the request happened to be acceptable) with the API's own error shape; never a 5xx the route

@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { describeValue } from "./hostile-bodies.ts";
-import type { FuzzCase } from "./hostile-requests.ts";
-import type { FuzzRoute } from "./route-table.ts";
+import type { FuzzCase, FuzzRoute } from "./route-table.ts";
 
 // Hostile headers for one route (one case of hostile-requests.ts): a header twice or with a hostile
 // value, conflicting or broken body framing, encodings, oversize, malformed lines, Host tricks,

@@ -3,7 +3,7 @@ import type { RawRequest } from "../raw-http.ts";
 import { brokenBody, describeValue } from "./hostile-bodies.ts";
 import { headerText, hostileHeaders } from "./hostile-headers.ts";
 import { jsonBytes } from "./hostile-values.ts";
-import type { FuzzContext, FuzzRoute } from "./route-table.ts";
+import type { FuzzCase, FuzzContext, FuzzRoute } from "./route-table.ts";
 
 // Hostile requests for one route, as fast-check arbitraries. Each case starts from something
 // valid (a route's own body, ids, query, headers) and breaks one thing, so the request gets past
@@ -11,14 +11,6 @@ import type { FuzzContext, FuzzRoute } from "./route-table.ts";
 // bytes), the content type, the method, the path (ids with dot segments, bad escapes, huge), the
 // query, the headers (duplicates, conflicting framing, oversize, control characters) and the API
 // key.
-
-export interface FuzzCase {
-  /** Which part was broken: body, content-type, method, path, query, header, auth. */
-  kind: string;
-  /** One line saying what was sent, for the report. */
-  note: string;
-  request: RawRequest;
-}
 
 const contentTypes = [
   "text/plain",

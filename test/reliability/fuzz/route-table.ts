@@ -60,3 +60,12 @@ export interface FuzzApi {
 }
 
 export const routeName = (route: FuzzRoute) => `${route.method} ${route.path}`;
+
+/** One hostile request made from a route (hostile-requests.ts). */
+export interface FuzzCase {
+  /** Which part was broken: body, content-type, method, path, query, header, auth. */
+  kind: string;
+  /** One line saying what was sent, for the report. */
+  note: string;
+  request: RawRequest;
+}
