@@ -69,7 +69,10 @@ export function claimUidRange(req: UidRangeRequest): UidRangeClaim {
 }
 
 function claimFreeRange(req: UidRangeRequest): UidRangeClaim {
-  mkdirSync(req.lockDir, { recursive: true, mode: 0o700 });
+  // 0755, not 0700: the default lock dir (/run/cellblock) is also the parent of the new-root mount
+  // point, which each container's setup child (a slot id) must be able to search. Only its owner
+  // can create or remove lock files in it either way, and the lock files themselves are 0600.
+  mkdirSync(req.lockDir, { recursive: true, mode: 0o755 });
   for (let shift = 0; shift <= MAX_UID_RANGE_SHIFT; shift++) {
     const uidBase = workerUidBase(req.uidBase, req.slotOffset + shift);
     const slotBases = Array.from({ length: req.slots }, (_, slot) => slotIdBase(uidBase, slot));

@@ -1,8 +1,8 @@
 // The real host, read for the set-up checks (host-prerequisites.ts and rootless.ts are pure over
 // these views) and a rootless worker's own directory for new roots.
-import { accessSync, constants as fsConstants, lstatSync, mkdirSync, readFileSync } from "node:fs";
+import { accessSync, constants as fsConstants, lstatSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { release, tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { HostView } from "./host-prerequisites.ts";
 import type { RootlessView } from "./rootless.ts";
 
@@ -55,4 +55,21 @@ export function rootlessNewRoot(uid: number): string {
       `rootless sandbox: ${dir} is not a directory of uid ${uid}'s own; remove it or set newRoot`,
     );
   return join(dir, "newroot");
+}
+
+/**
+ * Throws naming the first directory on the way to the new-root mount point that others cannot
+ * search: each container's setup child runs as a slot's id (or a subordinate one) and mounts there,
+ * so a 0700 parent fails every run with a bare EACCES from mount(2).
+ */
+export function requireSearchable(newRoot: string): void {
+  for (let dir = resolve(newRoot); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o777;
+    if ((mode & 0o001) === 0)
+      throw new Error(
+        `new-root mount point ${newRoot}: ${dir} is mode ${mode.toString(8).padStart(4, "0")}, not searchable by ` +
+          `the containers' setup ids; make it searchable (chmod o+x ${dir}) or set newRoot elsewhere`,
+      );
+    if (dir === "/") return;
+  }
 }

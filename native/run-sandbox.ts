@@ -10,7 +10,7 @@ import { delegateV2Controllers } from "./cgroup-v2-delegation.ts";
 import { type CgroupLayout, cgroupParents, detectCgroupLayout } from "./detect-cgroups.ts";
 import { describeMissing, missingPrerequisites } from "./host-prerequisites.ts";
 import { hasIoLimits, IO_OFF_HINT, NO_IO_LIMITS, nativeIoLimits, requireIoController } from "./io-limits.ts";
-import { realHostView, realRootlessView, rootlessNewRoot } from "./real-host.ts";
+import { realHostView, realRootlessView, requireSearchable, rootlessNewRoot } from "./real-host.ts";
 import {
   type IdLayout,
   layoutJobHostId,
@@ -172,6 +172,7 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
   if (hasIoLimits(config.io ?? NO_IO_LIMITS)) requireIoController(layout, parents);
   sweepStaleGroups(parents);
   mkdirSync(config.newRoot, { recursive: true });
+  requireSearchable(config.newRoot);
   const seccompInstructions = loadAddon().configure({
     cgroupVersion: layout.version,
     cgroupParents: parents,

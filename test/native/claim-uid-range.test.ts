@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { workerUidBase } from "../../contract/sandbox-identity.ts";
 import { claimUidRange } from "../../native/claim-uid-range.ts";
+import { requireSearchable } from "../../native/real-host.ts";
 
 // Far above the blocks that tests and workers on this machine use.
 const UID_BASE = 50_000_000;
@@ -74,5 +75,29 @@ describe("uid range claims", () => {
     const claim = claimUidRange({ lockDir: dir, uidBase: UID_BASE, slotOffset: 0, slots: 2 });
     cleanups.push(claim.release);
     expect(claim.uidBase).toBe(workerUidBase(UID_BASE, 0));
+  });
+
+  it("the lock dir it creates stays searchable, as the new-root mount point below its default needs", () => {
+    // On a fresh host the default lock dir (/run/cellblock) was made 0700 before the new-root
+    // mount point below it, and every container's setup child (a slot id) failed with EACCES.
+    const parent = lockDir();
+    fs.chmodSync(parent, 0o711); // mkdtemp's 0700 would hide the rest
+    const lock = path.join(parent, "run-cellblock");
+    const claim = claimUidRange({ lockDir: lock, uidBase: UID_BASE, slotOffset: 0, slots: 1 });
+    cleanups.push(claim.release);
+    const newRoot = path.join(lock, "newroot");
+    fs.mkdirSync(newRoot);
+    expect(fs.statSync(lock).mode & 0o777).toBe(0o755);
+    expect(() => requireSearchable(newRoot)).not.toThrow();
+  });
+
+  it("a new-root mount point under a dir others cannot search is refused, naming that dir", () => {
+    const parent = lockDir();
+    const newRoot = path.join(parent, "newroot");
+    fs.mkdirSync(newRoot);
+    fs.chmodSync(parent, 0o700);
+    expect(() => requireSearchable(newRoot)).toThrow(`${parent} is mode 0700, not searchable`);
+    fs.chmodSync(parent, 0o711);
+    expect(() => requireSearchable(newRoot)).not.toThrow();
   });
 });
