@@ -89,11 +89,17 @@ function startApiProcess(): Promise<ChildProcess> {
   });
 }
 
-/** utime + stime of a process, in µs. */
-async function cpuMicros(pid: number): Promise<number> {
+/** utime + stime of a process in µs, and its read- and write-family system calls (/proc/<pid>/io). */
+async function processCounters(pid: number): Promise<{ cpu: number; reads: number; writes: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // clock ticks are 1/100 s here
+  const io = await readFile(`/proc/${pid}/io`, "utf8");
+  const count = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(io)?.[1] ?? Number.NaN);
+  return {
+    cpu: ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100, // clock ticks are 1/100 s here
+    reads: count("syscr"),
+    writes: count("syscw"),
+  };
 }
 
 /** Which pid owns each local address connected to Redis. */
@@ -193,7 +199,9 @@ async function measure(
   // CPU on a second pass: MONITOR itself costs Redis (and its clients' replies) dearly.
   const cpu = async () =>
     Object.fromEntries(
-      await Promise.all(Object.entries(pids).map(async ([k, pid]) => [k, await cpuMicros(pid)] as const)),
+      await Promise.all(
+        Object.entries(pids).map(async ([k, pid]) => [k, await processCounters(pid)] as const),
+      ),
     );
   await new Promise((resolve) => setTimeout(resolve, 200));
   const before = await cpu();
@@ -212,11 +220,15 @@ async function measure(
     for (const [label, count] of [...row].sort(([, a], [, b]) => b - a))
       console.log(`      ${(count / jobs).toFixed(2).padStart(6)}  ${label}`);
   }
-  console.log("  CPU per job (µs):");
-  for (const k of Object.keys(pids))
+  // read/write-family system calls: each socket write (a Redis pipeline, an HTTP response) is one.
+  console.log("  per job:  CPU µs   reads  writes");
+  for (const k of Object.keys(pids)) {
+    const per = (field: "cpu" | "reads" | "writes") =>
+      (((after[k]?.[field] ?? 0) - (before[k]?.[field] ?? 0)) / jobs).toFixed(field === "cpu" ? 0 : 1);
     console.log(
-      `      ${k.padEnd(8)} ${(((after[k] ?? 0) - (before[k] ?? 0)) / jobs).toFixed(0).padStart(6)}`,
+      `      ${k.padEnd(8)} ${per("cpu").padStart(6)} ${per("reads").padStart(7)} ${per("writes").padStart(7)}`,
     );
+  }
 }
 
 /** The measured stretches, in µs of CLOCK_MONOTONIC (the clock V8 stamps profile samples with). */
