@@ -129,9 +129,23 @@ function deferred(): { promise: Promise<void>; resolve(): void } {
   return { promise, resolve };
 }
 
-/** Sends one text frame; resolves once the socket has taken it (or is gone). */
-export function sendAndWait(ws: WebSocket, data: unknown): Promise<void> {
-  return new Promise((resolve) => ws.send(JSON.stringify(data), () => resolve()));
+/**
+ * Sends one text frame; resolves once the socket has taken it, or is gone. A client that takes
+ * none of it within drainTimeoutMs (it stays connected but stopped reading, and its TCP buffers are
+ * full) is cut off: it would otherwise hold its stream place and the job's events for as long as
+ * it likes (STREAM_DRAIN_TIMEOUT_MS).
+ */
+export function sendAndWait(ws: WebSocket, data: unknown, drainTimeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      ws.off("close", done);
+      resolve();
+    };
+    const timer = setTimeout(() => ws.terminate(), drainTimeoutMs);
+    ws.on("close", done);
+    ws.send(JSON.stringify(data), done);
+  });
 }
 
 /**

@@ -50,10 +50,11 @@ export function serveSocket(
   const { api } = deps.config;
   const { close } = protocol;
   const session = new LiveSession(deps, caller, log);
+  const send = (message: unknown) => sendAndWait(ws, message, api.STREAM_DRAIN_TIMEOUT_MS);
   let started = false;
   const fail = async (code: number, errorCode: string, message: string) => {
     if (ws.readyState !== ws.OPEN) return;
-    await sendAndWait(ws, protocol.error(errorCode, message));
+    await send(protocol.error(errorCode, message));
     ws.close(code, errorCode);
   };
   const initTimer = setTimeout(
@@ -70,9 +71,9 @@ export function serveSocket(
   };
   active();
 
-  const send = async (entry: JobEventEntry) => {
+  const sendEvent = async (entry: JobEventEntry) => {
     active();
-    for (const message of protocol.render(entry)) await sendAndWait(ws, message);
+    for (const message of protocol.render(entry)) await send(message);
     if (isFinalEvent(entry.event)) ws.close(close.finished, "job finished");
   };
 
@@ -80,8 +81,8 @@ export function serveSocket(
     started = true;
     clearTimeout(initTimer);
     const request = session.validate(protocol.requestOf(body));
-    for (const message of await protocol.submitted(request)) await sendAndWait(ws, message);
-    await session.run(request, send, () => ws.terminate());
+    for (const message of await protocol.submitted(request)) await send(message);
+    await session.run(request, sendEvent, () => ws.terminate());
   };
 
   const failWith = (error: unknown) => {

@@ -43,7 +43,13 @@ export function eventRoutes(deps: AppDeps): Router {
     res.flushHeaders();
     try {
       const follow = { redis, jobs, prefix: config.queue.QUEUE_PREFIX };
-      await followJobEvents(follow, jobId, afterId, sseSink(res), controller.signal);
+      await followJobEvents(
+        follow,
+        jobId,
+        afterId,
+        sseSink(res, config.api.STREAM_DRAIN_TIMEOUT_MS),
+        controller.signal,
+      );
     } catch (error) {
       (res.locals.log as Logger).warn({ err: error, jobId }, "event stream failed");
     } finally {
@@ -98,12 +104,17 @@ function lastEventId(req: Request): string {
   return raw;
 }
 
-/** Writes SSE frames; each resolves once the socket has room again (or is gone). */
-function sseSink(res: Response): EventSink {
+/**
+ * Writes SSE frames; each resolves once the socket has room again, or is gone. A client that takes
+ * nothing for drainTimeoutMs while a frame waits is cut off (see sendAndWait in live-session.ts).
+ */
+function sseSink(res: Response, drainTimeoutMs: number): EventSink {
   const write = async (text: string) => {
     if (res.write(text) || res.destroyed) return;
     await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => res.destroy(), drainTimeoutMs);
       const done = () => {
+        clearTimeout(timer);
         res.off("drain", done);
         res.off("close", done);
         resolve();

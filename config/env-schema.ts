@@ -128,6 +128,10 @@ const apiVariables = z.object({
     positive(300_000),
     "a live socket with no message either way for this long is closed (the job's own wall limit still applies)",
   ),
+  STREAM_DRAIN_TIMEOUT_MS: variable(
+    positive(30_000),
+    "an event stream (SSE, `/ws`, `/api/v2/connect`) whose client takes none of a waiting message for this long is closed, giving its place back",
+  ),
   LIVE_PENDING_INPUT_ENTRIES: variable(
     positive(64),
     "stdin messages a live job may have waiting in Redis; beyond it the API stops reading the socket",
