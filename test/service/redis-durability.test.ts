@@ -35,7 +35,8 @@ describe("durability across a Redis restart", () => {
 
     await redis.restart("SIGKILL");
 
-    for (const id of ids) await waitForStatus(api, id, ["queued"]);
+    // Each wait has its own deadline below the test's, so a failure names the step that hung.
+    for (const id of ids) await waitForStatus(api, id, ["queued"], 30_000);
     if (unavailable) return;
 
     // A worker on the same queue (same prefix) picks them up.
@@ -45,8 +46,8 @@ describe("durability across a Redis restart", () => {
       env: { QUEUE_PREFIX: api.config.queue.QUEUE_PREFIX, WORKER_SLOTS: "2" },
     });
     for (const [i, id] of ids.entries()) {
-      const view = await waitForStatus(api, id, ["completed", "failed"]);
+      const view = await waitForStatus(api, id, ["completed", "failed"], 30_000);
       expect(view.result.runs[0].stdout).toBe(`job-${i}\n`);
     }
-  });
+  }, 150_000);
 });
