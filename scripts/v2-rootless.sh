@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs inside the cgroup v2 VM (scripts/v2-vm-suite.sh with V2_ROOTLESS=subid|single): the sandbox
-# as an ordinary user, the way a rootless worker is deployed (docs/CGROUP-V2.md, "Rootless mode").
+# Runs inside the cgroup v2 VM (scripts/v2-vm-suite.sh, once per mode in V2_ROOTLESS; both by
+# default, single first, in the same boot after the root parts): the sandbox as an ordinary user,
+# the way a rootless worker is deployed (docs/CGROUP-V2.md, "Rootless mode").
 # As root it only prepares what an administrator or systemd would: a user, a cgroup subtree
 # delegated to it (what Delegate=yes chowns), and for subid mode ranges in /etc/subuid and
 # /etc/subgid. Then the self-check and the hostile-program tests run as that user; the container

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs inside the cgroup v2 VM (scripts/test-v2.sh starts it): the sandbox self-check, then the
 # native sandbox tests (V2_TESTS=none skips them), then, when V2_SMOKE=1, the service smoke test,
-# when V2_ROOTLESS is set the rootless run (scripts/v2-rootless.sh) and, when V2_BENCH=1,
-# bench/clone-into-cgroup.ts. node and vitest are run
-# directly: under emulation npm's own start-up costs seconds. Exit status: the first failure's.
+# then the rootless runs (scripts/v2-rootless.sh), one per mode in V2_ROOTLESS, and, when
+# V2_BENCH=1, bench/clone-into-cgroup.ts. Each part's time is printed, and all again at the end.
+# node and vitest are run directly: under emulation npm's own start-up costs seconds. Exit status:
+# the first failure's.
 set -uo pipefail
 { # parsed whole before it runs, so editing this file on the host mid-run changes nothing
 cd "$(dirname "$0")/.."
@@ -12,15 +13,19 @@ cd "$(dirname "$0")/.."
 cp -a var/v2vm/cellblock-fixtures-* /tmp/ 2>/dev/null || true
 export TMPDIR=/tmp CELLBLOCK_V2VM=1
 up() { cut -d' ' -f1 /proc/uptime; }
-echo "v2 suite: kernel $(uname -r), cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers), booted in $(up) s"
+boot=$(up)
+echo "v2 suite: kernel $(uname -r), cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers), booted in $boot s"
 status=0
+parts=()
 step() {
-  local name=$1 t0 rc
+  local name=$1 t0 rc line
   shift
   t0=$(up)
   "$@"
   rc=$?
-  echo "v2 suite: $name exit $rc in $(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.0f", b - a }') s"
+  line="$name exit $rc in $(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.0f", b - a }') s"
+  echo "v2 suite: $line"
+  parts+=("$line")
   [ "$status" -ne 0 ] || status=$rc
 }
 step self-check node bin/cellblock-sandbox.mjs --self-check
@@ -34,12 +39,21 @@ fi
 if [ "${V2_SMOKE:-0}" = 1 ]; then
   step "service smoke test" node node_modules/vitest/vitest.mjs run test/service/smoke.test.ts
 fi
-if [ -n "${V2_ROOTLESS:-}" ]; then
-  # Rootless mode (docs/CGROUP-V2.md): the self-check and hostile-program tests as an ordinary user.
-  step "rootless ($V2_ROOTLESS)" bash scripts/v2-rootless.sh "$V2_ROOTLESS"
-fi
+# Rootless mode (docs/CGROUP-V2.md): the self-check and hostile-program tests as an ordinary user,
+# once per mode listed in V2_ROOTLESS, in this same boot; the service smoke test with the worker
+# rootless in the modes V2_ROOTLESS_SMOKE lists (1: every mode).
+for mode in ${V2_ROOTLESS:-}; do
+  [ "$mode" != none ] || continue
+  smoke=0
+  case " ${V2_ROOTLESS_SMOKE:-0} " in " 1 " | *" $mode "*) smoke=1 ;; esac
+  step "rootless ($mode)" env V2_ROOTLESS_SMOKE=$smoke bash scripts/v2-rootless.sh "$mode"
+done
 if [ "${V2_BENCH:-0}" = 1 ]; then
   step "bench clone3 into cgroup vs migration" node --import tsx bench/clone-into-cgroup.ts --runs 30 --rounds 3
 fi
+# One summary of every part at the end, where CI logs are read from.
+echo "v2 suite: booted in $boot s; parts:"
+for line in "${parts[@]}"; do echo "v2 suite:   $line"; done
+echo "v2 suite: exit $status at uptime $(up) s"
 exit "$status"
 }

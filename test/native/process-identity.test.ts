@@ -197,7 +197,7 @@ describe("setuid and file-capability binaries", () => {
   it.each([["/usr/bin/passwd"], ["/usr/bin/su"]])(
     "the host's setuid-root %s runs as uid 1000 without capabilities",
     async (binary) => {
-      const report = await run(["/usr/bin/python3", fixture("setuid-exec.py"), binary]);
+      const report = await run([fixture("setuid-exec"), binary]);
       expect(report.status, describeReport(report)).toBe("ok");
       const out = report.stdout.toString();
       expect(statusField(out, "Name"), out).toBe(binary.split("/").pop());
