@@ -239,6 +239,7 @@ export function toReport(r: NativeResult): SandboxReport {
         : null,
     ...(r.blockedSyscall ? { blockedSyscall: r.blockedSyscall } : {}),
     ...(r.phasesMs ? { phasesMs: r.phasesMs } : {}),
+    ...(r.madeAhead ? { madeAhead: true as const } : {}),
   };
 }
 

@@ -16,9 +16,11 @@
  * the allowlist is held by the kernel and reported to us; we name it to the supervisor
  * (BLOCKED_SYSCALL record) and kill the whole job, so the call never runs.
  *
- * argv: see enum sb_init_arg in sandbox.h; envp is the job's environment.
+ * argv: see enum sb_init_arg in sandbox.h (nothing job-specific); the job (ids, cwd, rlimits, the
+ * program's argv and environment) arrives after READY as the job message (job-message.h).
  */
 #include "init-locks.h"
+#include "job-message.h"
 #include "sandbox.h"
 #include "clear-groups.h"
 #include "syscalls.h"
@@ -52,16 +54,11 @@ void *memcpy(void *d, const void *s, size_t n) {
     return d;
 }
 
-static long parse_long(const char *s, const char **end) {
-    long v = 0;
-    while (*s >= '0' && *s <= '9')
-        v = v * 10 + (*s++ - '0');
-    if (end) *end = s;
-    return v;
-}
-
 static int arg_int(char **argv, int i) {
-    return (int)parse_long(argv[i], 0);
+    int v = 0;
+    for (const char *s = argv[i]; *s >= '0' && *s <= '9'; s++)
+        v = v * 10 + (*s - '0');
+    return v;
 }
 
 static int64_t now_ns(void) {
@@ -97,15 +94,11 @@ static long move_fd(int from, int to) {
     return SB_SYS3(SYS_dup3, from, to, 0);
 }
 
-static long set_rlimits(const char *spec) {
-    while (*spec) {
-        struct rlimit lim;
-        int res = (int)parse_long(spec, &spec);
-        lim.rlim_cur = (rlim_t)parse_long(spec + 1, &spec);
-        lim.rlim_max = (rlim_t)parse_long(spec + 1, &spec);
-        long r = SB_SYS4(SYS_prlimit64, 0, res, &lim, 0);
+static long set_rlimits(const struct sb_job *job) {
+    for (uint32_t i = 0; i < job->n_rlimits; i++) {
+        struct rlimit lim = {(rlim_t)job->rlimits[i].soft, (rlim_t)job->rlimits[i].hard};
+        long r = SB_SYS4(SYS_prlimit64, 0, job->rlimits[i].resource, &lim, 0);
         if (r < 0) return r;
-        if (*spec == ',') spec++;
     }
     return 0;
 }
@@ -175,7 +168,8 @@ static long install_filters(int fd, int refine_len, int main_len, int listener_s
     return r < 0 ? r : send_listener(listener_sock, (int)r);
 }
 
-static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_fd, int listener_sock) {
+static __attribute__((noreturn)) void payload(char **argv, const struct sb_job *job, int err_fd,
+                                              int listener_sock) {
     CHECK(SB_STEP_SETSID, SB_SYS0(SYS_setsid));
     /* Lift the pipes above 2 first: any of them may itself be numbered 0..2 (when the worker runs
      * with closed stdio), and moving one onto 0 must not clobber another. */
@@ -189,14 +183,14 @@ static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_
         CHECK(SB_STEP_STDIO, move_fd(stdio[i], i));
     /* Everything else closes at exec, the error pipe included. */
     CHECK(SB_STEP_STDIO, SB_SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC));
-    CHECK(SB_STEP_RLIMITS, set_rlimits(argv[SB_ARG_RLIMITS]));
+    CHECK(SB_STEP_RLIMITS, set_rlimits(job));
     CHECK(SB_STEP_CAPS, drop_capabilities(arg_int(argv, SB_ARG_CAP_LAST)));
-    int uid = arg_int(argv, SB_ARG_UID), gid = arg_int(argv, SB_ARG_GID);
+    const uint32_t uid = job->uid, gid = job->gid;
     CHECK(SB_STEP_IDS_JOB, sb_clear_groups());
     CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresgid, gid, gid, gid));
     CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresuid, uid, uid, uid));
     CHECK(SB_STEP_CAPS, clear_capability_sets());
-    CHECK(SB_STEP_CWD, SB_SYS1(SYS_chdir, argv[SB_ARG_CWD]));
+    CHECK(SB_STEP_CWD, SB_SYS1(SYS_chdir, job->cwd));
     CHECK(SB_STEP_NO_NEW_PRIVS, SB_SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
     CHECK(SB_STEP_SECCOMP,
           install_filters(arg_int(argv, SB_ARG_SECCOMP_FD), arg_int(argv, SB_ARG_SECCOMP_REFINE_LEN),
@@ -204,23 +198,45 @@ static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_
     /* Last: only execve, write and exit_group follow, all allowed by both filters. */
     uint64_t empty_mask = 0;
     SB_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, 0, sizeof empty_mask);
-    char **prog = argv + SB_ARG_PAYLOAD;
-    payload_fail(err_fd, SB_STEP_EXEC, SB_SYS3(SYS_execve, prog[0], prog, envp));
+    payload_fail(err_fd, SB_STEP_EXEC, SB_SYS3(SYS_execve, job->argv[0], job->argv, job->envp));
 }
 
-/* Says READY, then waits for the supervisor's byte on go. Now that no task of the job shares the
- * worker's memory, the supervisor may arm the memory limit: until here an OOM kill in the job's
- * cgroup could have picked the setup task, and with it every process sharing its mm, the worker
- * included. Returns 0, or -1 when the supervisor gave up (EOF). go stays open: after the start,
+/* Reads exactly len bytes from go; returns how many arrived before EOF, or -errno. */
+static long read_full(int go, unsigned char *buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+        long n = SB_SYS3(SYS_read, go, buf + got, len - got);
+        if (n == -4) continue;
+        if (n < 0) return n;
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    return (long)got;
+}
+
+/* The job message and the pointers into it: static, so a waiting container touches no more pages
+ * than the message needs. */
+static unsigned char job_body[SB_JOB_MAX_BYTES];
+static char *job_ptrs[SB_JOB_MAX_STRINGS * 2 + 2];
+
+/* Says READY, then waits for the job message on go (job-message.h). Now that no task of the job
+ * shares the worker's memory, the supervisor may arm the memory limit: until here an OOM kill in
+ * the job's cgroup could have picked the setup task, and with it every process sharing its mm,
+ * the worker included. A made-ahead container waits here, before its job exists. Returns 0, 1
+ * when the supervisor gave up (EOF before any byte: leave quietly), or -errno for a short or
+ * malformed message (fails closed: the payload is never forked). go stays open: after the start,
  * a live run's supervisor sends signals for the payload on it (watch_payload()). */
-static int wait_for_go(int ctl, int go) {
+static long wait_for_job(int ctl, int go, struct sb_job *job) {
     send_record(ctl, SB_REC_READY, 0, 0, 0, 0, 0);
-    char byte = 0;
-    long n;
-    do
-        n = SB_SYS3(SYS_read, go, &byte, 1);
-    while (n == -4);
-    return n == 1 ? 0 : -1;
+    unsigned char header[SB_JOB_HEADER];
+    long n = read_full(go, header, sizeof header);
+    if (n == 0) return 1;
+    if (n < 0) return n;
+    if (n != (long)sizeof header) return -22; /* EINVAL */
+    long len = sb_job_body_length(header);
+    if (len < 0) return len;
+    if ((n = read_full(go, job_body, (size_t)len)) != len) return n < 0 ? n : -22;
+    return sb_job_parse((char *)job_body, (size_t)len, job, job_ptrs, sizeof job_ptrs / sizeof *job_ptrs);
 }
 
 /* The payload's error pipe (CLOEXEC: EOF means its exec happened), kept off 0..2, which the
@@ -392,14 +408,20 @@ static void hold_until_released(int go) {
     while (n > 0 || n == -4);
 }
 
-static int init_main(int argc, char **argv, char **envp) {
-    if (argc <= SB_ARG_PAYLOAD) return 120;
+static int init_main(int argc, char **argv) {
+    if (argc != SB_ARG_N) return 120;
     const int ctl = arg_int(argv, SB_ARG_CTL_FD);
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
     const int go = arg_int(argv, SB_ARG_GO_FD);
-    if (wait_for_go(ctl, go) < 0) return 126;
-    sb_locks_init(argv[SB_ARG_CWD]);
+    static struct sb_job job;
+    const long got = wait_for_job(ctl, go, &job);
+    if (got == 1) return 126;
+    if (got < 0) {
+        send_record(ctl, SB_REC_ERROR, SB_STEP_JOB_MESSAGE, got, 0, 0, 0);
+        return 121;
+    }
+    sb_locks_init(job.cwd);
 
     int errp[2], sock[2], sigchld_fd = -1;
     long r = open_error_pipe(errp);
@@ -415,7 +437,7 @@ static int init_main(int argc, char **argv, char **envp) {
     if (pid == 0) {
         SB_SYS1(SYS_close, errp[0]);
         SB_SYS1(SYS_close, sock[0]);
-        payload(argv, envp, errp[1], sock[1]);
+        payload(argv, &job, errp[1], sock[1]);
     }
     if (pid < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, pid, 0, 0, 0);
@@ -435,7 +457,7 @@ static int init_main(int argc, char **argv, char **envp) {
 __attribute__((used)) void sb_start_c(long *sp) {
     int argc = (int)sp[0];
     char **argv = (char **)(sp + 1);
-    sb_exit(init_main(argc, argv, argv + argc + 1));
+    sb_exit(init_main(argc, argv));
 }
 
 #if defined(__x86_64__)

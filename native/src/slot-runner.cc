@@ -40,15 +40,26 @@ std::string SlotRunner::nextName() {
 }
 
 // A failure is not returned: the standby carries it (ready = 0, setup_msg) to the run that gets it.
-SlotRunner::Standby SlotRunner::make(const sb_ids &ids, const SlotConfig &config) {
-    Standby standby(new sb_standby());
-    (void)sb_prepare(standby.get(), config.cgroups, nextName().c_str(), &ids, config.seccompFd,
-                     config.initFd);
-    return standby;
+// Made ahead (ahead set) and failing there, it is made again the ordinary way.
+SlotRunner::Standby SlotRunner::make(const sb_ids &ids, const SlotConfig &config, const MountRequest *ahead) {
+    Standby made(new Made());
+    (void)sb_prepare(&made->sb, config.cgroups, nextName().c_str(), &ids, &config.init);
+    if (!ahead || !made->sb.ready) return made;
+    made->mounts = *ahead;
+    if (made->plan.build(made->mounts).empty() &&
+        sb_go_ahead(&made->sb, made->plan.ops().data(), static_cast<int>(made->plan.ops().size()),
+                    made->mounts.newRoot.c_str(), made->mounts.hostname.c_str()) == 0)
+        return made;
+    discard(made);
+    return make(ids, config, nullptr);
+}
+
+bool SlotRunner::fits(const Made &made, const sb_ids &ids, const MountRequest &mounts) {
+    return sb_ids_equal(&made.sb.ids, &ids) && (!made.sb.ahead || made.mounts == mounts);
 }
 
 void SlotRunner::discard(Standby &standby) {
-    if (standby && standby->ready) sb_discard(standby.get());
+    if (standby && standby->sb.ready) sb_discard(&standby->sb);
     standby.reset();
 }
 
@@ -69,42 +80,50 @@ void SlotRunner::prepareLoop() {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return wanted_ && !stock_ && !g_exiting; });
         const sb_ids ids = wantedIds_;
+        const std::optional<MountRequest> mounts = wantedMounts_;
         const SlotConfig config = config_;
         wanted_ = false;
         preparing_ = true;
         lock.unlock();
-        Standby made = make(ids, config);
+        Standby made = make(ids, config, mounts ? &*mounts : nullptr);
         lock.lock();
         preparing_ = false;
-        if (made->ready && !stock_ && !g_exiting) stock_ = std::move(made);
+        if (made->sb.ready && !stock_ && !g_exiting) stock_ = std::move(made);
         cv_.notify_all();
         lock.unlock();
         discard(made); // failed or not needed any more (a no-op when moved into stock_)
     }
 }
 
-void SlotRunner::post(const sb_ids &ids, Task task) {
+void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back([this, ids, task] {
+    queue_.push_back([this, ids, mounts, task] {
         Standby standby, stale;
         {
             std::unique_lock<std::mutex> lock(mu_);
             // One being made is the quickest to get: a second attach would wait for the same
             // grace period.
             cv_.wait(lock, [this] { return !preparing_; });
-            if (stock_ && sb_ids_equal(&stock_->ids, &ids))
+            if (stock_ && fits(*stock_, ids, mounts))
                 standby = std::move(stock_);
             else
-                stale = std::move(stock_); // made for other ids (configureSandbox changed the uid base)
+                stale = std::move(stock_); // made for other ids (configureSandbox changed the uid
+                                           // base) or, ahead, for another mount plan
+            // Two runs in a row with one request: predict a third (see the header).
+            const bool repeated = lastMounts_ && *lastMounts_ == mounts;
+            lastMounts_ = mounts;
             if (config_.prewarm && !g_exiting) {
                 wanted_ = true; // the next one is made while this one runs
                 wantedIds_ = ids;
+                wantedMounts_ = repeated ? std::optional<MountRequest>(mounts) : std::nullopt;
                 cv_.notify_all();
             }
         }
-        discard(stale);
+        // A stale plain standby costs little to discard; a stale made-ahead one (a whole
+        // container) is discarded after the run, off its critical path.
+        if (stale && !stale->sb.ahead) discard(stale);
         if (standby) {
-            for (auto &ns : standby->phase_ns)
+            for (auto &ns : standby->sb.phase_ns)
                 ns = 0; // made ahead: not this run's time
         } else {
             SlotConfig config;
@@ -112,9 +131,10 @@ void SlotRunner::post(const sb_ids &ids, Task task) {
                 std::lock_guard<std::mutex> lock(mu_);
                 config = config_;
             }
-            standby = make(ids, config);
+            standby = make(ids, config, nullptr);
         }
-        task(*standby);
+        task(standby->sb);
+        discard(stale);
     });
     cv_.notify_all();
 }
