@@ -517,9 +517,8 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     s->run.cancel_fd = s->cancelFd;
     s->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
                                             "cellblock-run", 0, 1);
-    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig()).post(s->run.ids, s->mounts, [s](sb_standby &standby) {
-        execute(s, standby);
-    });
+    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig())
+        .post(s->run.ids, s->mounts, [s](sb_standby &standby) { execute(s, standby); });
     return handle;
 }
 

@@ -17,8 +17,8 @@ void putString(std::string &out, const std::string &s) {
 } // namespace
 
 std::string encodeJob(const JobRequest &job, std::string &err) {
-    if (job.argv.empty() || job.rlimits.size() > SB_JOB_MAX_RLIMITS ||
-        job.argv.size() > SB_JOB_MAX_STRINGS || job.env.size() > SB_JOB_MAX_STRINGS) {
+    if (job.argv.empty() || job.rlimits.size() > SB_JOB_MAX_RLIMITS || job.argv.size() > SB_JOB_MAX_STRINGS ||
+        job.env.size() > SB_JOB_MAX_STRINGS) {
         err = "the job's argv, environment or rlimits are over the job message's bounds";
         return "";
     }

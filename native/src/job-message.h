@@ -28,11 +28,11 @@ extern "C" {
 enum {
     SB_JOB_MAGIC = 0x314a4243, /* "CBJ1" */
     SB_JOB_HEADER = 8,
-    SB_JOB_FIXED = 20,                /* the five u32 of the body */
-    SB_JOB_RLIMIT = 24,               /* one rlimit entry */
-    SB_JOB_MAX_BYTES = 1024 * 1024,   /* body; execve's own limit is ~1/4 of the stack limit */
-    SB_JOB_MAX_STRINGS = 64 * 1024,   /* argc + envc */
-    SB_JOB_MAX_RLIMITS = 16           /* RLIM_NLIMITS */
+    SB_JOB_FIXED = 20,              /* the five u32 of the body */
+    SB_JOB_RLIMIT = 24,             /* one rlimit entry */
+    SB_JOB_MAX_BYTES = 1024 * 1024, /* body; execve's own limit is ~1/4 of the stack limit */
+    SB_JOB_MAX_STRINGS = 64 * 1024, /* argc + envc */
+    SB_JOB_MAX_RLIMITS = 16         /* RLIM_NLIMITS */
 };
 
 struct sb_job_rlimit {

@@ -280,8 +280,10 @@ int sb_go_ahead(struct sb_standby *sb, const struct sb_op *ops, int n_ops, const
         ssize_t r = read(sb->ctl_r, &rec, sizeof rec); /* records are written whole: atomic */
         if (r == (ssize_t)sizeof rec && rec.type == SB_REC_READY) break;
         if (r == (ssize_t)sizeof rec && rec.type == SB_REC_ERROR)
-            return prepare_fail(sb, rec.err, "make the container ahead: step %d: %s", rec.step, strerror(rec.err));
-        if (r >= 0 || errno != EAGAIN) return prepare_fail(sb, EPIPE, "make the container ahead: no READY record");
+            return prepare_fail(sb, rec.err, "make the container ahead: step %d: %s", rec.step,
+                                strerror(rec.err));
+        if (r >= 0 || errno != EAGAIN)
+            return prepare_fail(sb, EPIPE, "make the container ahead: no READY record");
         const uint64_t now = sb_now_ns();
         if (now >= deadline) return prepare_fail(sb, ETIMEDOUT, "make the container ahead: no READY in 10 s");
         struct pollfd pf[2] = {{sb->ctl_r, POLLIN, 0}, {sb->pidfd, POLLIN, 0}};

@@ -18,8 +18,8 @@
  * run, and its READY was read then. Only after READY, with no task of the job sharing Node's
  * memory, are the job's cgroup limits armed: an OOM kill before that could pick the setup task,
  * and with it every task sharing its mm, the worker included. The job message lets the init fork
- * the payload, which drops its privileges and execs the program. Records on the control pipe mark the exec (the
- * wall clock starts) and the payload's exit (wait status); failures arrive as {step, errno}.
+ * the payload, which drops its privileges and execs the program. Records on the control pipe mark the exec
+ * (the wall clock starts) and the payload's exit (wait status); failures arrive as {step, errno}.
  *
  * The poll loop feeds stdin, reads stdout/stderr up to the cap (handing each piece kept to the
  * run's on_output callback as it arrives, for live runs), polls the cgroup's CPU counter,
