@@ -35,7 +35,7 @@ async function prime(): Promise<void> {
   await runSandbox(makeSpec(["/bin/true"], { slot: SLOT }));
 }
 
-const sh = (script: string) => ["/bin/sh", "-c", script];
+const sh = (script: string, ...args: string[]) => ["/bin/sh", "-c", script, "sh", ...args];
 
 describe("containers made ahead all the way", () => {
   beforeAll(async () => {
@@ -70,7 +70,7 @@ describe("containers made ahead all the way", () => {
       limits: { openFiles: 77 },
     });
     expect(report.status, describeReport(report)).toBe("ok");
-    expect(report.stdout.toString()).toBe("/proc\n77\n1000\n1000\n|a=b c|in\n");
+    expect(report.stdout.toString()).toBe("/proc\n77\n1000\n1000\nx y|a=b c|in\n");
   });
 
   it("the job runs unprivileged: no capabilities, no_new_privs, seccomp on, root and /usr read-only", async () => {
