@@ -111,9 +111,9 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
         bool repeated = false;
         {
             std::unique_lock<std::mutex> lock(mu_);
-            // One being made is the quickest to get: a second attach would wait for the same
-            // grace period.
-            cv_.wait(lock, [this] { return !preparing_; });
+            // One being made, or wanted and about to be (the last run asked for it as it
+            // ended), is the quickest to get: a second attach would wait for the same grace period.
+            cv_.wait(lock, [this] { return !preparing_ && !(wanted_ && !stock_ && !g_exiting); });
             if (stock_ && fits(*stock_, ids, mounts))
                 standby = std::move(stock_);
             else

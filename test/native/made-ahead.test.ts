@@ -3,7 +3,7 @@
 // read-only, with cellblock-init waiting for its job message. The hostile checks here run through
 // such containers (each asserts madeAhead): what a job can do in one is what it can do in a
 // container made at its go. A run whose request differs falls back to a container made for it.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   configureSandbox,
@@ -13,7 +13,14 @@ import {
   sandboxHostInfo,
 } from "../../native/index.ts";
 import { eventually } from "../helpers/eventually.ts";
-import { describe as describeReport, fixture, MiB, makeSpec, type SpecOverrides } from "./_fixtures.ts";
+import {
+  describe as describeReport,
+  fixture,
+  MiB,
+  makeBindDir,
+  makeSpec,
+  type SpecOverrides,
+} from "./_fixtures.ts";
 
 const SLOT = 41; // away from other files' slots (prewarm.test.ts has 40)
 
@@ -149,6 +156,30 @@ describe("containers made ahead all the way", () => {
     // Repeated, it is predicted again: the run after the repeat is made ahead.
     expect((await runSandbox(makeSpec(["/bin/true"], { slot: SLOT }))).madeAhead).toBeUndefined();
     expect((await ahead(["/bin/df", "-k", "/tmp"])).stdout.toString()).toMatch(/\s65536\s/);
+  });
+
+  it("a job's read-only work dir: its third test runs made ahead, sees the dir as it is, and the dir's removal is not blocked", async () => {
+    const box = makeBindDir();
+    writeFileSync(`${box}/input`, "one\n");
+    const spec = (argv: string[]) =>
+      makeSpec(argv, { slot: SLOT, cwd: "/box", binds: [{ source: box, target: "/box", writable: false }] });
+    await runSandbox(spec(["/bin/true"]));
+    await runSandbox(spec(["/bin/true"]));
+    // Written after the standby was made ahead with the dir bound: a bind shows the dir, live.
+    writeFileSync(`${box}/input`, "two\n");
+    const third = await runSandbox(
+      spec(["/bin/sh", "-c", "cat input; touch x 2>/dev/null && echo writable"]),
+    );
+    expect(third.madeAhead, describeReport(third)).toBe(true);
+    expect(third.stdout.toString()).toBe("two\n");
+    // The job is over; its dir goes while a standby made ahead for it still waits (bound there).
+    rmSync(box, { recursive: true });
+    expect(existsSync(box)).toBe(false);
+    // The next job's request differs: the waiting container is discarded unused, never run.
+    const next = await runSandbox(makeSpec(["/bin/ls", "/"], { slot: SLOT }));
+    expect(next.status, describeReport(next)).toBe("ok");
+    expect(next.madeAhead).toBeUndefined();
+    await prime();
   });
 
   it("a job whose message would be over the init's bound fails closed before any container runs it", async () => {
