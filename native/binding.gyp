@@ -64,6 +64,7 @@
       "sources": [
         "src/init-main.c",
         "src/init-job.c",
+        "src/init-payload.c",
         "src/init-locks.c",
         "src/init-sysinfo.c"
       ],
