@@ -19,6 +19,7 @@ import {
   MiB,
   makeBindDir,
   makeSpec,
+  ownedTempDirs,
   type SpecOverrides,
 } from "./_fixtures.ts";
 
@@ -50,6 +51,7 @@ describe("containers made ahead all the way", () => {
     await prime();
   });
   afterAll(async () => {
+    for (const dir of ownedTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
     await releaseStandbys();
     configureSandbox({ prewarm: false });
     // Nothing of any container is left: every made-ahead one ran once or was discarded.
