@@ -76,8 +76,14 @@ function message(b: Buffer, length = b.length, magic = MAGIC): Buffer {
   return Buffer.concat([u32(magic), u32(length), b]);
 }
 
+/** Parses each input as one arrival on go; one result line per input. */
+function parseAll(inputs: Buffer[]): string[] {
+  const stream = Buffer.concat(inputs.flatMap((input) => [u32(input.length), input]));
+  return execFileSync(harness, { input: stream, encoding: "utf8" }).trimEnd().split("\n");
+}
+
 function parse(input: Buffer): string {
-  return execFileSync(harness, { input, encoding: "utf8" }).trim();
+  return parseAll([input])[0] as string;
 }
 
 const GOOD: Job = {
@@ -93,7 +99,7 @@ const GOOD: Job = {
 
 describe("job message", () => {
   it("a well-formed message parses to exactly the ids, cwd, rlimits, argv and environment sent", () => {
-    expect(parse(message(body(GOOD))).split("\n")).toEqual([
+    expect(parse(message(body(GOOD))).split(";")).toEqual([
       "uid 1000 gid 1001 cwd /box",
       "rlimit 7 256 256",
       "rlimit 1 0 18446744073709551615",
@@ -107,16 +113,14 @@ describe("job message", () => {
 
   it("every truncation of a message, header or body, fails closed", () => {
     const whole = message(body(GOOD));
-    for (let cut = 0; cut < whole.length; cut++) {
-      const out = parse(whole.subarray(0, cut));
-      expect(out, `cut at ${cut}`).toMatch(/^error /);
-    }
+    const cuts = Array.from({ length: whole.length }, (_, cut) => whole.subarray(0, cut));
+    parseAll(cuts).forEach((out, cut) => expect(out, `cut at ${cut}`).toMatch(/^error /));
   });
 
   it("a header claiming less than the body, or a body cut short inside, fails closed", () => {
     const b = body(GOOD);
-    for (let len = 0; len < b.length; len++)
-      expect(parse(message(b.subarray(0, len), len)), `length ${len}`).toMatch(/^error /);
+    const short = Array.from({ length: b.length }, (_, len) => message(b.subarray(0, len), len));
+    parseAll(short).forEach((out, len) => expect(out, `length ${len}`).toMatch(/^error /));
   });
 
   it("trailing bytes after the last string are refused", () => {

@@ -138,8 +138,9 @@ describe("containers made ahead all the way", () => {
   it("accounting is the program's own: the container's making ahead is not billed", async () => {
     const report = await ahead(["/bin/true"]);
     expect(report.status, describeReport(report)).toBe("ok");
-    // The ahead setup (mounts, the init's exec) ran long before: the figures are /bin/true's.
-    expect(report.cpuTimeMs).toBeLessThan(10);
+    // The ahead setup (mounts, the init's exec: ~1.2 ms of CPU here) ran long before: the figures
+    // are /bin/true's (~0.4 ms; the v2 VM emulates its CPU, ~50x slower, where the bound is wider).
+    expect(report.cpuTimeMs).toBeLessThan(process.env.CELLBLOCK_V2VM === "1" ? 100 : 10);
     expect(report.peakMemoryBytes).toBeLessThan(16 * MiB);
     expect(report.phasesMs?.clone).toBe(0);
   });
