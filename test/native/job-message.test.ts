@@ -114,13 +114,13 @@ describe("job message", () => {
   it("every truncation of a message, header or body, fails closed", () => {
     const whole = message(body(GOOD));
     const cuts = Array.from({ length: whole.length }, (_, cut) => whole.subarray(0, cut));
-    parseAll(cuts).forEach((out, cut) => expect(out, `cut at ${cut}`).toMatch(/^error /));
+    for (const [cut, out] of parseAll(cuts).entries()) expect(out, `cut at ${cut}`).toMatch(/^error /);
   });
 
   it("a header claiming less than the body, or a body cut short inside, fails closed", () => {
     const b = body(GOOD);
     const short = Array.from({ length: b.length }, (_, len) => message(b.subarray(0, len), len));
-    parseAll(short).forEach((out, len) => expect(out, `length ${len}`).toMatch(/^error /));
+    for (const [len, out] of parseAll(short).entries()) expect(out, `length ${len}`).toMatch(/^error /);
   });
 
   it("trailing bytes after the last string are refused", () => {
