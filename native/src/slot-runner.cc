@@ -78,7 +78,28 @@ void SlotRunner::prepareLoop() {
     blockSignals();
     for (;;) {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return wanted_ && !stock_ && !g_exiting; });
+        const auto aheadDue = [this] { return aheadMounts_ && stock_ && !stock_->sb.ahead; };
+        cv_.wait(lock, [&] { return ((wanted_ && !stock_) || aheadDue()) && !g_exiting; });
+        if (aheadDue()) {
+            // The second stage: the waiting standby (cgroup, clone, attach done during the run)
+            // is mounted and its init started, now that the run has ended.
+            Standby made = std::move(stock_);
+            made->mounts = *aheadMounts_;
+            aheadMounts_.reset();
+            preparing_ = true;
+            lock.unlock();
+            if (!made->plan.build(made->mounts).empty() ||
+                sb_go_ahead(&made->sb, made->plan.ops().data(), static_cast<int>(made->plan.ops().size()),
+                            made->mounts.newRoot.c_str(), made->mounts.hostname.c_str()) < 0)
+                discard(made); // the next run makes its own
+            lock.lock();
+            preparing_ = false;
+            if (made && made->sb.ready && !stock_ && !g_exiting) stock_ = std::move(made);
+            cv_.notify_all();
+            lock.unlock();
+            discard(made);
+            continue;
+        }
         const sb_ids ids = wantedIds_;
         const std::optional<MountRequest> mounts = wantedMounts_;
         const SlotConfig config = config_;
@@ -111,9 +132,14 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
         bool repeated = false;
         {
             std::unique_lock<std::mutex> lock(mu_);
-            // One being made, or wanted and about to be (the last run asked for it as it
-            // ended), is the quickest to get: a second attach would wait for the same grace period.
-            cv_.wait(lock, [this] { return !preparing_ && !(wanted_ && !stock_ && !g_exiting); });
+            // One being made, or wanted and about to be, is the quickest to get: a second attach
+            // would wait for the same grace period. So is one about to be made ahead for this
+            // run's request: its mounts are what this run would otherwise do on its own path.
+            cv_.wait(lock, [&] {
+                const bool aheadDue = aheadMounts_ && *aheadMounts_ == mounts && stock_ && !stock_->sb.ahead;
+                return !preparing_ && (g_exiting || (!(wanted_ && !stock_) && !aheadDue));
+            });
+            aheadMounts_.reset();
             if (stock_ && fits(*stock_, ids, mounts))
                 standby = std::move(stock_);
             else
@@ -122,7 +148,7 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
             // Two runs in a row with one request: predict a third (see the header).
             repeated = lastMounts_ && *lastMounts_ == mounts;
             lastMounts_ = mounts;
-            if (!repeated) want(ids, std::nullopt); // the next one is made while this one runs
+            want(ids, std::nullopt); // the next one is made while this one runs
         }
         // A stale plain standby costs little to discard; a stale made-ahead one (a whole
         // container) is discarded after the run, off its critical path.
@@ -140,11 +166,13 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
         }
         task(standby->sb);
         if (repeated) {
-            // Made ahead after the run, not during it: its mounts and exec running beside the
-            // job slowed the job by more than they saved (/bin/true's run phase ~1.1 -> ~1.9 ms
-            // on this 2-core host); a plain standby (clone, attach) is still made during the run.
+            // Made ahead in two stages: the clone and attach (the attach may wait ~10 ms for an
+            // RCU grace period on v1) during the run, as any standby; its mounts and the init's
+            // exec after it, because beside the job they slowed the job by more than they saved
+            // (/bin/true's run phase ~1.1 -> ~1.9 ms on this 2-core host).
             std::lock_guard<std::mutex> lock(mu_);
-            want(ids, mounts);
+            if (config_.prewarm && !g_exiting) aheadMounts_ = mounts;
+            cv_.notify_all();
         }
         discard(stale);
     });
@@ -158,6 +186,7 @@ void SlotRunner::release(std::function<void()> done) {
         {
             std::unique_lock<std::mutex> lock(mu_);
             wanted_ = false;
+            aheadMounts_.reset();
             cv_.wait(lock, [this] { return !preparing_; });
             old = std::move(stock_);
         }

@@ -75,6 +75,7 @@ class SlotRunner {
     sb_ids wantedIds_{};
     std::optional<MountRequest> wantedMounts_; // set: make it ahead with this plan
     std::optional<MountRequest> lastMounts_;   // the last run's request
+    std::optional<MountRequest> aheadMounts_;  // set: make the waiting standby ahead with this plan
 };
 
 // The runner for a slot, created (with its threads) on first use.
