@@ -8,9 +8,10 @@
 // Made ahead all the way: when a slot's run has the same mount request as the run before it (a
 // bench, a batch of one problem's tests), the preparer predicts the next run will too, and makes
 // the next standby mounted, pivoted and read-only, with cellblock-init waiting for its job message
-// (sb_go_ahead()). A run whose request differs gets a fresh container on its critical path (the
-// made-ahead one is discarded after the run), and the prediction stops until requests repeat
-// again, so a stream of different requests (the worker's per-job /box) keeps today's standbys.
+// (sb_go_ahead()): cloned and attached during the run, mounted after it. A run whose request differs gets a
+// fresh container on its critical path (the made-ahead one is discarded after the run), and the prediction
+// stops until requests repeat again, so a stream of different requests (the worker's per-job /box) keeps
+// today's standbys.
 #ifndef CELLBLOCK_SLOT_RUNNER_H
 #define CELLBLOCK_SLOT_RUNNER_H
 
