@@ -123,6 +123,7 @@ export interface NativeResult {
   setupErrno?: number;
   setupMessage?: string;
   phasesMs?: Record<SandboxPhase, number>;
+  madeAhead?: boolean;
 }
 
 export interface NativeRunHandle {

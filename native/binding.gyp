@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/mount-plan.cc",
+        "src/job-encode.cc",
         "src/slot-runner.cc",
         "src/standby.c",
         "src/id-map.c",
@@ -62,6 +63,8 @@
       "type": "executable",
       "sources": [
         "src/init-main.c",
+        "src/init-job.c",
+        "src/init-payload.c",
         "src/init-locks.c",
         "src/init-sysinfo.c"
       ],

@@ -240,6 +240,7 @@ export function toReport(r: NativeResult): SandboxReport {
         : null,
     ...(r.blockedSyscall ? { blockedSyscall: r.blockedSyscall } : {}),
     ...(r.phasesMs ? { phasesMs: r.phasesMs } : {}),
+    ...(r.madeAhead ? { madeAhead: true as const } : {}),
   };
 }
 
@@ -282,7 +283,7 @@ export async function runSandbox(
     // One JSON line per run on stderr: where the time went, for operators chasing latency.
     if (config.trace)
       process.stderr.write(
-        `${JSON.stringify({ trace: "sandbox", argv0: spec.argv[0], status: report.status, totalMs: performance.now() - startedMs, phasesMs: report.phasesMs })}\n`,
+        `${JSON.stringify({ trace: "sandbox", argv0: spec.argv[0], status: report.status, totalMs: performance.now() - startedMs, phasesMs: report.phasesMs, madeAhead: report.madeAhead ?? false })}\n`,
       );
     return report;
   } finally {

@@ -136,4 +136,9 @@ export interface SandboxReport {
   blockedSyscall?: string;
   /** Where the supervisor's time went, in ms per phase. */
   phasesMs?: Record<SandboxPhase, number>;
+  /**
+   * Set when the run's container was made ahead all the way (mounted, its init waiting) for a
+   * predicted mount plan that matched: prewarm with repeated plans (native/src/slot-runner.h).
+   */
+  madeAhead?: true;
 }

@@ -5,6 +5,7 @@
 // rlimits, the cgroup's pids.max): here it is only unpacked.
 #include "host-files.h"
 #include "id-map.h"
+#include "job-encode.h"
 #include "mount-plan.h"
 #include "slot-runner.h"
 #include "seccomp-policy.h"
@@ -46,9 +47,10 @@ Host g_host;
 
 struct RunState {
     struct sb_run run {};
+    MountRequest mounts;
     MountPlan plan;
-    std::vector<std::string> argvStore, envStore;
-    std::vector<char *> argv, envp;
+    std::string program; // argv[0], to name a failed exec
+    std::string jobMessage;
     std::string stdinData;
     std::mutex mu;
     int cancelFd = -1;
@@ -71,10 +73,8 @@ struct RunState {
     // rather than let RSS grow between collections.
     void trim() {
         plan = MountPlan();
-        std::vector<std::string>().swap(argvStore);
-        std::vector<std::string>().swap(envStore);
-        std::vector<char *>().swap(argv);
-        std::vector<char *>().swap(envp);
+        mounts = MountRequest();
+        std::string().swap(jobMessage);
         std::string().swap(stdinData);
     }
 };
@@ -99,8 +99,7 @@ std::string stepName(const RunState &s) {
     if (step >= 0 && step < static_cast<int>(s.plan.ops().size())) return s.plan.ops()[step].step;
     if (step < SB_STEP_FIRST || step >= SB_STEP_END) return "prepare the container";
     std::string name = sb_step_names[step - SB_STEP_FIRST];
-    const bool hasProgram = s.argvStore.size() > SB_ARG_PAYLOAD;
-    return step == SB_STEP_EXEC && hasProgram ? name + " " + s.argvStore[SB_ARG_PAYLOAD] : name;
+    return step == SB_STEP_EXEC ? name + " " + s.program : name;
 }
 
 Napi::Value buffer(Napi::Env env, sb_buf &b) {
@@ -126,6 +125,7 @@ Napi::Object report(Napi::Env env, RunState &s) {
     for (int i = 0; i < SB_PHASE_N; i++)
         phases.Set(sb_phase_names[i], static_cast<double>(r.phase_ns[i]) / 1e6);
     o.Set("phasesMs", phases);
+    o.Set("madeAhead", r.made_ahead != 0);
     o.Set("cpuNs", static_cast<double>(r.stats.cpu_ns));
     o.Set("userNs", static_cast<double>(r.stats.user_ns));
     o.Set("systemNs", static_cast<double>(r.stats.system_ns));
@@ -147,7 +147,9 @@ Napi::Object report(Napi::Env env, RunState &s) {
 }
 
 SlotConfig slotConfig() {
-    return SlotConfig{&g_host.cgroups, g_host.seccomp.fd, g_host.initFd, g_host.prewarm};
+    const sb_init_config init{g_host.seccomp.fd, g_host.initFd, g_host.seccomp.refine_len,
+                              g_host.seccomp.main_len, g_host.capLastCap};
+    return SlotConfig{&g_host.cgroups, init, g_host.prewarm};
 }
 
 // On the slot's thread: run, hand the report to JS, then end the container.
@@ -268,21 +270,19 @@ int rlimitResource(const std::string &name) {
     return -1;
 }
 
-// spec.rlimits ([{resource, soft, hard}]) as cellblock-init's "res:soft:hard,..." argument.
-std::string rlimitArg(const Napi::Env &env, const Napi::Object &spec) {
+// spec.rlimits ([{resource, soft, hard}]) as the job message's entries.
+std::vector<sb_job_rlimit> unpackRlimits(const Napi::Env &env, const Napi::Object &spec) {
     Napi::Array list = spec.Get("rlimits").As<Napi::Array>();
-    std::string arg;
+    std::vector<sb_job_rlimit> out;
     for (uint32_t i = 0; i < list.Length(); i++) {
         Napi::Object l = list.Get(i).As<Napi::Object>();
         const std::string name = str(l, "resource");
         const int resource = rlimitResource(name);
         if (resource < 0) throw Napi::TypeError::New(env, "cellblock sandbox: unknown rlimit " + name);
-        const auto value = [&](const char *key) {
-            return std::to_string(static_cast<uint64_t>(num(l, key)));
-        };
-        arg += (i ? "," : "") + std::to_string(resource) + ":" + value("soft") + ":" + value("hard");
+        out.push_back({static_cast<uint32_t>(resource), static_cast<uint64_t>(num(l, "soft")),
+                       static_cast<uint64_t>(num(l, "hard"))});
     }
-    return arg;
+    return out;
 }
 
 MountRequest unpackMounts(const Napi::Object &spec, const sb_ids &ids) {
@@ -303,30 +303,22 @@ MountRequest unpackMounts(const Napi::Object &spec, const sb_ids &ids) {
     return m;
 }
 
-// cellblock-init's argv (enum sb_init_arg; the standby fills in the descriptor entries), then the
-// payload's, and the job's environment.
-void unpackProgram(const Napi::Env &env, const Napi::Object &spec, RunState &s) {
-    s.argvStore.assign(SB_ARG_PAYLOAD, "");
-    s.argvStore[SB_ARG_NAME] = "cellblock-init";
-    s.argvStore[SB_ARG_SECCOMP_FD] = std::to_string(g_host.seccomp.fd);
-    s.argvStore[SB_ARG_SECCOMP_REFINE_LEN] = std::to_string(g_host.seccomp.refine_len);
-    s.argvStore[SB_ARG_SECCOMP_MAIN_LEN] = std::to_string(g_host.seccomp.main_len);
-    s.argvStore[SB_ARG_UID] = std::to_string(s.run.ids.job_uid);
-    s.argvStore[SB_ARG_GID] = std::to_string(s.run.ids.job_gid);
-    s.argvStore[SB_ARG_CAP_LAST] = std::to_string(g_host.capLastCap);
-    s.argvStore[SB_ARG_CWD] = str(spec, "cwd");
-    s.argvStore[SB_ARG_RLIMITS] = rlimitArg(env, spec);
-    for (auto &a : strings(spec, "argv"))
-        s.argvStore.push_back(std::move(a));
-    s.envStore = strings(spec, "env");
-    for (auto &a : s.argvStore)
-        s.argv.push_back(a.data());
-    s.argv.push_back(nullptr);
-    for (auto &e : s.envStore)
-        s.envp.push_back(e.data());
-    s.envp.push_back(nullptr);
+// The job message for cellblock-init (job-message.h): ids, cwd, rlimits, the program's argv and
+// environment. Returns "" or what is wrong.
+std::string unpackProgram(const Napi::Env &env, const Napi::Object &spec, RunState &s) {
+    JobRequest job;
+    job.uid = s.run.ids.job_uid;
+    job.gid = s.run.ids.job_gid;
+    job.cwd = str(spec, "cwd");
+    job.rlimits = unpackRlimits(env, spec);
+    job.argv = strings(spec, "argv");
+    job.env = strings(spec, "env");
+    s.program = job.argv.empty() ? "" : job.argv[0];
+    std::string err;
+    s.jobMessage = encodeJob(job, err);
     Napi::Buffer<char> in = spec.Get("stdin").As<Napi::Buffer<char>>();
     s.stdinData.assign(in.Data(), in.Length());
+    return err;
 }
 
 sb_ids unpackIds(const Napi::Object &spec) {
@@ -392,8 +384,8 @@ void fillPlan(RunState &s) {
     p.hostname = g_host.hostname.c_str();
     p.seccomp_fd = g_host.seccomp.fd;
     p.init_fd = g_host.initFd;
-    p.init_argv = s.argv.data();
-    p.init_envp = s.envp.data();
+    s.run.job_msg = s.jobMessage.data();
+    s.run.job_len = s.jobMessage.size();
     s.run.stdin_data = s.stdinData.data();
     s.run.stdin_len = s.stdinData.size();
 }
@@ -494,8 +486,9 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     Napi::Object spec = info[0].As<Napi::Object>();
     auto s = std::make_shared<RunState>(env);
     s->run.ids = unpackIds(spec);
-    const std::string planErr = s->plan.build(unpackMounts(spec, s->run.ids));
-    unpackProgram(env, spec, *s);
+    s->mounts = unpackMounts(spec, s->run.ids);
+    const std::string planErr = s->plan.build(s->mounts);
+    const std::string jobErr = unpackProgram(env, spec, *s);
     unpackLimits(spec, s->run);
     unpackWriteDirs(spec, s->run);
     fillPlan(*s);
@@ -511,6 +504,10 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
         resolveEarly(env, *s, "plan the mounts", ENOENT, planErr);
         return handle;
     }
+    if (!jobErr.empty()) {
+        resolveEarly(env, *s, "encode the job message", E2BIG, jobErr);
+        return handle;
+    }
     s->cancelFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->cancelFd < 0) {
         const int err = errno;
@@ -520,9 +517,8 @@ Napi::Value Run(const Napi::CallbackInfo &info) {
     s->run.cancel_fd = s->cancelFd;
     s->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
                                             "cellblock-run", 0, 1);
-    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig()).post(s->run.ids, [s](sb_standby &standby) {
-        execute(s, standby);
-    });
+    slotRunner(static_cast<int>(num(spec, "slot")), slotConfig())
+        .post(s->run.ids, s->mounts, [s](sb_standby &standby) { execute(s, standby); });
     return handle;
 }
 

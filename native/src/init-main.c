@@ -3,7 +3,7 @@
  * only, a few pages of memory), exec'd from a sealed memfd by the container's setup once the
  * filesystem is in place. It runs as uid 0 of the container's user namespace.
  *
- * It forks the payload, which drops every privilege (session, stdio, rlimits, capabilities,
+ * It forks the payload (init-payload.c), which drops every privilege (session, stdio, rlimits, capabilities,
  * ids, no_new_privs), installs the two seccomp filters last and execs the job's program. The init
  * stays as the reaper: it tells the supervisor when the payload's exec happened (EXEC record) and
  * how the payload ended (EXIT record with its wait status), waits until the supervisor has read the
@@ -16,16 +16,16 @@
  * the allowlist is held by the kernel and reported to us; we name it to the supervisor
  * (BLOCKED_SYSCALL record) and kill the whole job, so the call never runs.
  *
- * argv: see enum sb_init_arg in sandbox.h; envp is the job's environment.
+ * argv: see enum sb_init_arg in sandbox.h (nothing job-specific); the job (ids, cwd, rlimits, the
+ * program's argv and environment) arrives after READY as the job message (job-message.h).
  */
 #include "init-locks.h"
+#include "init-payload.h"
+#include "job-message.h"
 #include "sandbox.h"
-#include "clear-groups.h"
 #include "syscalls.h"
 
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <linux/close_range.h>
 #include <linux/ioctl.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
@@ -33,7 +33,6 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -52,18 +51,6 @@ void *memcpy(void *d, const void *s, size_t n) {
     return d;
 }
 
-static long parse_long(const char *s, const char **end) {
-    long v = 0;
-    while (*s >= '0' && *s <= '9')
-        v = v * 10 + (*s++ - '0');
-    if (end) *end = s;
-    return v;
-}
-
-static int arg_int(char **argv, int i) {
-    return (int)parse_long(argv[i], 0);
-}
-
 static int64_t now_ns(void) {
     struct timespec ts = {0, 0};
     SB_SYS2(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
@@ -75,152 +62,42 @@ static void send_record(int ctl, int type, int step, long err, int wait_status, 
     SB_SYS3(SYS_write, ctl, &rec, sizeof rec);
 }
 
-/* Payload-side failures go to the init over a CLOEXEC pipe: EOF there means the exec happened. */
-struct payload_error {
-    int32_t step, err;
-};
-
-static __attribute__((noreturn)) void payload_fail(int fd, int step, long err) {
-    struct payload_error e = {step, (int32_t)-err};
-    SB_SYS3(SYS_write, fd, &e, sizeof e);
-    sb_exit(127);
-}
-
-#define CHECK(step, expr)                                                                                    \
-    do {                                                                                                     \
-        long r_ = (expr);                                                                                    \
-        if (r_ < 0) payload_fail(err_fd, (step), r_);                                                        \
-    } while (0)
-
-static long move_fd(int from, int to) {
-    if (from == to) return SB_SYS3(SYS_fcntl, to, F_SETFD, 0);
-    return SB_SYS3(SYS_dup3, from, to, 0);
-}
-
-static long set_rlimits(const char *spec) {
-    while (*spec) {
-        struct rlimit lim;
-        int res = (int)parse_long(spec, &spec);
-        lim.rlim_cur = (rlim_t)parse_long(spec + 1, &spec);
-        lim.rlim_max = (rlim_t)parse_long(spec + 1, &spec);
-        long r = SB_SYS4(SYS_prlimit64, 0, res, &lim, 0);
-        if (r < 0) return r;
-        if (*spec == ',') spec++;
+/* Reads exactly len bytes from go; returns how many arrived before EOF, or -errno. */
+static long read_full(int go, unsigned char *buf, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+        long n = SB_SYS3(SYS_read, go, buf + got, len - got);
+        if (n == -4) continue;
+        if (n < 0) return n;
+        if (n == 0) break;
+        got += (size_t)n;
     }
-    return 0;
+    return (long)got;
 }
 
-static long drop_capabilities(int cap_last) {
-    long r = SB_SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    for (int cap = 0; r >= 0 && cap <= cap_last; cap++)
-        r = SB_SYS5(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
-    return r;
-}
+/* The job message and the pointers into it: static, so a waiting container touches no more pages
+ * than the message needs. */
+static unsigned char job_body[SB_JOB_MAX_BYTES];
+static char *job_ptrs[SB_JOB_MAX_STRINGS * 2 + 2];
 
-static long clear_capability_sets(void) {
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2] = {{0, 0, 0}, {0, 0, 0}};
-    return SB_SYS2(SYS_capset, &hdr, data);
-}
-
-/* A one-byte message with room for one descriptor (SCM_RIGHTS). */
-union fd_control {
-    struct cmsghdr hdr;
-    char buf[CMSG_SPACE(sizeof(int))];
-};
-
-static void fd_message(struct msghdr *msg, struct iovec *iov, char *byte, union fd_control *control) {
-    memset(control, 0, sizeof *control);
-    memset(msg, 0, sizeof *msg);
-    iov->iov_base = byte;
-    iov->iov_len = 1;
-    msg->msg_iov = iov;
-    msg->msg_iovlen = 1;
-    msg->msg_control = control->buf;
-    msg->msg_controllen = sizeof control->buf;
-}
-
-/* Hands the allowlist's listener to the init over its socket (SCM_RIGHTS). The listener is
- * close-on-exec, so the job's program never holds it: a program that could answer its own
- * notifications could let refused calls through. */
-static long send_listener(int sock, int listener) {
-    union fd_control control;
-    struct iovec iov;
-    struct msghdr msg;
-    char byte = 'L';
-    fd_message(&msg, &iov, &byte, &control);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &listener, sizeof(int));
-    long r = SB_SYS3(SYS_sendmsg, sock, &msg, 0);
-    SB_SYS1(SYS_close, listener);
-    return r < 0 ? r : 0;
-}
-
-static long install_filters(int fd, int refine_len, int main_len, int listener_sock) {
-    struct sock_filter insns[4096];
-    if (refine_len + main_len > 4096 || refine_len <= 0 || main_len <= 0) return -22;
-    long want = (long)(refine_len + main_len) * (long)sizeof(struct sock_filter);
-    if (SB_SYS4(SYS_pread64, fd, insns, want, 0) != want) return -5; /* EIO */
-    /* The refinement filter (default allow) first: the allowlist does not allow seccomp(). The
-     * kernel applies the stricter verdict of the two to every call. */
-    struct sock_fprog refine = {(unsigned short)refine_len, insns};
-    struct sock_fprog allow = {(unsigned short)main_len, insns + refine_len};
-    long r = SB_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &refine);
-    /* The allowlist's default is a user notification: the init hears which call it was, tells
-     * the supervisor and kills the job (see watch_payload). */
-    if (r >= 0) r = SB_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &allow);
-    return r < 0 ? r : send_listener(listener_sock, (int)r);
-}
-
-static __attribute__((noreturn)) void payload(char **argv, char **envp, int err_fd, int listener_sock) {
-    CHECK(SB_STEP_SETSID, SB_SYS0(SYS_setsid));
-    /* Lift the pipes above 2 first: any of them may itself be numbered 0..2 (when the worker runs
-     * with closed stdio), and moving one onto 0 must not clobber another. */
-    int stdio[3];
-    for (int i = 0; i < 3; i++) {
-        long fd = SB_SYS3(SYS_fcntl, arg_int(argv, SB_ARG_STDIN_FD + i), F_DUPFD_CLOEXEC, 3);
-        CHECK(SB_STEP_STDIO, fd);
-        stdio[i] = (int)fd;
-    }
-    for (int i = 0; i < 3; i++)
-        CHECK(SB_STEP_STDIO, move_fd(stdio[i], i));
-    /* Everything else closes at exec, the error pipe included. */
-    CHECK(SB_STEP_STDIO, SB_SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC));
-    CHECK(SB_STEP_RLIMITS, set_rlimits(argv[SB_ARG_RLIMITS]));
-    CHECK(SB_STEP_CAPS, drop_capabilities(arg_int(argv, SB_ARG_CAP_LAST)));
-    int uid = arg_int(argv, SB_ARG_UID), gid = arg_int(argv, SB_ARG_GID);
-    CHECK(SB_STEP_IDS_JOB, sb_clear_groups());
-    CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresgid, gid, gid, gid));
-    CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresuid, uid, uid, uid));
-    CHECK(SB_STEP_CAPS, clear_capability_sets());
-    CHECK(SB_STEP_CWD, SB_SYS1(SYS_chdir, argv[SB_ARG_CWD]));
-    CHECK(SB_STEP_NO_NEW_PRIVS, SB_SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-    CHECK(SB_STEP_SECCOMP,
-          install_filters(arg_int(argv, SB_ARG_SECCOMP_FD), arg_int(argv, SB_ARG_SECCOMP_REFINE_LEN),
-                          arg_int(argv, SB_ARG_SECCOMP_MAIN_LEN), listener_sock));
-    /* Last: only execve, write and exit_group follow, all allowed by both filters. */
-    uint64_t empty_mask = 0;
-    SB_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, 0, sizeof empty_mask);
-    char **prog = argv + SB_ARG_PAYLOAD;
-    payload_fail(err_fd, SB_STEP_EXEC, SB_SYS3(SYS_execve, prog[0], prog, envp));
-}
-
-/* Says READY, then waits for the supervisor's byte on go. Now that no task of the job shares the
- * worker's memory, the supervisor may arm the memory limit: until here an OOM kill in the job's
- * cgroup could have picked the setup task, and with it every process sharing its mm, the worker
- * included. Returns 0, or -1 when the supervisor gave up (EOF). go stays open: after the start,
+/* Says READY, then waits for the job message on go (job-message.h). Now that no task of the job
+ * shares the worker's memory, the supervisor may arm the memory limit: until here an OOM kill in
+ * the job's cgroup could have picked the setup task, and with it every process sharing its mm,
+ * the worker included. A made-ahead container waits here, before its job exists. Returns 0, 1
+ * when the supervisor gave up (EOF before any byte: leave quietly), or -errno for a short or
+ * malformed message (fails closed: the payload is never forked). go stays open: after the start,
  * a live run's supervisor sends signals for the payload on it (watch_payload()). */
-static int wait_for_go(int ctl, int go) {
+static long wait_for_job(int ctl, int go, struct sb_job *job) {
     send_record(ctl, SB_REC_READY, 0, 0, 0, 0, 0);
-    char byte = 0;
-    long n;
-    do
-        n = SB_SYS3(SYS_read, go, &byte, 1);
-    while (n == -4);
-    return n == 1 ? 0 : -1;
+    unsigned char header[SB_JOB_HEADER];
+    long n = read_full(go, header, sizeof header);
+    if (n == 0) return 1;
+    if (n < 0) return n;
+    if (n != (long)sizeof header) return -22; /* EINVAL */
+    long len = sb_job_body_length(header);
+    if (len < 0) return len;
+    if ((n = read_full(go, job_body, (size_t)len)) != len) return n < 0 ? n : -22;
+    return sb_job_parse((char *)job_body, (size_t)len, job, job_ptrs, sizeof job_ptrs / sizeof *job_ptrs);
 }
 
 /* The payload's error pipe (CLOEXEC: EOF means its exec happened), kept off 0..2, which the
@@ -265,7 +142,7 @@ static int receive_listener(int sock) {
     struct iovec iov;
     struct msghdr msg;
     char byte = 0;
-    fd_message(&msg, &iov, &byte, &control);
+    sb_fd_message(&msg, &iov, &byte, &control);
     long r = SB_SYS3(SYS_recvmsg, sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     SB_SYS1(SYS_close, sock);
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -392,14 +269,20 @@ static void hold_until_released(int go) {
     while (n > 0 || n == -4);
 }
 
-static int init_main(int argc, char **argv, char **envp) {
-    if (argc <= SB_ARG_PAYLOAD) return 120;
-    const int ctl = arg_int(argv, SB_ARG_CTL_FD);
+static int init_main(int argc, char **argv) {
+    if (argc != SB_ARG_N) return 120;
+    const int ctl = sb_arg_int(argv, SB_ARG_CTL_FD);
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
-    const int go = arg_int(argv, SB_ARG_GO_FD);
-    if (wait_for_go(ctl, go) < 0) return 126;
-    sb_locks_init(argv[SB_ARG_CWD]);
+    const int go = sb_arg_int(argv, SB_ARG_GO_FD);
+    static struct sb_job job;
+    const long got = wait_for_job(ctl, go, &job);
+    if (got == 1) return 126;
+    if (got < 0) {
+        send_record(ctl, SB_REC_ERROR, SB_STEP_JOB_MESSAGE, got, 0, 0, 0);
+        return 121;
+    }
+    sb_locks_init(job.cwd);
 
     int errp[2], sock[2], sigchld_fd = -1;
     long r = open_error_pipe(errp);
@@ -415,7 +298,7 @@ static int init_main(int argc, char **argv, char **envp) {
     if (pid == 0) {
         SB_SYS1(SYS_close, errp[0]);
         SB_SYS1(SYS_close, sock[0]);
-        payload(argv, envp, errp[1], sock[1]);
+        sb_payload(argv, &job, errp[1], sock[1]);
     }
     if (pid < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, pid, 0, 0, 0);
@@ -424,7 +307,7 @@ static int init_main(int argc, char **argv, char **envp) {
     SB_SYS1(SYS_close, errp[1]);
     SB_SYS1(SYS_close, sock[1]);
     for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
-        SB_SYS1(SYS_close, arg_int(argv, i));
+        SB_SYS1(SYS_close, sb_arg_int(argv, i));
     report_exec(ctl, errp[0], started);
     int go_fd = go;
     const int rc = watch_payload(ctl, &go_fd, pid, receive_listener(sock[0]), sigchld_fd);
@@ -435,7 +318,7 @@ static int init_main(int argc, char **argv, char **envp) {
 __attribute__((used)) void sb_start_c(long *sp) {
     int argc = (int)sp[0];
     char **argv = (char **)(sp + 1);
-    sb_exit(init_main(argc, argv, argv + argc + 1));
+    sb_exit(init_main(argc, argv));
 }
 
 #if defined(__x86_64__)

@@ -15,6 +15,9 @@ struct BindRequest {
     std::string source;
     std::string target;
     bool writable;
+    bool operator==(const BindRequest &o) const {
+        return source == o.source && target == o.target && writable == o.writable;
+    }
 };
 
 struct MountRequest {
@@ -25,6 +28,12 @@ struct MountRequest {
     std::string newRoot; // mount point of the new root in the init's mount namespace
     std::string hostname;
     unsigned jobUid, jobGid; // named "runner" in the generated /etc/passwd and /etc/group
+    // Equal requests build equal plans: a container made ahead for one serves the other.
+    bool operator==(const MountRequest &o) const {
+        return hostLayout == o.hostLayout && imagePath == o.imagePath && binds == o.binds &&
+               tmpfsBytes == o.tmpfsBytes && newRoot == o.newRoot && hostname == o.hostname &&
+               jobUid == o.jobUid && jobGid == o.jobGid;
+    }
 };
 
 class MountPlan {

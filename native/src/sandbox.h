@@ -58,6 +58,7 @@ struct sb_op {
     X(SB_STEP_HOSTNAME, "set the hostname")                                                                  \
     X(SB_STEP_EXEC_INIT, "exec cellblock-init")                                                              \
     /* init-main.c: PID 1, then the payload it forks */                                                      \
+    X(SB_STEP_JOB_MESSAGE, "read the job message")                                                           \
     X(SB_STEP_SPAWN_PAYLOAD, "spawn the payload")                                                            \
     X(SB_STEP_SETSID, "setsid")                                                                              \
     X(SB_STEP_STDIO, "set up stdio")                                                                         \
@@ -76,8 +77,8 @@ enum sb_step { SB_STEP_BEFORE_FIRST = SB_STEP_FIRST - 1, SB_STEPS(SB_STEP_ENUM) 
 extern const char *const sb_step_names[SB_STEP_END - SB_STEP_FIRST];
 
 /* Records on the control pipe, container -> supervisor. One write each (< PIPE_BUF: atomic). */
-/* READY: cellblock-init runs in its own address space and waits for the second "go" byte; only
- * then does the supervisor arm the job's limits (see supervise.c). */
+/* READY: cellblock-init runs in its own address space and waits for the job message on go
+ * (job-message.h); only then does the supervisor arm the job's limits (see supervise.c). */
 /* BLOCKED_SYSCALL: the job made a call the allowlist does not know; the init killed the job. */
 enum sb_record_type {
     SB_REC_ERROR = 1,
@@ -104,16 +105,16 @@ struct sb_plan {
     const char *hostname;
 
     /* Descriptors as numbered in the parent (the child's fd table is a copy); all are kept across
-     * the exec of cellblock-init (go_r carries a second byte for it). */
+     * the exec of cellblock-init (go_r then carries the job message to it). */
     int go_r, ctl_w, stdin_r, stdout_w, stderr_w, seccomp_fd, init_fd;
 
-    /* argv and envp of cellblock-init (layout: enum sb_init_arg). The standby the run is executed
-     * in fills in the entries for its own descriptors (sb_execute()). */
+    /* argv and envp of cellblock-init (layout: enum sb_init_arg): the same for every job of a
+     * slot, so the standby owns them (sb_prepare()); envp is empty. */
     char **init_argv;
     char *const *init_envp;
 };
 
-/* argv layout of cellblock-init; the payload's argv follows from SB_ARG_PAYLOAD on. */
+/* argv layout of cellblock-init: nothing job-specific (that is the job message's). */
 enum sb_init_arg {
     SB_ARG_NAME,
     SB_ARG_CTL_FD,
@@ -124,12 +125,8 @@ enum sb_init_arg {
     SB_ARG_SECCOMP_FD,
     SB_ARG_SECCOMP_REFINE_LEN, /* instructions of the errno-refinement filter (first in the memfd) */
     SB_ARG_SECCOMP_MAIN_LEN,   /* instructions of the allowlist (right after it) */
-    SB_ARG_UID,                /* the job's uid and gid inside the container */
-    SB_ARG_GID,
     SB_ARG_CAP_LAST,
-    SB_ARG_CWD,
-    SB_ARG_RLIMITS, /* "res:soft:hard,res:soft:hard,...", RLIMIT_* numbers (chosen by the TS front) */
-    SB_ARG_PAYLOAD
+    SB_ARG_N
 };
 
 /* Entry point of the container's setup child; ends by exec'ing cellblock-init as PID 1. */

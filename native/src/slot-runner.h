@@ -4,9 +4,18 @@
 // of the slot's last run, so a run's critical path starts at "go": the attach is a cgroup
 // migration, which on cgroup v1 waits for an RCU grace period (~10 ms here) whenever migrations
 // are not frequent. Each container runs exactly one job.
+//
+// Made ahead all the way: when a slot's run has the same mount request as the run before it (a
+// bench, a batch of one problem's tests), the preparer predicts the next run will too, and makes
+// the next standby mounted, pivoted and read-only, with cellblock-init waiting for its job message
+// (sb_go_ahead()): cloned and attached during the run, mounted after it. A run whose request differs gets a
+// fresh container on its critical path (the made-ahead one is discarded after the run), and the prediction
+// stops until requests repeat again, so a stream of different requests (the worker's per-job /box) keeps
+// today's standbys.
 #ifndef CELLBLOCK_SLOT_RUNNER_H
 #define CELLBLOCK_SLOT_RUNNER_H
 
+#include "mount-plan.h"
 #include "supervise.h"
 
 #include <condition_variable>
@@ -14,14 +23,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace cellblock {
 
 struct SlotConfig {
     const sb_cgroup_host *cgroups;
-    int seccompFd;
-    int initFd;
+    sb_init_config init;
     bool prewarm;
 };
 
@@ -31,8 +40,9 @@ class SlotRunner {
     using Task = std::function<void(sb_standby &)>;
 
     SlotRunner(int slot, const SlotConfig &config);
-    // Runs task with a container prepared for ids (a standby made for other ids is discarded).
-    void post(const sb_ids &ids, Task task);
+    // Runs task with a container prepared for ids and, if made ahead, for mounts (a standby made
+    // for others is discarded after the task).
+    void post(const sb_ids &ids, const MountRequest &mounts, Task task);
     // Discards the idle standby (waiting for one being made), then calls done on the slot thread.
     void release(std::function<void()> done);
     // At process exit: discard an idle standby from the calling thread, if it can do so at once.
@@ -40,10 +50,18 @@ class SlotRunner {
     void configure(const SlotConfig &config);
 
   private:
-    using Standby = std::unique_ptr<sb_standby>; // heap: the waiting child reads its plan in place
+    // A standby and, when made ahead, the mount plan it was made with.
+    struct Made {
+        sb_standby sb{};
+        MountRequest mounts{};
+        MountPlan plan;
+    };
+    using Standby = std::unique_ptr<Made>; // heap: the waiting child reads its plan in place
     void runLoop();
     void prepareLoop();
-    Standby make(const sb_ids &ids, const SlotConfig &config);
+    Standby make(const sb_ids &ids, const SlotConfig &config, const MountRequest *ahead);
+    static bool fits(const Made &made, const sb_ids &ids, const MountRequest &mounts);
+    void want(const sb_ids &ids, const std::optional<MountRequest> &mounts);
     static void discard(Standby &standby);
     std::string nextName();
 
@@ -54,8 +72,11 @@ class SlotRunner {
     std::deque<std::function<void()>> queue_;
     Standby stock_;          // a ready container nobody has used (made for stock_->ids)
     bool preparing_ = false; // the preparer thread is making one
-    bool wanted_ = false;    // the preparer should make one, for wantedIds_
+    bool wanted_ = false;    // the preparer should make one, for wantedIds_ (and wantedMounts_)
     sb_ids wantedIds_{};
+    std::optional<MountRequest> wantedMounts_; // set: make it ahead with this plan
+    std::optional<MountRequest> lastMounts_;   // the last run's request
+    std::optional<MountRequest> aheadMounts_;  // set: make the waiting standby ahead with this plan
 };
 
 // The runner for a slot, created (with its threads) on first use.

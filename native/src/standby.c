@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -64,8 +65,8 @@ static int open_pipes(int p[PIPE_N][2]) {
 }
 
 /* The supervisor's end of each pipe moves into the standby (and out of p); the child's ends stay
- * in p, to be closed once the child has its copies, and are named in its plan and, for
- * cellblock-init's argv, in fd_args (ctl, go, stdin, stdout, stderr: SB_FD_ARGS). */
+ * in p, to be closed once the child has its copies, and are named in its plan and in
+ * cellblock-init's argv. */
 static void hand_out_pipes(struct sb_standby *sb, int p[PIPE_N][2]) {
     sb->go_w = p[PIPE_GO][1];
     sb->ctl_r = p[PIPE_CTL][0];
@@ -79,10 +80,32 @@ static void hand_out_pipes(struct sb_standby *sb, int p[PIPE_N][2]) {
     plan->stdin_r = p[PIPE_IN][0];
     plan->stdout_w = p[PIPE_OUT][1];
     plan->stderr_w = p[PIPE_ERR][1];
-    const int child_fds[SB_FD_ARGS] = {plan->ctl_w, plan->go_r, plan->stdin_r, plan->stdout_w,
-                                       plan->stderr_w};
-    for (int i = 0; i < SB_FD_ARGS; i++)
-        snprintf(sb->fd_args[i], sizeof sb->fd_args[i], "%d", child_fds[i]);
+}
+
+/* cellblock-init's argv: nothing in it depends on the job (that is the job message's). */
+static void write_init_argv(struct sb_standby *sb, const struct sb_init_config *init) {
+    const struct sb_plan *p = &sb->plan;
+    int values[SB_ARG_N] = {0};
+    values[SB_ARG_CTL_FD] = p->ctl_w;
+    values[SB_ARG_GO_FD] = p->go_r;
+    values[SB_ARG_STDIN_FD] = p->stdin_r;
+    values[SB_ARG_STDOUT_FD] = p->stdout_w;
+    values[SB_ARG_STDERR_FD] = p->stderr_w;
+    values[SB_ARG_SECCOMP_FD] = init->seccomp_fd;
+    values[SB_ARG_SECCOMP_REFINE_LEN] = init->refine_len;
+    values[SB_ARG_SECCOMP_MAIN_LEN] = init->main_len;
+    values[SB_ARG_CAP_LAST] = init->cap_last;
+    for (int i = 0; i < SB_ARG_N; i++) {
+        if (i == SB_ARG_NAME)
+            snprintf(sb->init_args[i], sizeof sb->init_args[i], "cellblock-init");
+        else
+            snprintf(sb->init_args[i], sizeof sb->init_args[i], "%d", values[i]);
+        sb->init_argv[i] = sb->init_args[i];
+    }
+    sb->init_argv[SB_ARG_N] = NULL;
+    sb->init_envp[0] = NULL;
+    sb->plan.init_argv = sb->init_argv;
+    sb->plan.init_envp = sb->init_envp;
 }
 
 /* The job reopens its stdio through /proc/self/fd (/dev/stdin, /dev/stdout): the pipes must
@@ -189,7 +212,7 @@ static void init_standby(struct sb_standby *sb, const char *cg_name, const struc
 }
 
 int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const char *cg_name,
-               const struct sb_ids *ids, int seccomp_fd, int init_fd) {
+               const struct sb_ids *ids, const struct sb_init_config *init) {
     init_standby(sb, cg_name, ids);
     uint64_t t = sb_now_ns(), t_next;
 #define PREP_PHASE(p) (t_next = sb_now_ns(), sb->phase_ns[(p)] = t_next - t, t = t_next)
@@ -202,8 +225,9 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
     int pipes[PIPE_N][2];
     if ((rc = open_pipes(pipes)) < 0) return prepare_fail(sb, -rc, "create pipes");
     hand_out_pipes(sb, pipes);
-    sb->plan.seccomp_fd = seccomp_fd;
-    sb->plan.init_fd = init_fd;
+    sb->plan.seccomp_fd = init->seccomp_fd;
+    sb->plan.init_fd = init->init_fd;
+    write_init_argv(sb, init);
 
     const int cgroup_fd = sb_cgroup_clone_fd(host, &sb->cg); /* -1: clone, then migrate */
     const char *failed = NULL, *hint = "";
@@ -232,6 +256,42 @@ int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const c
     PREP_PHASE(SB_PHASE_ATTACH);
 #undef PREP_PHASE
     sb->ready = 1;
+    return 0;
+}
+
+/* Waits for cellblock-init's READY after the ahead "go" (ctl is non-blocking): the container is
+ * then mounted, pivoted and read-only, and its init waits for the job message. Bounded like a
+ * run's setup. */
+enum { AHEAD_TIMEOUT_MS = 10000 };
+
+int sb_go_ahead(struct sb_standby *sb, const struct sb_op *ops, int n_ops, const char *newroot,
+                const char *hostname) {
+    if (!sb->ready) return -EINVAL;
+    struct sb_plan *plan = &sb->plan;
+    plan->ops = ops;
+    plan->n_ops = n_ops;
+    plan->newroot = newroot;
+    plan->hostname = hostname;
+    if (write(sb->go_w, "g", 1) != 1)
+        return prepare_fail(sb, errno, "release the container ahead: %s", strerror(errno));
+    const uint64_t deadline = sb_now_ns() + (uint64_t)AHEAD_TIMEOUT_MS * 1000000;
+    for (;;) {
+        struct sb_record rec;
+        ssize_t r = read(sb->ctl_r, &rec, sizeof rec); /* records are written whole: atomic */
+        if (r == (ssize_t)sizeof rec && rec.type == SB_REC_READY) break;
+        if (r == (ssize_t)sizeof rec && rec.type == SB_REC_ERROR)
+            return prepare_fail(sb, rec.err, "make the container ahead: step %d: %s", rec.step,
+                                strerror(rec.err));
+        if (r >= 0 || errno != EAGAIN)
+            return prepare_fail(sb, EPIPE, "make the container ahead: no READY record");
+        const uint64_t now = sb_now_ns();
+        if (now >= deadline) return prepare_fail(sb, ETIMEDOUT, "make the container ahead: no READY in 10 s");
+        struct pollfd pf[2] = {{sb->ctl_r, POLLIN, 0}, {sb->pidfd, POLLIN, 0}};
+        const int n = poll(pf, 2, (int)((deadline - now) / 1000000) + 1);
+        if (n > 0 && pf[1].revents && !pf[0].revents)
+            return prepare_fail(sb, ECHILD, "make the container ahead: its init ended before READY");
+    }
+    sb->ahead = 1;
     return 0;
 }
 

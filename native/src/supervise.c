@@ -11,14 +11,15 @@
  * which container-setup.c handles with raw syscalls only. The parent writes the id maps (the
  * slot's host id range, sb_ids) and attaches the child to the cgroup; the child waits for "go".
  *
- * A run (sb_execute) hands the standby its plan (mounts, cellblock-init's argv and environment)
- * and writes the first "go" byte. The child builds the root filesystem, pivots, and execs
- * cellblock-init (init-main.c) from a sealed memfd as PID 1, which sends a READY record and waits
- * for a second byte. Only then, with no task of the job sharing Node's memory, are the job's
- * cgroup limits armed: an OOM kill before that could pick the setup task, and with it every task
- * sharing its mm, the worker included. The second byte lets the init fork the payload, which
- * drops its privileges and execs the program. Records on the control pipe mark the exec (the
- * wall clock starts) and the payload's exit (wait status); failures arrive as {step, errno}.
+ * A run (sb_execute) hands the standby its mount plan and writes the first "go" byte. The child
+ * builds the root filesystem, pivots, and execs cellblock-init (init-main.c) from a sealed memfd
+ * as PID 1, which sends a READY record and waits for the job message (job-message.h). A standby
+ * made ahead (sb_go_ahead(), for a predicted plan: slot-runner.h) has done all of this before its
+ * run, and its READY was read then. Only after READY, with no task of the job sharing Node's
+ * memory, are the job's cgroup limits armed: an OOM kill before that could pick the setup task,
+ * and with it every task sharing its mm, the worker included. The job message lets the init fork
+ * the payload, which drops its privileges and execs the program. Records on the control pipe mark the exec
+ * (the wall clock starts) and the payload's exit (wait status); failures arrive as {step, errno}.
  *
  * The poll loop feeds stdin, reads stdout/stderr up to the cap (handing each piece kept to the
  * run's on_output callback as it arrives, for live runs), polls the cgroup's CPU counter,
@@ -160,8 +161,22 @@ static int read_records(struct watch *w) {
     }
 }
 
+/* Writes the whole job message on go (still blocking: the init reads it as it arrives). */
+static int send_job(struct watch *w) {
+    const char *msg = w->run->job_msg;
+    size_t left = w->run->job_len;
+    while (left > 0) {
+        ssize_t n = write(w->go_w, msg, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        msg += n;
+        left -= (size_t)n;
+    }
+    return 0;
+}
+
 /* On READY: PID 1 has its own address space, so arm the job's limits, start the job's accounting
- * (set-up excluded: sb_cgroup_start_accounting()), then let it start the job. */
+ * (set-up excluded: sb_cgroup_start_accounting()), then send it the job. */
 static void arm_limits_and_start(struct watch *w) {
     sb_evidence_open(w->run, w->pidfd); /* before the job exists: fsize-evidence.c */
     char err[512];
@@ -177,8 +192,8 @@ static void arm_limits_and_start(struct watch *w) {
     } else if ((rc = sb_cgroup_start_accounting(w->cg)) < 0) {
         parent_fail(w->run, -rc, "start the job's accounting in cgroup %s: %s", w->cg->dir[0], strerror(-rc));
         kill_container(w, SB_STOP_NONE);
-    } else if (write(w->go_w, "g", 1) != 1) {
-        parent_fail(w->run, errno, "start the job: %s", strerror(errno));
+    } else if (send_job(w) < 0) {
+        parent_fail(w->run, errno, "send the job to cellblock-init: %s", strerror(errno));
         kill_container(w, SB_STOP_NONE);
     } else if (fcntl(w->go_w, F_SETFL, O_NONBLOCK) == 0) {
         /* Kept: a live run's signals travel on it (a full pipe drops a signal rather than block
@@ -416,19 +431,14 @@ static void supervise(struct watch *w) {
         finish_at_payload_end(w);
 }
 
-/* What the child reads after "go": the run's plan, with this standby's descriptors. */
+/* What the child reads after "go": the run's mount plan (descriptors and cellblock-init's argv
+ * are the standby's own). */
 static void hand_plan_to_standby(struct sb_standby *sb, const struct sb_run *run) {
     struct sb_plan *plan = &sb->plan;
     plan->ops = run->plan.ops;
     plan->n_ops = run->plan.n_ops;
     plan->newroot = run->plan.newroot;
     plan->hostname = run->plan.hostname;
-    plan->init_argv = run->plan.init_argv;
-    plan->init_envp = run->plan.init_envp;
-    const int args[SB_FD_ARGS] = {SB_ARG_CTL_FD, SB_ARG_GO_FD, SB_ARG_STDIN_FD, SB_ARG_STDOUT_FD,
-                                  SB_ARG_STDERR_FD};
-    for (int i = 0; i < SB_FD_ARGS; i++)
-        plan->init_argv[args[i]] = sb->fd_args[i];
 }
 
 int sb_teardown(struct sb_standby *sb) {
@@ -451,6 +461,7 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
     run->status = SB_OK;
     run->stop = SB_STOP_NONE;
     run->payload_reaped = 0;
+    run->made_ahead = sb->ahead;
     memcpy(run->phase_ns, sb->phase_ns, sizeof run->phase_ns);
     uint64_t t = sb_now_ns();
     if (!sb->ready) {
@@ -462,9 +473,10 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
         sb_discard(sb);
         return;
     }
-    hand_plan_to_standby(sb, run);
-    /* The limits are armed later, when cellblock-init reports READY (arm_limits_and_start()). */
-    if (write(sb->go_w, "g", 1) != 1) {
+    /* The limits are armed later, when cellblock-init reports READY (arm_limits_and_start()); made
+     * ahead, it has (its plan matched this run's: the slot runner checks). */
+    if (!sb->ahead) hand_plan_to_standby(sb, run);
+    if (!sb->ahead && write(sb->go_w, "g", 1) != 1) {
         parent_fail(run, errno, "release the container: %s", strerror(errno));
         sb_discard(sb);
         return;
@@ -484,6 +496,7 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
                       .sig_r = run->signal_fd,
                       .started = sb_now_ns()};
     sb->go_w = sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = -1; /* the watch's now */
+    if (sb->ahead) arm_limits_and_start(&w);
     supervise(&w);
     sb_evidence_conclude(run);
     sb_classify(run); /* the container's end is sb_teardown()'s, after the report */

@@ -70,9 +70,12 @@ struct sb_buf {
 enum { SB_WRITE_DIRS = 8 };
 
 struct sb_run {
-    /* Inputs, filled by the caller: the plan's ops, hostname, new root and init argv/envp; the
-     * standby supplies the plan's descriptors. */
+    /* Inputs, filled by the caller: the plan's ops, hostname and new root (the standby supplies
+     * the plan's descriptors and cellblock-init's argv), and the job message (job-message.h),
+     * sent to cellblock-init after its READY. */
     struct sb_plan plan;
+    const char *job_msg;
+    size_t job_len;
     struct sb_ids ids; /* the standby must have been prepared for exactly these */
     struct sb_cgroup_limits cg_limits;
     uint64_t cpu_limit_ns, wall_limit_ns;
@@ -116,6 +119,7 @@ struct sb_run {
     struct sb_buf out, err;
     uint64_t wall_ns;
     uint64_t phase_ns[SB_PHASE_N]; /* where the time went, for benchmarks and the trace line */
+    int made_ahead;                /* ran in a container made ahead (slot-runner.h) */
     struct sb_cgroup_stats stats;
     int setup_step; /* sb_step or mount-op index; -1 for parent-side steps named in setup_msg */
     int setup_errno;
@@ -125,8 +129,16 @@ struct sb_run {
 /* A container created ahead of its run: cgroup (no limits yet), pipes, namespaces, id maps and
  * cgroup attach done, its setup child blocked on "go". Taking these steps off the critical path
  * (the cgroup attach alone sometimes waits ~10 ms for an RCU grace period on cgroup v1) is what a
- * standby is for; it is still used exactly once. */
+ * standby is for; it is still used exactly once. Made ahead (sb_go_ahead()), it is also mounted,
+ * pivoted and read-only, with cellblock-init waiting for its job message. */
 enum { SB_FD_ARGS = 5 }; /* ctl, go, stdin, stdout, stderr */
+
+/* What cellblock-init's argv carries besides descriptors: the same for every run of a host. */
+struct sb_init_config {
+    int seccomp_fd, init_fd;
+    int refine_len, main_len; /* the seccomp memfd's two filters, in instructions */
+    int cap_last;
+};
 
 struct sb_standby {
     int ready;
@@ -137,8 +149,12 @@ struct sb_standby {
     char cg_name[96];
     int go_w, ctl_r, in_w, out_r, err_r, pidfd; /* parent ends */
     char *stack;
-    struct sb_plan plan;          /* read by the child after "go" */
-    char fd_args[SB_FD_ARGS][16]; /* the child's descriptor numbers, for cellblock-init's argv */
+    struct sb_plan plan; /* read by the child after "go" */
+    int ahead;           /* made ahead: cellblock-init waits for its job message, READY read */
+    /* cellblock-init's argv (enum sb_init_arg) and its empty environment. */
+    char init_args[SB_ARG_N][16];
+    char *init_argv[SB_ARG_N + 1];
+    char *init_envp[1];
     uint64_t phase_ns[SB_PHASE_N];
     int setup_errno;
     char setup_msg[512];
@@ -148,7 +164,12 @@ struct sb_standby {
  * -errno with sb->setup_msg naming the failing step (the standby then carries that failure to
  * its run). */
 int sb_prepare(struct sb_standby *sb, const struct sb_cgroup_host *host, const char *cg_name,
-               const struct sb_ids *ids, int seccomp_fd, int init_fd);
+               const struct sb_ids *ids, const struct sb_init_config *init);
+/* Makes a prepared standby ahead all the way with a predicted mount plan (ops, new root and
+ * hostname must stay valid until this returns): sends "go", and waits until cellblock-init reports
+ * READY. 0, or -errno with the standby discarded (sb->setup_msg says why). */
+int sb_go_ahead(struct sb_standby *sb, const struct sb_op *ops, int n_ops, const char *newroot,
+                const char *hostname);
 /* Runs the run in the standby until its result is final: the payload reaped and the group's
  * figures read, or PID 1 ended. Blocking: a dedicated thread. The container's end is left to
  * sb_teardown(), which the caller calls next, after handing the result on. */

@@ -41,6 +41,18 @@ if (ROOTLESS && process.env.CELLBLOCK_CGROUP_ROOT)
     idMap: (process.env.CELLBLOCK_TEST_ID_MAP ?? "subid") as RootlessIdMap,
   });
 
+/**
+ * CELLBLOCK_TEST_PREWARM=1: the sandbox tests run with prewarm on, and each test's runs on the
+ * default slot with the default mount request in containers made ahead all the way (the leak
+ * checks prime the slot before each test and release its standby after: _leaks.ts). A test file
+ * that calls configureSandbox itself runs with its own settings.
+ */
+export const TEST_PREWARM = process.env.CELLBLOCK_TEST_PREWARM === "1";
+if (TEST_PREWARM) configureSandbox({ prewarm: true });
+
+/** Runs of run() (CELLBLOCK_TEST_PREWARM) and how many of them were made ahead. */
+export const runCounts = { runs: 0, madeAhead: 0 };
+
 /** Host uid/gid that the job's JOB_UID/JOB_GID map to in a slot (the tests run with the default uid base). */
 export function slotHostId(slot: number = TEST_SLOT): number {
   return jobHostId(slot);
@@ -170,8 +182,11 @@ export function makeSpec(argv: string[], overrides: SpecOverrides = {}): Sandbox
 }
 
 /** Runs argv in a fresh sandbox. */
-export function run(argv: string[], overrides: SpecOverrides = {}): Promise<SandboxReport> {
-  return runSandbox(makeSpec(argv, overrides));
+export async function run(argv: string[], overrides: SpecOverrides = {}): Promise<SandboxReport> {
+  const report = await runSandbox(makeSpec(argv, overrides));
+  runCounts.runs++;
+  if (report.madeAhead) runCounts.madeAhead++;
+  return report;
 }
 
 /** Path of a fixture inside the sandbox. */

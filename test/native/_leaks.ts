@@ -16,8 +16,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { DEFAULT_UID_BASE, slotIdBase } from "../../contract/sandbox-identity.ts";
-import { runSandbox } from "../../native/index.ts";
-import { BIND_DIR_PREFIX, makeSpec, ownedTempDirs } from "./_fixtures.ts";
+import { releaseStandbys, runSandbox } from "../../native/index.ts";
+import { BIND_DIR_PREFIX, makeSpec, ownedTempDirs, runCounts, TEST_PREWARM } from "./_fixtures.ts";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP_V1_CONTROLLERS = ["memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices", "blkio"];
@@ -186,6 +186,7 @@ export function installLeakChecks(): void {
 
   beforeAll(async () => {
     await runSandbox(makeSpec(["/bin/true"]));
+    if (TEST_PREWARM) await releaseStandbys();
     const deadline = Date.now() + SETTLE_MS;
     const busy = () =>
       cgroupDirs().some(
@@ -197,7 +198,9 @@ export function installLeakChecks(): void {
     baseline.cgroups = new Set(cgroupDirs().filter((dir) => cgroupTasks(dir).length === 0));
   });
 
-  beforeEach(() => {
+  beforeEach(async () => {
+    // Two runs with the default request: the slot's next container is made ahead for it.
+    if (TEST_PREWARM) for (let i = 0; i < 2; i++) await runSandbox(makeSpec(["/bin/true"]));
     baseline.children = new Set(
       processes()
         .filter((p) => p.ppid === process.pid)
@@ -208,10 +211,15 @@ export function installLeakChecks(): void {
   });
 
   afterEach(async () => {
+    if (TEST_PREWARM) await releaseStandbys();
     removeOwnedTempDirs();
     const leaks = await settledLeaks(baseline);
     expect(leaks, "left behind after the run").toEqual([]);
   });
 
-  afterAll(removeOwnedTempDirs);
+  afterAll(() => {
+    removeOwnedTempDirs();
+    if (TEST_PREWARM)
+      console.log(`CELLBLOCK_TEST_PREWARM: ${runCounts.madeAhead} of ${runCounts.runs} runs made ahead`);
+  });
 }

@@ -1,0 +1,221 @@
+// Containers made ahead all the way (native/src/slot-runner.h): with prewarm on, a slot whose run
+// repeats the mount request of the run before it makes its next container mounted, pivoted and
+// read-only, with cellblock-init waiting for its job message. The hostile checks here run through
+// such containers (each asserts madeAhead): what a job can do in one is what it can do in a
+// container made at its go. A run whose request differs falls back to a container made for it.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  configureSandbox,
+  releaseStandbys,
+  runSandbox,
+  type SandboxReport,
+  sandboxHostInfo,
+} from "../../native/index.ts";
+import { eventually } from "../helpers/eventually.ts";
+import {
+  describe as describeReport,
+  fixture,
+  MiB,
+  makeBindDir,
+  makeSpec,
+  ownedTempDirs,
+  type SpecOverrides,
+} from "./_fixtures.ts";
+
+const SLOT = 41; // away from other files' slots (prewarm.test.ts has 40)
+
+function ourGroups(): string[] {
+  const parent = sandboxHostInfo().cgroupParents[0] as string;
+  return readdirSync(parent).filter((name) => name.startsWith(`${process.pid}-s${SLOT}-`));
+}
+
+/** Runs argv on the slot (whose last two runs had the default request, so this one is made ahead). */
+async function ahead(argv: string[], overrides: SpecOverrides = {}): Promise<SandboxReport> {
+  const report = await runSandbox(makeSpec(argv, { slot: SLOT, ...overrides }));
+  expect(report.madeAhead, describeReport(report)).toBe(true);
+  return report;
+}
+
+/** Two runs with the default request: the slot then predicts it, and its next container is made ahead. */
+async function prime(): Promise<void> {
+  await runSandbox(makeSpec(["/bin/true"], { slot: SLOT }));
+  await runSandbox(makeSpec(["/bin/true"], { slot: SLOT }));
+}
+
+const sh = (script: string, ...args: string[]) => ["/bin/sh", "-c", script, "sh", ...args];
+
+describe("containers made ahead all the way", () => {
+  beforeAll(async () => {
+    configureSandbox({ prewarm: true });
+    await prime();
+  });
+  afterAll(async () => {
+    for (const dir of ownedTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    await releaseStandbys();
+    configureSandbox({ prewarm: false });
+    // Nothing of any container is left: every made-ahead one ran once or was discarded.
+    await eventually(ourGroups, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      until: (g) => g.length === 0,
+      what: "no groups",
+    });
+  });
+
+  it("after two runs with one mount request the next runs made ahead, each container still runs one job", async () => {
+    const first = await ahead(sh("ls /tmp; touch /tmp/mark"));
+    expect(first.status, describeReport(first)).toBe("ok");
+    expect(first.stdout.toString()).toBe("");
+    const second = await ahead(sh("ls /tmp; touch /tmp/mark"));
+    expect(second.stdout.toString(), "a made-ahead container is fresh").toBe("");
+  });
+
+  it("the job message carries argv, environment, cwd, stdin, rlimits and ids exactly", async () => {
+    const report = await ahead(sh('pwd; ulimit -n; id -u; id -g; printf "%s|" "$1" "$FOO"; cat', "x y"), {
+      env: { PATH: "/usr/bin:/bin", FOO: "a=b c" },
+      cwd: "/proc",
+      stdin: Buffer.from("in\n"),
+      limits: { openFiles: 77 },
+    });
+    expect(report.status, describeReport(report)).toBe("ok");
+    expect(report.stdout.toString()).toBe("/proc\n77\n1000\n1000\nx y|a=b c|in\n");
+  });
+
+  it("the job runs unprivileged: no capabilities, no_new_privs, seccomp on, root and /usr read-only", async () => {
+    const report = await ahead(
+      sh(
+        "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; touch /x 2>&1 | head -c 0 || true; " +
+          "touch /x && echo root-writable; touch /usr/x && echo usr-writable; echo done",
+      ),
+    );
+    expect(report.status, describeReport(report)).toBe("ok");
+    const out = report.stdout.toString();
+    expect(out).toContain("CapEff:\t0000000000000000");
+    expect(out).toContain("CapBnd:\t0000000000000000");
+    expect(out).toContain("NoNewPrivs:\t1");
+    expect(out).toContain("Seccomp:\t2");
+    expect(out).not.toContain("writable");
+    expect(out).toContain("done");
+  });
+
+  it("calls off the allowlist stop the job as in any container: mount, unshare, ptrace of init", async () => {
+    for (const verb of ["mount", "unshare-user", "ptrace"]) {
+      const report = await ahead([fixture("syscall-probe"), verb]);
+      const outcome = report.signal ?? report.stdout.toString().trim();
+      expect(outcome, `${verb}: ${describeReport(report)}`).not.toBe("ok");
+      await prime();
+    }
+  });
+
+  it("the network namespace has only lo", async () => {
+    const report = await ahead(["/bin/cat", "/proc/net/dev"]);
+    const interfaces = report.stdout
+      .toString()
+      .split("\n")
+      .slice(2)
+      .filter(Boolean)
+      .map((line) => line.trim().split(":")[0]);
+    expect(interfaces).toEqual(["lo"]);
+  });
+
+  it("limits armed at the job's go hold: memory, CPU time and pids", async () => {
+    const memory = await ahead([fixture("memhog"), "1024"], { limits: { memoryBytes: 64 * MiB } });
+    expect(memory.status, describeReport(memory)).toBe("memory_limit");
+    expect(memory.oomKilled).toBe(true);
+    await prime();
+    const cpu = await ahead([fixture("cpu-burn"), "1"], { limits: { cpuTimeMs: 500, wallTimeMs: 20_000 } });
+    expect(cpu.status, describeReport(cpu)).toBe("time_limit");
+    expect(cpu.stopReason).toBe("cpu_time");
+    expect(cpu.cpuTimeMs).toBeGreaterThanOrEqual(500);
+    await prime();
+    const pids = await ahead([fixture("fork-bomb")], { limits: { pids: 16, wallTimeMs: 5_000 } });
+    expect(pids.pidsLimitHit, describeReport(pids)).toBe(true);
+  });
+
+  it("accounting is the program's own: the container's making ahead is not billed", async () => {
+    // A container made at its run's go on a fresh slot: its set-up is excluded by the baseline.
+    const plain = await runSandbox(makeSpec(["/bin/true"], { slot: SLOT + 1 }));
+    expect(plain.madeAhead).toBeUndefined();
+    await prime();
+    const report = await ahead(["/bin/true"]);
+    expect(report.status, describeReport(report)).toBe("ok");
+    // The ahead set-up (mounts, the init's exec: ~1.2 ms of CPU on the host, as much as the whole
+    // of /bin/true's figure) ran long before and is not in the figures: they are /bin/true's, as
+    // the plain run's are (relative, so that it holds in the v2 VM's emulated CPU as well).
+    expect(report.cpuTimeMs, describeReport(plain)).toBeLessThan(2 * plain.cpuTimeMs + 2);
+    expect(report.peakMemoryBytes).toBeLessThan(16 * MiB);
+    expect(report.phasesMs?.clone).toBe(0);
+  });
+
+  it("a run with another mount request falls back to a container made for it, then the slot stops predicting", async () => {
+    const other = await runSandbox(
+      makeSpec(["/bin/df", "-k", "/tmp"], { slot: SLOT, limits: { tmpfsBytes: 8 * MiB } }),
+    );
+    expect(other.status, describeReport(other)).toBe("ok");
+    expect(other.madeAhead).toBeUndefined();
+    expect(other.stdout.toString()).toMatch(/\s8192\s/); // its own tmpfs size, not the predicted one
+    // The request changed: the next run (the default again) gets an ordinary standby.
+    const next = await runSandbox(makeSpec(["/bin/df", "-k", "/tmp"], { slot: SLOT }));
+    expect(next.madeAhead).toBeUndefined();
+    expect(next.stdout.toString()).toMatch(/\s65536\s/);
+    // Repeated, it is predicted again: the run after the repeat is made ahead.
+    expect((await runSandbox(makeSpec(["/bin/true"], { slot: SLOT }))).madeAhead).toBeUndefined();
+    expect((await ahead(["/bin/df", "-k", "/tmp"])).stdout.toString()).toMatch(/\s65536\s/);
+  });
+
+  it("a job's read-only work dir: its third test runs made ahead, sees the dir as it is, and the dir's removal is not blocked", async () => {
+    const box = makeBindDir();
+    writeFileSync(`${box}/input`, "one\n");
+    const spec = (argv: string[]) =>
+      makeSpec(argv, { slot: SLOT, cwd: "/box", binds: [{ source: box, target: "/box", writable: false }] });
+    await runSandbox(spec(["/bin/true"]));
+    await runSandbox(spec(["/bin/true"]));
+    // Written after the standby was made ahead with the dir bound: a bind shows the dir, live.
+    writeFileSync(`${box}/input`, "two\n");
+    const third = await runSandbox(
+      spec(["/bin/sh", "-c", "cat input; touch x 2>/dev/null && echo writable"]),
+    );
+    expect(third.madeAhead, describeReport(third)).toBe(true);
+    expect(third.stdout.toString()).toBe("two\n");
+    // The job is over; its dir goes while a standby made ahead for it still waits (bound there).
+    rmSync(box, { recursive: true });
+    expect(existsSync(box)).toBe(false);
+    // The next job's request differs: the waiting container is discarded unused, never run.
+    const next = await runSandbox(makeSpec(["/bin/ls", "/"], { slot: SLOT }));
+    expect(next.status, describeReport(next)).toBe("ok");
+    expect(next.madeAhead).toBeUndefined();
+    await prime();
+  });
+
+  it("a job whose message would be over the init's bound fails closed before any container runs it", async () => {
+    const report = await runSandbox(makeSpec(["/bin/echo", "x".repeat(1024 * 1024)], { slot: SLOT }));
+    expect(report.status).toBe("setup_error");
+    expect(report.setupError?.step).toBe("encode the job message");
+    expect(report.stdout.length).toBe(0);
+    await prime();
+  });
+
+  it("releasing the standbys discards a made-ahead container and its group", async () => {
+    await prime();
+    const parent = sandboxHostInfo().cgroupParents[0] as string;
+    const procs = (group: string) => {
+      try {
+        return readFileSync(`${parent}/${group}/cgroup.procs`, "utf8").split("\n").filter(Boolean);
+      } catch {
+        return []; // the spent group, removed meanwhile
+      }
+    };
+    // Once the spent group is gone: one group, the standby's, where its init alone waits.
+    const groups = await eventually(ourGroups, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      until: (g) => g.length === 1 && procs(g[0] as string).length > 0,
+      what: "the standby alone",
+    });
+    expect(procs(groups[0] as string)).toHaveLength(1);
+    await releaseStandbys();
+    expect(ourGroups()).toEqual([]);
+    await prime();
+  });
+});
