@@ -90,6 +90,7 @@ try {
   const pids = { worker: worker.pid, api: api.pid as number };
   const scope = {
     workerPids: [worker.pid],
+    liveWorkerPids: [worker.pid], // its slots' containers made ahead wait between jobs
     uidBase: DEFAULT_UID_BASE,
     slots: { first: SLOT_OFFSET, end: SLOT_OFFSET + slots },
     workRoot,

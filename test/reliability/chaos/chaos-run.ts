@@ -169,10 +169,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         else duplicated += 1;
       }
       // A live, idle worker keeps its next container ready; only dead workers' groups are leftovers.
+      const exited = (w: (typeof everyWorker)[number]) =>
+        w.child.exitCode !== null || w.child.signalCode !== null;
       const scope = {
-        workerPids: everyWorker
-          .filter((w) => w.child.exitCode !== null || w.child.signalCode !== null)
-          .map((w) => w.pid),
+        workerPids: everyWorker.filter(exited).map((w) => w.pid),
+        liveWorkerPids: everyWorker.filter((w) => !exited(w)).map((w) => w.pid),
         uidBase: DEFAULT_UID_BASE,
         slots: { first: FIRST_SLOT, end: FIRST_SLOT + SLOT_COUNT },
         workRoot,

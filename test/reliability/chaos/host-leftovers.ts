@@ -15,6 +15,12 @@ export interface LeftoverScope {
   /** Slots [first, end) the run's workers used (their SANDBOX_SLOT_OFFSETs). */
   slots: { first: number; end: number };
   workRoot: string;
+  /**
+   * Workers still running: a cellblock-init whose parent is one of them is that worker's container
+   * made ahead for its slot's next run (docs/ARCHITECTURE.md, "Containers made ahead all the way"),
+   * waiting with no job in it — not a leftover. Anything else running as a slot's id still is.
+   */
+  liveWorkerPids?: number[];
 }
 
 function cellblockParents(): string[] {
@@ -49,7 +55,9 @@ export function hostLeftovers(scope: LeftoverScope): string[] {
       const status = fs.readFileSync(`/proc/${entry}/status`, "utf8");
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
       const name = /^Name:\s+(.*)$/m.exec(status)?.[1];
-      if (uid >= uidFirst && uid < uidEnd) found.push(`process ${entry} (${name}) uid ${uid}`);
+      const parent = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
+      const waiting = name === "cellblock-init" && scope.liveWorkerPids?.includes(parent);
+      if (uid >= uidFirst && uid < uidEnd && !waiting) found.push(`process ${entry} (${name}) uid ${uid}`);
     } catch {
       // exited while we looked
     }
