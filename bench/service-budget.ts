@@ -269,8 +269,23 @@ async function profileParts(file: string): Promise<Map<string, Map<string, numbe
   return byWindow;
 }
 
-const worker = await startWorkerProcess(env);
-const api = await startApiProcess();
+/** Redis and the bench's dirs: removed however the bench ends, start-up failures included. */
+async function cleanUp(): Promise<void> {
+  await redisServer.stop();
+  await rm(tmp, { recursive: true, force: true });
+  await rm(env.WORK_ROOT as string, { recursive: true, force: true });
+}
+
+let worker: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
+let api: ChildProcess;
+try {
+  worker = await startWorkerProcess(env);
+  api = await startApiProcess();
+} catch (error) {
+  await worker?.kill("SIGTERM");
+  await cleanUp();
+  throw error;
+}
 const probe = new Redis(redisServer.url);
 const redisPid = Number(/process_id:(\d+)/.exec(await probe.info("server"))?.[1]);
 probe.disconnect();
@@ -303,7 +318,5 @@ try {
       }
     }
   }
-  await redisServer.stop();
-  await rm(tmp, { recursive: true, force: true });
-  await rm(env.WORK_ROOT as string, { recursive: true, force: true });
+  await cleanUp();
 }
