@@ -46,12 +46,17 @@ SlotRunner::Standby SlotRunner::make(const sb_ids &ids, const SlotConfig &config
     (void)sb_prepare(&made->sb, config.cgroups, nextName().c_str(), &ids, &config.init);
     if (!ahead || !made->sb.ready) return made;
     made->mounts = *ahead;
-    if (made->plan.build(made->mounts).empty() &&
-        sb_go_ahead(&made->sb, made->plan.ops().data(), static_cast<int>(made->plan.ops().size()),
-                    made->mounts.newRoot.c_str(), made->mounts.hostname.c_str()) == 0)
-        return made;
+    if (goAhead(*made)) return made;
     discard(made);
     return make(ids, config, nullptr);
+}
+
+// The second stage ahead: made's container mounted as made.mounts asks, its init started and
+// waiting for its job. False when that failed (the standby is then not ready).
+bool SlotRunner::goAhead(Made &made) {
+    return made.plan.build(made.mounts).empty() &&
+           sb_go_ahead(&made.sb, made.plan.ops().data(), static_cast<int>(made.plan.ops().size()),
+                       made.mounts.newRoot.c_str(), made.mounts.hostname.c_str()) == 0;
 }
 
 bool SlotRunner::fits(const Made &made, const sb_ids &ids, const MountRequest &mounts) {
@@ -88,10 +93,7 @@ void SlotRunner::prepareLoop() {
             aheadMounts_.reset();
             preparing_ = true;
             lock.unlock();
-            if (!made->plan.build(made->mounts).empty() ||
-                sb_go_ahead(&made->sb, made->plan.ops().data(), static_cast<int>(made->plan.ops().size()),
-                            made->mounts.newRoot.c_str(), made->mounts.hostname.c_str()) < 0)
-                discard(made); // the next run makes its own
+            if (!goAhead(*made)) discard(made); // the next run makes its own
             lock.lock();
             preparing_ = false;
             if (made && made->sb.ready && !stock_ && !g_exiting) stock_ = std::move(made);

@@ -61,6 +61,7 @@ class SlotRunner {
     void prepareLoop();
     Standby make(const sb_ids &ids, const SlotConfig &config, const MountRequest *ahead);
     static bool fits(const Made &made, const sb_ids &ids, const MountRequest &mounts);
+    static bool goAhead(Made &made);
     void want(const sb_ids &ids, const std::optional<MountRequest> &mounts);
     static void discard(Standby &standby);
     std::string nextName();
