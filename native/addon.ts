@@ -89,6 +89,7 @@ export interface NativeHostConfig {
   hostname: string;
   initPath: string;
   prewarm: boolean;
+  handOver: boolean;
   capLastCap: number;
   ncpus: number;
   /** cgroup v2: clone each container into its group (clone3 CLONE_INTO_CGROUP) where the kernel can. */

@@ -12,6 +12,7 @@
         "src/supervise.c",
         "src/classify-run.c",
         "src/fsize-evidence.c",
+        "src/hand-over.c",
         "src/run-names.c",
         "src/container-setup.c",
         "src/cgroup.c",

@@ -49,6 +49,14 @@ export interface SandboxHostConfig {
    * an idle standby is a live process in our cgroup until releaseStandbys() or exit.
    */
   prewarm: boolean;
+  /**
+   * With prewarm, a container made ahead is made without its caller binds (the job's work dir, a
+   * checker's dir) and gets them at the job's go (native/src/hand-over.c), so one made ahead serves
+   * any job of the same shape, each with its own dirs. Default true; needs root and Linux 5.12
+   * (mount_setattr), else off by itself (then only a request repeated source for source is made
+   * ahead). false only to measure or test the other path.
+   */
+  handOver?: boolean;
   /** One JSON line per run on stderr: where the time went (phasesMs), for operators chasing latency. Default false. */
   trace?: boolean;
   /**
@@ -180,6 +188,7 @@ export function configureSandbox(overrides: Partial<SandboxHostConfig> = {}): Sa
     hostname: config.hostname,
     initPath,
     prewarm: config.prewarm,
+    handOver: config.handOver ?? true,
     cloneIntoCgroup: config.cloneIntoCgroup ?? true,
     idMap: ids.mode,
     newuidmap: ids.newuidmap ?? "",

@@ -42,6 +42,7 @@ struct Host {
     int capLastCap = 40;
     int ncpus = 1;
     bool prewarm = false;
+    bool handOver = false; // made-ahead containers get their caller binds at go (hand-over.c)
 };
 Host g_host;
 
@@ -149,7 +150,7 @@ Napi::Object report(Napi::Env env, RunState &s) {
 SlotConfig slotConfig() {
     const sb_init_config init{g_host.seccomp.fd, g_host.initFd, g_host.seccomp.refine_len,
                               g_host.seccomp.main_len, g_host.capLastCap};
-    return SlotConfig{&g_host.cgroups, init, g_host.prewarm};
+    return SlotConfig{&g_host.cgroups, init, g_host.prewarm, g_host.handOver};
 }
 
 // On the slot's thread: run, hand the report to JS, then end the container.
@@ -229,6 +230,7 @@ Napi::Value Configure(const Napi::CallbackInfo &info) {
             .ThrowAsJavaScriptException();
         return env.Undefined();
     }
+    h.handOver = cfg.Get("handOver").ToBoolean().Value() && sb_hand_over_supported();
     if (g_host.seccomp.fd < 0) {
         char err[256];
         if (sb_seccomp_compile(&h.seccomp, err, sizeof err) < 0) {
@@ -297,8 +299,9 @@ MountRequest unpackMounts(const Napi::Object &spec, const sb_ids &ids) {
     Napi::Array binds = spec.Get("binds").As<Napi::Array>();
     for (uint32_t i = 0; i < binds.Length(); i++) {
         Napi::Object b = binds.Get(i).As<Napi::Object>();
+        const std::string source = str(b, "source");
         m.binds.push_back(
-            {str(b, "source"), str(b, "target"), b.Get("writable").As<Napi::Boolean>().Value()});
+            {source, str(b, "target"), b.Get("writable").As<Napi::Boolean>().Value(), sourceKind(source)});
     }
     return m;
 }

@@ -12,6 +12,8 @@
 // No /sys and no cgroupfs are mounted at all.
 #include "mount-plan.h"
 
+#include "supervise.h"
+
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,12 +30,6 @@ bool isSymlink(const std::string &path, std::string &target) {
     if (n <= 0) return false;
     target.assign(buf, static_cast<size_t>(n));
     return true;
-}
-
-int kindOf(const std::string &path) { // 0 missing, 1 dir, 2 other (followed symlinks)
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) return 0;
-    return S_ISDIR(st.st_mode) ? 1 : 2;
 }
 
 // The job's user ("runner", the spec's job uid/gid) between root and the overflow id nobody.
@@ -77,6 +73,35 @@ const char *const kReadOnly[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
 
 } // namespace
 
+int sourceKind(const std::string &path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return 0;
+    return S_ISDIR(st.st_mode) ? 1 : 2;
+}
+
+bool MountRequest::handable() const {
+    if (binds.size() > SB_HANDED_MAX) return false;
+    const auto within = [](const std::string &inner, const std::string &outer) {
+        return inner == outer || outer == "/" ||
+               (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+                inner[outer.size()] == '/');
+    };
+    for (size_t i = 0; i < binds.size(); i++)
+        for (size_t j = 0; j < binds.size(); j++)
+            if (i != j && within(binds[i].target, binds[j].target)) return false;
+    return true;
+}
+
+bool MountRequest::sameShape(const MountRequest &o) const {
+    if (!(hostLayout == o.hostLayout && imagePath == o.imagePath && tmpfsBytes == o.tmpfsBytes &&
+          newRoot == o.newRoot && hostname == o.hostname && jobUid == o.jobUid && jobGid == o.jobGid &&
+          binds.size() == o.binds.size() && handable() && o.handable()))
+        return false;
+    for (size_t i = 0; i < binds.size(); i++)
+        if (!binds[i].sameShape(o.binds[i])) return false;
+    return true;
+}
+
 const char *MountPlan::keep(std::string s) {
     strings_.push_back(std::move(s));
     return strings_.back().c_str();
@@ -110,7 +135,7 @@ void MountPlan::hostRoot(const MountRequest &req) {
         std::string host = std::string("/") + name, target;
         if (isSymlink(host, target)) {
             add(SB_OP_SYMLINK, "symlink " + host, "", r + host, target);
-        } else if (kindOf(host) == 1) {
+        } else if (sourceKind(host) == 1) {
             add(SB_OP_MKDIR, "mkdir " + host, "", r + host);
             add(SB_OP_BIND, "bind " + host + " read-only", host, r + host, "", MS_RDONLY);
         }
@@ -131,7 +156,7 @@ void MountPlan::etc(const MountRequest &req) {
     add(SB_OP_WRITE_FILE, "write /etc/resolv.conf", "", e + "/resolv.conf", "");
     for (const char *name : kHostEtc) {
         std::string host = std::string("/etc/") + name;
-        int kind = kindOf(host);
+        int kind = sourceKind(host);
         if (kind == 0) continue;
         add(kind == 1 ? SB_OP_MKDIR : SB_OP_MKFILE, "create mount point /etc/" + std::string(name), "",
             e + "/" + name);
@@ -181,9 +206,10 @@ void MountPlan::proc(const MountRequest &req) {
         add(SB_OP_REMOUNT_RO, std::string("make /proc/") + f + " read-only", "", p + "/" + f);
 }
 
-std::string MountPlan::binds(const MountRequest &req) {
+std::string MountPlan::binds(const MountRequest &req, bool bindsAtGo) {
     for (const BindRequest &b : req.binds) {
-        int kind = kindOf(b.source);
+        // Handed over at go, the source is the job's (this request's may be gone by now).
+        int kind = bindsAtGo ? b.kind : sourceKind(b.source);
         if (kind == 0) return "bind source " + b.source + " does not exist";
         if (req.hostLayout) {
             std::string parent = b.target.substr(0, b.target.rfind('/'));
@@ -191,24 +217,25 @@ std::string MountPlan::binds(const MountRequest &req) {
             add(kind == 1 ? SB_OP_MKDIR : SB_OP_MKFILE, "create mount point " + b.target, "",
                 req.newRoot + b.target);
         }
+        if (bindsAtGo) continue; // hand-over.c binds it at the job's go
         add(SB_OP_BIND, "bind " + b.source + " on " + b.target + (b.writable ? "" : " read-only"), b.source,
             req.newRoot + b.target, "", b.writable ? 0 : MS_RDONLY);
     }
     return "";
 }
 
-std::string MountPlan::build(const MountRequest &req) {
+std::string MountPlan::build(const MountRequest &req, bool bindsAtGo) {
     ops_.clear();
     strings_.clear();
     if (req.hostLayout) {
         hostRoot(req);
     } else {
-        if (kindOf(req.imagePath) != 1) return "image directory " + req.imagePath + " does not exist";
+        if (sourceKind(req.imagePath) != 1) return "image directory " + req.imagePath + " does not exist";
         add(SB_OP_BIND, "bind the image " + req.imagePath + " read-only", req.imagePath, req.newRoot, "",
             MS_RDONLY);
     }
     dev(req);
-    std::string err = binds(req);
+    std::string err = binds(req, bindsAtGo);
     if (!err.empty()) return err;
     proc(req);
     return "";

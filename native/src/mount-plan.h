@@ -11,12 +11,20 @@
 
 namespace cellblock {
 
+// 0 missing, 1 directory, 2 anything else (symlinks followed).
+int sourceKind(const std::string &path);
+
 struct BindRequest {
     std::string source;
     std::string target;
     bool writable;
+    int kind; // sourceKind(source) when the request was made
     bool operator==(const BindRequest &o) const {
         return source == o.source && target == o.target && writable == o.writable;
+    }
+    // The same mount point and flags, whatever the source: one hand-over serves the other.
+    bool sameShape(const BindRequest &o) const {
+        return target == o.target && writable == o.writable && kind == o.kind && kind != 0;
     }
 };
 
@@ -34,12 +42,20 @@ struct MountRequest {
                tmpfsBytes == o.tmpfsBytes && newRoot == o.newRoot && hostname == o.hostname &&
                jobUid == o.jobUid && jobGid == o.jobGid;
     }
+    // A container made ahead with its binds left for the go (hand-over) serves every request of
+    // this shape: equal but for the binds' sources. Only requests whose binds can be handed over.
+    bool sameShape(const MountRequest &o) const;
+    // Every bind can be handed over: at most SB_HANDED_MAX, none on or under another's target
+    // (a mount point inside another bind would not exist before that bind is there).
+    bool handable() const;
 };
 
 class MountPlan {
   public:
     // Returns an empty string, or an error naming the offending path.
-    std::string build(const MountRequest &req);
+    // With bindsAtGo, the caller binds' mount points are made but nothing is bound on them (they
+    // are handed over at the job's go: hand-over.c).
+    std::string build(const MountRequest &req, bool bindsAtGo = false);
     const std::vector<sb_op> &ops() const {
         return ops_;
     }
@@ -52,7 +68,7 @@ class MountPlan {
     void etc(const MountRequest &req);
     void dev(const MountRequest &req);
     void proc(const MountRequest &req);
-    std::string binds(const MountRequest &req);
+    std::string binds(const MountRequest &req, bool bindsAtGo);
     void mkdirs(const std::string &root, const std::string &path);
 
     std::deque<std::string> strings_; // stable storage for every pointer in ops_

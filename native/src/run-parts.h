@@ -28,6 +28,9 @@ void sb_standby_close(struct sb_standby *sb);
  * of SIGXFSZ) and closes them. */
 void sb_evidence_open(struct sb_run *run, int pidfd);
 void sb_evidence_conclude(struct sb_run *run);
+/* hand-over.c: mounts each bind's source on its target inside the container of pidfd (a
+ * container made ahead, its init waiting for the job). 0, or -errno with msg naming the step. */
+int sb_hand_over(int pidfd, const struct sb_handed *binds, int n, char *msg, size_t len);
 /* Sets run->status, stop, exit_code and signal from what the supervisor observed. */
 void sb_classify(struct sb_run *run);
 

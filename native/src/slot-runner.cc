@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace cellblock {
 
@@ -46,6 +47,7 @@ SlotRunner::Standby SlotRunner::make(const sb_ids &ids, const SlotConfig &config
     (void)sb_prepare(&made->sb, config.cgroups, nextName().c_str(), &ids, &config.init);
     if (!ahead || !made->sb.ready) return made;
     made->mounts = *ahead;
+    made->handOver = config.handOver && ahead->handable();
     if (goAhead(*made)) return made;
     discard(made);
     return make(ids, config, nullptr);
@@ -54,13 +56,18 @@ SlotRunner::Standby SlotRunner::make(const sb_ids &ids, const SlotConfig &config
 // The second stage ahead: made's container mounted as made.mounts asks, its init started and
 // waiting for its job. False when that failed (the standby is then not ready).
 bool SlotRunner::goAhead(Made &made) {
-    return made.plan.build(made.mounts).empty() &&
+    return made.plan.build(made.mounts, made.handOver).empty() &&
            sb_go_ahead(&made.sb, made.plan.ops().data(), static_cast<int>(made.plan.ops().size()),
                        made.mounts.newRoot.c_str(), made.mounts.hostname.c_str()) == 0;
 }
 
 bool SlotRunner::fits(const Made &made, const sb_ids &ids, const MountRequest &mounts) {
-    return sb_ids_equal(&made.sb.ids, &ids) && (!made.sb.ahead || made.mounts == mounts);
+    return sb_ids_equal(&made.sb.ids, &ids) &&
+           (!made.sb.ahead || (made.handOver ? made.mounts.sameShape(mounts) : made.mounts == mounts));
+}
+
+bool SlotRunner::same(const MountRequest &a, const MountRequest &b) const {
+    return config_.handOver && a.handable() ? a.sameShape(b) : a == b;
 }
 
 void SlotRunner::discard(Standby &standby) {
@@ -90,6 +97,7 @@ void SlotRunner::prepareLoop() {
             // is mounted and its init started, now that the run has ended.
             Standby made = std::move(stock_);
             made->mounts = *aheadMounts_;
+            made->handOver = config_.handOver && made->mounts.handable();
             aheadMounts_.reset();
             preparing_ = true;
             lock.unlock();
@@ -138,7 +146,8 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
             // would wait for the same grace period. So is one about to be made ahead for this
             // run's request: its mounts are what this run would otherwise do on its own path.
             cv_.wait(lock, [&] {
-                const bool aheadDue = aheadMounts_ && *aheadMounts_ == mounts && stock_ && !stock_->sb.ahead;
+                const bool aheadDue =
+                    aheadMounts_ && same(*aheadMounts_, mounts) && stock_ && !stock_->sb.ahead;
                 return !preparing_ && (g_exiting || (!(wanted_ && !stock_) && !aheadDue));
             });
             aheadMounts_.reset();
@@ -148,16 +157,22 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
                 stale = std::move(stock_); // made for other ids (configureSandbox changed the uid
                                            // base) or, ahead, for another mount plan
             // Two runs in a row with one request: predict a third (see the header).
-            repeated = lastMounts_ && *lastMounts_ == mounts;
+            repeated = lastMounts_ && same(*lastMounts_, mounts);
             lastMounts_ = mounts;
             want(ids, std::nullopt); // the next one is made while this one runs
         }
         // A stale plain standby costs little to discard; a stale made-ahead one (a whole
         // container) is discarded after the run, off its critical path.
         if (stale && !stale->sb.ahead) discard(stale);
+        std::vector<sb_handed> handed; // this run's binds, for a container made ahead without them
         if (standby) {
             for (auto &ns : standby->sb.phase_ns)
                 ns = 0; // made ahead: not this run's time
+            if (standby->sb.ahead && standby->handOver)
+                for (const BindRequest &b : mounts.binds)
+                    handed.push_back({b.source.c_str(), b.target.c_str(), b.writable});
+            standby->sb.handed = handed.data();
+            standby->sb.n_handed = static_cast<int>(handed.size());
         } else {
             SlotConfig config;
             {

@@ -8,10 +8,12 @@
 // Made ahead all the way: when a slot's run has the same mount request as the run before it (a
 // bench, a batch of one problem's tests), the preparer predicts the next run will too, and makes
 // the next standby mounted, pivoted and read-only, with cellblock-init waiting for its job message
-// (sb_go_ahead()): cloned and attached during the run, mounted after it. A run whose request differs gets a
-// fresh container on its critical path (the made-ahead one is discarded after the run), and the prediction
-// stops until requests repeat again, so a stream of different requests (the worker's per-job /box) keeps
-// today's standbys.
+// (sb_go_ahead()): cloned and attached during the run, mounted after it. With hand-over
+// (SlotConfig::handOver, hand-over.c) "the same" means the same shape: the caller binds are left
+// out of the container made ahead and mounted at the run's go, so jobs with their own work dirs
+// (the worker's per-job /box) match. A run whose request differs gets a fresh container on its
+// critical path (the made-ahead one is discarded after the run), and the prediction stops until
+// requests repeat again, so a stream of different requests keeps today's standbys.
 #ifndef CELLBLOCK_SLOT_RUNNER_H
 #define CELLBLOCK_SLOT_RUNNER_H
 
@@ -32,6 +34,7 @@ struct SlotConfig {
     const sb_cgroup_host *cgroups;
     sb_init_config init;
     bool prewarm;
+    bool handOver; // made-ahead containers take their caller binds at go (hand-over.c)
 };
 
 class SlotRunner {
@@ -55,12 +58,15 @@ class SlotRunner {
         sb_standby sb{};
         MountRequest mounts{};
         MountPlan plan;
+        bool handOver = false; // made ahead with the binds' mount points only
     };
     using Standby = std::unique_ptr<Made>; // heap: the waiting child reads its plan in place
     void runLoop();
     void prepareLoop();
     Standby make(const sb_ids &ids, const SlotConfig &config, const MountRequest *ahead);
     static bool fits(const Made &made, const sb_ids &ids, const MountRequest &mounts);
+    // Under mu_: one container made ahead for a would serve b (equal, or of one shape with hand-over).
+    bool same(const MountRequest &a, const MountRequest &b) const;
     static bool goAhead(Made &made);
     void want(const sb_ids &ids, const std::optional<MountRequest> &mounts);
     static void discard(Standby &standby);

@@ -473,6 +473,19 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
         sb_discard(sb);
         return;
     }
+    /* Made ahead with hand-over: the job's binds go on their mount points now, before the limits,
+     * the accounting baseline and the job message (the fsize evidence opens them). */
+    if (sb->ahead && sb->n_handed > 0) {
+        char err[400];
+        int rc = sb_hand_over(sb->pidfd, sb->handed, sb->n_handed, err, sizeof err);
+        run->phase_ns[SB_PHASE_SETUP] = sb_now_ns() - t;
+        t = sb_now_ns();
+        if (rc < 0) {
+            parent_fail(run, -rc, "hand the binds over: %s", err);
+            sb_discard(sb);
+            return;
+        }
+    }
     /* The limits are armed later, when cellblock-init reports READY (arm_limits_and_start()); made
      * ahead, it has (its plan matched this run's: the slot runner checks). */
     if (!sb->ahead) hand_plan_to_standby(sb, run);

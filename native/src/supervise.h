@@ -140,6 +140,17 @@ struct sb_init_config {
     int cap_last;
 };
 
+/* A caller bind handed to a container made ahead at its job's go (hand-over.c): source on the
+ * host, target inside the container (its mount point exists there). */
+struct sb_handed {
+    const char *source;
+    const char *target;
+    int writable;
+};
+enum { SB_HANDED_MAX = 16 };
+/* 1 when this host can hand binds over (root mode, open_tree and mount_setattr), else 0. */
+int sb_hand_over_supported(void);
+
 struct sb_standby {
     int ready;
     int cg_created;
@@ -151,6 +162,10 @@ struct sb_standby {
     char *stack;
     struct sb_plan plan; /* read by the child after "go" */
     int ahead;           /* made ahead: cellblock-init waits for its job message, READY read */
+    /* Made ahead with hand-over: its caller binds' mount points are empty until the run's go,
+     * which hands these over (set by the slot runner for the run; valid during sb_execute()). */
+    const struct sb_handed *handed;
+    int n_handed;
     /* cellblock-init's argv (enum sb_init_arg) and its empty environment. */
     char init_args[SB_ARG_N][16];
     char *init_argv[SB_ARG_N + 1];

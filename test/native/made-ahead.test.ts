@@ -3,15 +3,9 @@
 // read-only, with cellblock-init waiting for its job message. The hostile checks here run through
 // such containers (each asserts madeAhead): what a job can do in one is what it can do in a
 // container made at its go. A run whose request differs falls back to a container made for it.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  configureSandbox,
-  releaseStandbys,
-  runSandbox,
-  type SandboxReport,
-  sandboxHostInfo,
-} from "../../native/index.ts";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { releaseStandbys, runSandbox, type SandboxReport, sandboxHostInfo } from "../../native/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import {
   describe as describeReport,
@@ -19,16 +13,13 @@ import {
   MiB,
   makeBindDir,
   makeSpec,
-  ownedTempDirs,
   type SpecOverrides,
 } from "./_fixtures.ts";
+import { prewarmForFile, slotGroups } from "./_prewarm.ts";
 
 const SLOT = 41; // away from other files' slots (prewarm.test.ts has 40)
 
-function ourGroups(): string[] {
-  const parent = sandboxHostInfo().cgroupParents[0] as string;
-  return readdirSync(parent).filter((name) => name.startsWith(`${process.pid}-s${SLOT}-`));
-}
+const ourGroups = () => slotGroups(SLOT);
 
 /** Runs argv on the slot (whose last two runs had the default request, so this one is made ahead). */
 async function ahead(argv: string[], overrides: SpecOverrides = {}): Promise<SandboxReport> {
@@ -46,22 +37,7 @@ async function prime(): Promise<void> {
 const sh = (script: string, ...args: string[]) => ["/bin/sh", "-c", script, "sh", ...args];
 
 describe("containers made ahead all the way", () => {
-  beforeAll(async () => {
-    configureSandbox({ prewarm: true });
-    await prime();
-  });
-  afterAll(async () => {
-    for (const dir of ownedTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-    await releaseStandbys();
-    configureSandbox({ prewarm: false });
-    // Nothing of any container is left: every made-ahead one ran once or was discarded.
-    await eventually(ourGroups, {
-      timeoutMs: 10_000,
-      intervalMs: 20,
-      until: (g) => g.length === 0,
-      what: "no groups",
-    });
-  });
+  prewarmForFile(SLOT, prime);
 
   it("after two runs with one mount request the next runs made ahead, each container still runs one job", async () => {
     const first = await ahead(sh("ls /tmp; touch /tmp/mark"));
@@ -171,14 +147,16 @@ describe("containers made ahead all the way", () => {
       makeSpec(argv, { slot: SLOT, cwd: "/box", binds: [{ source: box, target: "/box", writable: false }] });
     await runSandbox(spec(["/bin/true"]));
     await runSandbox(spec(["/bin/true"]));
-    // Written after the standby was made ahead with the dir bound: a bind shows the dir, live.
+    // Written after the standby was made ahead: the dir is handed over at go (hand-over.test.ts),
+    // or, without hand-over, bound when it was made; a bind shows the dir, live, either way.
     writeFileSync(`${box}/input`, "two\n");
     const third = await runSandbox(
       spec(["/bin/sh", "-c", "cat input; touch x 2>/dev/null && echo writable"]),
     );
     expect(third.madeAhead, describeReport(third)).toBe(true);
     expect(third.stdout.toString()).toBe("two\n");
-    // The job is over; its dir goes while a standby made ahead for it still waits (bound there).
+    // The job is over; its dir goes while a standby made ahead after it waits (with hand-over it
+    // holds only the mount point; without, the bind holds the directory, not its removal).
     rmSync(box, { recursive: true });
     expect(existsSync(box)).toBe(false);
     // The next job's request differs: the waiting container is discarded unused, never run.

@@ -1,7 +1,7 @@
 // Prewarm: a slot creates its next container while idle. Each container still runs exactly one
 // job, and releaseStandbys() leaves nothing behind. (Other files run with prewarm off, the
 // default, so their per-test leak checks see no standby.)
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   configureSandbox,
@@ -12,13 +12,11 @@ import {
 } from "../../native/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { makeSpec } from "./_fixtures.ts";
+import { slotGroups } from "./_prewarm.ts";
 
 const SLOT = 40; // away from other files' slots
 
-function ourGroups(): string[] {
-  const parent = sandboxHostInfo().cgroupParents[0] as string;
-  return readdirSync(parent).filter((name) => name.startsWith(`${process.pid}-s${SLOT}-`));
-}
+const ourGroups = () => slotGroups(SLOT);
 
 function tasksIn(group: string): string[] {
   const parent = sandboxHostInfo().cgroupParents[0] as string;
