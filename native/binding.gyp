@@ -10,6 +10,7 @@
         "src/standby.c",
         "src/id-map.c",
         "src/supervise.c",
+        "src/run-io.c",
         "src/classify-run.c",
         "src/fsize-evidence.c",
         "src/hand-over.c",

@@ -36,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include "run-parts.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,64 +63,7 @@ parent_fail(struct sb_run *run, int err, const char *fmt, ...) {
     va_end(ap);
 }
 
-/* Appends to b, keeping at most limit bytes; returns 1 when data was dropped. */
-static int buf_append(struct sb_run *run, int stream, struct sb_buf *b, const char *data, size_t n,
-                      size_t limit) {
-    size_t room = limit > b->len ? limit - b->len : 0;
-    size_t take = n < room ? n : room;
-    if (take > 0) {
-        if (b->len + take > b->cap) {
-            size_t cap = b->cap ? b->cap : 4096;
-            while (cap < b->len + take)
-                cap *= 2;
-            char *p = realloc(b->data, cap);
-            if (!p) return 1;
-            b->data = p;
-            b->cap = cap;
-        }
-        memcpy(b->data + b->len, data, take);
-        b->len += take;
-        if (run->on_output) run->on_output(run->output_ctx, stream, data, take);
-    }
-    if (take < n) b->truncated = 1;
-    return take < n;
-}
-
-/* Reads what is available; returns 1 if the output cap was passed. */
-static int drain(struct sb_run *run, int fd, struct sb_buf *b, size_t limit) {
-    const int stream = b == &run->err ? 2 : 1;
-    char chunk[65536];
-    int over = 0;
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n > 0) {
-            over |= buf_append(run, stream, b, chunk, (size_t)n, limit);
-            continue;
-        }
-        if (n == 0) b->eof = 1;
-        return over;
-    }
-}
-
-/* The supervisor's side of one run between the first "go" and the end of its PID 1. It owns the
- * parent ends of the pipes from sb_execute() on and closes them all. */
-struct watch {
-    struct sb_run *run;
-    struct sb_cgroup *cg;
-    int pidfd;
-    int go_w, ctl_r, in_w, out_r, err_r;
-    uint64_t started, exec_at, exit_at; /* exec_at = 0: the payload has not started */
-    uint64_t cpu_ns;                    /* the group's CPU time at the last look */
-    int stats_taken;                    /* run->stats read at the payload's end */
-    size_t stdin_off;
-    /* A live run's stdin source (ours from here on: finish() closes it and clears
-     * run->stdin_src_fd) and signal pipe (the addon's). */
-    int src_r, sig_r;
-    size_t relay_len, relay_off;
-    char relay[16384];
-};
-
-static void kill_container(struct watch *w, enum sb_stop why) {
+void sb_kill_container(struct watch *w, enum sb_stop why) {
     if (w->run->stop == SB_STOP_NONE) w->run->stop = why;
     /* Fails only once PID 1 is gone, and then so is everything it would have killed. */
     syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
@@ -185,16 +129,16 @@ static void arm_limits_and_start(struct watch *w) {
         /* A memory limit below what the container already uses (v1 refuses it, v2 OOM-kills at
          * once; cgroup-v2.c reports both as EBUSY): the job's limit is too small to start
          * anything in. */
-        kill_container(w, SB_STOP_MEMORY);
+        sb_kill_container(w, SB_STOP_MEMORY);
     } else if (rc < 0) {
         parent_fail(w->run, -rc, "%s", err);
-        kill_container(w, SB_STOP_NONE);
+        sb_kill_container(w, SB_STOP_NONE);
     } else if ((rc = sb_cgroup_start_accounting(w->cg)) < 0) {
         parent_fail(w->run, -rc, "start the job's accounting in cgroup %s: %s", w->cg->dir[0], strerror(-rc));
-        kill_container(w, SB_STOP_NONE);
+        sb_kill_container(w, SB_STOP_NONE);
     } else if (send_job(w) < 0) {
         parent_fail(w->run, errno, "send the job to cellblock-init: %s", strerror(errno));
-        kill_container(w, SB_STOP_NONE);
+        sb_kill_container(w, SB_STOP_NONE);
     } else if (fcntl(w->go_w, F_SETFL, O_NONBLOCK) == 0) {
         /* Kept: a live run's signals travel on it (a full pipe drops a signal rather than block
          * this thread), and closing it is what lets the init exit after the payload's end. */
@@ -212,60 +156,8 @@ static void take_final_accounting(struct watch *w) {
     sb_close_fd(&w->go_w);
 }
 
-/* Stops relaying stdin: the job's pipe closes (EOF for the job) and so does our source end, so a
- * writer still sending gets EPIPE instead of filling a pipe nobody reads. */
-static void end_stdin(struct watch *w) {
-    sb_close_fd(&w->in_w);
-    sb_close_fd(&w->src_r);
-}
-
-static int stdin_pending(const struct watch *w) {
-    return w->stdin_off < w->run->stdin_len || w->relay_off < w->relay_len;
-}
-
-static void feed_stdin(struct watch *w) {
-    const struct sb_run *run = w->run;
-    const int fixed = w->stdin_off < run->stdin_len;
-    const char *data = fixed ? run->stdin_data + w->stdin_off : w->relay + w->relay_off;
-    size_t len = fixed ? run->stdin_len - w->stdin_off : w->relay_len - w->relay_off;
-    ssize_t n = write(w->in_w, data, len);
-    if (n > 0) *(fixed ? &w->stdin_off : &w->relay_off) += (size_t)n;
-    /* EPIPE: the job closed its stdin, and gets no more of it. */
-    if (n < 0 && errno != EAGAIN)
-        end_stdin(w);
-    else if (!stdin_pending(w) && w->src_r < 0)
-        sb_close_fd(&w->in_w);
-}
-
-/* A live run's source: read only into the empty relay buffer; EOF there is the job's EOF. */
-static void take_stdin_source(struct watch *w) {
-    ssize_t n = read(w->src_r, w->relay, sizeof w->relay);
-    if (n > 0) {
-        w->relay_off = 0;
-        w->relay_len = (size_t)n;
-    } else if (n == 0 || errno != EAGAIN) {
-        sb_close_fd(&w->src_r);
-        if (!stdin_pending(w)) sb_close_fd(&w->in_w);
-    }
-}
-
-/* Signal bytes from the addon, passed on to cellblock-init once the payload runs. */
-static void take_signals(struct watch *w) {
-    unsigned char sig[16];
-    ssize_t n = read(w->sig_r, sig, sizeof sig);
-    if (n == 0 || (n < 0 && errno != EAGAIN)) w->sig_r = -1;           /* the addon closes it */
-    if (n > 0 && w->go_w >= 0 && write(w->go_w, sig, (size_t)n) < 0) { /* full: dropped */
-    }
-}
-
-/* Drains one output pipe while the job runs: past the cap, the job is stopped. */
-static void take_output(struct watch *w, int *fd, struct sb_buf *b) {
-    if (drain(w->run, *fd, b, w->run->output_limit)) kill_container(w, SB_STOP_OUTPUT);
-    if (b->eof) sb_close_fd(fd);
-}
-
 static void take_cancel(struct watch *w) {
-    kill_container(w, SB_STOP_CANCEL);
+    sb_kill_container(w, SB_STOP_CANCEL);
     uint64_t v;
     if (read(w->run->cancel_fd, &v, sizeof v) < 0) { /* already drained */
     }
@@ -279,12 +171,12 @@ enum { W_CTL, W_IN, W_OUT, W_ERR, W_PID, W_CANCEL, W_SRC, W_SIG, W_N };
 static int poll_set(const struct watch *w, struct pollfd pf[W_N], int at[W_N]) {
     const int running = w->exec_at != 0;
     const int fds[W_N] = {w->ctl_r,
-                          running && stdin_pending(w) ? w->in_w : -1,
+                          running && sb_stdin_pending(w) ? w->in_w : -1,
                           w->out_r,
                           w->err_r,
                           w->pidfd,
                           w->run->cancel_fd,
-                          running && w->in_w >= 0 && !stdin_pending(w) ? w->src_r : -1,
+                          running && w->in_w >= 0 && !sb_stdin_pending(w) ? w->src_r : -1,
                           running ? w->sig_r : -1};
     const short events[W_N] = {POLLIN, POLLOUT, POLLIN, POLLIN, POLLIN, POLLIN, POLLIN, POLLIN};
     int n = 0;
@@ -302,14 +194,14 @@ static void enforce_limits(struct watch *w, uint64_t now) {
     if (!w->exec_at) {
         if (now - w->started >= (uint64_t)SETUP_TIMEOUT_MS * 1000000 && run->status != SB_SETUP_ERROR) {
             parent_fail(run, ETIMEDOUT, "container setup did not finish within %s", "10 s");
-            kill_container(w, SB_STOP_NONE);
+            sb_kill_container(w, SB_STOP_NONE);
         }
         return;
     }
     /* A failed read keeps the last figure; the wall limit and RLIMIT_CPU still bound the run. */
     (void)sb_cgroup_cpu_ns(w->cg, &w->cpu_ns);
-    if (w->cpu_ns >= run->cpu_limit_ns) kill_container(w, SB_STOP_CPU);
-    if (now - w->exec_at >= run->wall_limit_ns) kill_container(w, SB_STOP_WALL);
+    if (w->cpu_ns >= run->cpu_limit_ns) sb_kill_container(w, SB_STOP_CPU);
+    if (now - w->exec_at >= run->wall_limit_ns) sb_kill_container(w, SB_STOP_WALL);
 }
 
 /* How long poll may sleep before the limits need another look. */
@@ -335,30 +227,13 @@ static int64_t poll_timeout_ms(const struct watch *w, uint64_t now) {
 static int handle_events(struct watch *w, const struct pollfd pf[W_N], const int at[W_N]) {
     if (at[W_CTL] >= 0 && pf[at[W_CTL]].revents && read_records(w)) arm_limits_and_start(w);
     if (w->run->payload_reaped && !w->stats_taken) take_final_accounting(w);
-    if (at[W_IN] >= 0 && pf[at[W_IN]].revents) feed_stdin(w);
-    if (at[W_OUT] >= 0 && pf[at[W_OUT]].revents) take_output(w, &w->out_r, &w->run->out);
-    if (at[W_ERR] >= 0 && pf[at[W_ERR]].revents) take_output(w, &w->err_r, &w->run->err);
+    if (at[W_IN] >= 0 && pf[at[W_IN]].revents) sb_feed_stdin(w);
+    if (at[W_OUT] >= 0 && pf[at[W_OUT]].revents) sb_take_output(w, &w->out_r, &w->run->out);
+    if (at[W_ERR] >= 0 && pf[at[W_ERR]].revents) sb_take_output(w, &w->err_r, &w->run->err);
     if (at[W_CANCEL] >= 0 && pf[at[W_CANCEL]].revents) take_cancel(w);
-    if (at[W_SRC] >= 0 && pf[at[W_SRC]].revents) take_stdin_source(w);
-    if (at[W_SIG] >= 0 && pf[at[W_SIG]].revents) take_signals(w);
+    if (at[W_SRC] >= 0 && pf[at[W_SRC]].revents) sb_take_stdin_source(w);
+    if (at[W_SIG] >= 0 && pf[at[W_SIG]].revents) sb_take_signals(w);
     return pf[at[W_PID]].revents != 0;
-}
-
-/* Every process of the namespace is dead now; collect what they wrote (bounded: ~1 s). */
-static void collect_output(struct watch *w) {
-    struct sb_run *run = w->run;
-    for (int round = 0; round < 40 && (w->out_r >= 0 || w->err_r >= 0); round++) {
-        struct pollfd pf[2] = {{w->out_r, POLLIN, 0}, {w->err_r, POLLIN, 0}};
-        int *fds[2] = {&w->out_r, &w->err_r};
-        struct sb_buf *bufs[2] = {&run->out, &run->err};
-        if (poll(pf, 2, 25) <= 0) continue;
-        for (int k = 0; k < 2; k++) {
-            if (*fds[k] < 0 || !pf[k].revents) continue;
-            if (drain(run, *fds[k], bufs[k], run->output_limit) && run->stop == SB_STOP_NONE)
-                run->stop = SB_STOP_OUTPUT;
-            if (bufs[k]->eof) sb_close_fd(fds[k]);
-        }
-    }
 }
 
 static void record_times(struct watch *w, uint64_t ended) {
@@ -388,7 +263,7 @@ static void finish(struct watch *w) {
     memset(&info, 0, sizeof info);
     /* The pidfd polled readable: PID 1 has exited, this only reaps it. */
     syscall(SYS_waitid, P_PIDFD, w->pidfd, &info, WEXITED | __WALL, NULL);
-    collect_output(w);
+    sb_collect_output(w);
     close_watch_fds(w);
     run->phase_ns[SB_PHASE_COLLECT] = sb_now_ns() - ended;
 }
@@ -404,7 +279,7 @@ static void finish_at_payload_end(struct watch *w) {
     int *fds[] = {&w->out_r, &w->err_r};
     struct sb_buf *bufs[] = {&run->out, &run->err};
     for (int k = 0; k < 2; k++)
-        if (*fds[k] >= 0 && drain(run, *fds[k], bufs[k], run->output_limit) && run->stop == SB_STOP_NONE)
+        if (*fds[k] >= 0 && sb_drain(run, *fds[k], bufs[k], run->output_limit) && run->stop == SB_STOP_NONE)
             run->stop = SB_STOP_OUTPUT;
     close_watch_fds(w);
     run->phase_ns[SB_PHASE_COLLECT] = sb_now_ns() - ended;
@@ -475,11 +350,11 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
     }
     /* Made ahead with hand-over: the job's binds go on their mount points now, before the limits,
      * the accounting baseline and the job message (the fsize evidence opens them). */
+    const uint64_t setup_from = sb_now_ns(); /* the setup phase counts the hand-over */
     if (sb->ahead && sb->n_handed > 0) {
         char err[400];
         int rc = sb_hand_over(sb->pidfd, sb->handed, sb->n_handed, err, sizeof err);
-        run->phase_ns[SB_PHASE_SETUP] = sb_now_ns() - t;
-        t = sb_now_ns();
+        t += sb_now_ns() - setup_from; /* not the attach phase's */
         if (rc < 0) {
             parent_fail(run, -rc, "hand the binds over: %s", err);
             sb_discard(sb);
@@ -507,7 +382,7 @@ void sb_execute(struct sb_standby *sb, struct sb_run *run) {
                       .err_r = sb->err_r,
                       .src_r = run->stdin_src_fd,
                       .sig_r = run->signal_fd,
-                      .started = sb_now_ns()};
+                      .started = sb->ahead ? setup_from : sb_now_ns()};
     sb->go_w = sb->ctl_r = sb->in_w = sb->out_r = sb->err_r = -1; /* the watch's now */
     if (sb->ahead) arm_limits_and_start(&w);
     supervise(&w);
