@@ -4,7 +4,7 @@
 // alternating rounds so that machine drift hits every variant alike; then runs/s with 1 and 2
 // concurrent slots. Prints a table with medians, p99 and ratios.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +18,7 @@ const runsPerRound = Number(values.runs);
 const rounds = Number(values.rounds);
 const here = dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "cellblock-bench-"));
+chmodSync(work, 0o711); // the box dirs below are mounted with the sandbox users' credentials
 const loop = join(work, "spawn-loop");
 execFileSync("gcc", ["-O2", "-o", loop, join(here, "spawn-loop.c")]);
 const bwrap = ["/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/usr", "/usr"]
@@ -40,10 +41,10 @@ const COMMANDS: Record<string, string[]> = {
   "python3 -c pass": ["/usr/bin/python3", "-c", "pass"],
 };
 
-function spec(argv: string[], slot: number): SandboxSpec {
+function spec(argv: string[], slot: number, box?: string): SandboxSpec {
   return {
     rootfs: { kind: "host" },
-    binds: [],
+    binds: box ? [{ source: box, target: "/box", writable: false }] : [],
     argv,
     env: { PATH: "/usr/bin:/bin" },
     cwd: "/",
@@ -67,17 +68,27 @@ function spec(argv: string[], slot: number): SandboxSpec {
 // "prewarm": the worker's mode, where a slot prepares its next container while idle (here, with
 // one spec repeated, made ahead all the way: mounted, its init waiting; madeAhead counts them). Runs
 // are spaced by a short untimed pause, as jobs are in the service (HTTP + queue hand-off).
-const madeAhead = { runs: 0, ahead: 0 };
-async function sandboxRuns(argv: string[], n: number, prewarm = false): Promise<number[]> {
-  configureSandbox({ prewarm });
+// "own dir": prewarm as the worker runs jobs, each with its own work dir (made untimed) bound
+// read-only at /box: made ahead, that dir is handed over at the run's go (native/src/hand-over.c);
+// "own dir, no h-o" turns the hand-over off, so the request never repeats and every container is
+// made at its run's go (what the worker did before the hand-over), in the same run for the ratio.
+type Variant = "cellblock" | "+prewarm" | "own dir" | "own dir, no h-o";
+const madeAhead: Record<string, { runs: number; ahead: number }> = {};
+async function sandboxRuns(argv: string[], n: number, variant: Variant = "cellblock"): Promise<number[]> {
+  const prewarm = variant !== "cellblock";
+  configureSandbox({ prewarm, handOver: variant !== "own dir, no h-o" });
+  const ownDir = variant.startsWith("own dir");
+  const count = (madeAhead[variant] ??= { runs: 0, ahead: 0 });
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     if (prewarm) await new Promise((resolve) => setTimeout(resolve, 3));
+    const box = ownDir ? mkdtempSync(join(work, "box-")) : undefined;
+    if (box) chmodSync(box, 0o755);
     const t0 = performance.now();
-    const r = await runSandbox(spec(argv, 0));
+    const r = await runSandbox(spec(argv, 0, box));
     times.push(performance.now() - t0);
-    if (prewarm) madeAhead.runs++;
-    if (r.madeAhead) madeAhead.ahead++;
+    if (prewarm) count.runs++;
+    if (r.madeAhead) count.ahead++;
     if (r.status !== "ok") throw new Error(`sandbox run failed: ${JSON.stringify(r.setupError ?? r.status)}`);
   }
   return times;
@@ -116,16 +127,24 @@ try {
     `cellblock sandbox benchmark: ${rounds} rounds x ${runsPerRound} runs per variant, ms per run\n`,
   );
   console.log(
-    `${"command".padEnd(17)}${"variant".padEnd(12)}${"p50".padStart(8)}${"p99".padStart(8)}  vs bare  vs bwrap`,
+    `${"command".padEnd(17)}${"variant".padEnd(16)}${"p50".padStart(8)}${"p99".padStart(8)}  vs bare  vs bwrap`,
   );
   for (const [name, argv] of Object.entries(COMMANDS)) {
     const n = name === "/bin/true" ? runsPerRound : Math.max(20, Math.floor(runsPerRound / 5));
-    const samples: Record<string, number[]> = { cellblock: [], "+prewarm": [], bare: [], bwrap: [] };
+    const samples: Record<string, number[]> = {
+      cellblock: [],
+      "+prewarm": [],
+      "own dir": [],
+      "own dir, no h-o": [],
+      bare: [],
+      bwrap: [],
+    };
     for (let round = 0; round < rounds; round++) {
       samples.bare?.push(...loopRuns(argv, n));
-      samples.cellblock?.push(...(await sandboxRuns(argv, n)));
-      samples["+prewarm"]?.push(...(await sandboxRuns(argv, n, true)));
-      await releaseStandbys();
+      for (const variant of ["cellblock", "+prewarm", "own dir", "own dir, no h-o"] as const) {
+        samples[variant]?.push(...(await sandboxRuns(argv, n, variant)));
+        await releaseStandbys();
+      }
       if (haveBwrap) samples.bwrap?.push(...loopRuns([...bwrap, ...argv], n));
     }
     const p50: Record<string, number> = {};
@@ -138,18 +157,21 @@ try {
       if (xs.length === 0) continue;
       const ratio = (ref: string) => (p50[ref] ? `${(pct(xs, 50) / (p50[ref] as number)).toFixed(2)}x` : "-");
       console.log(
-        `${name.padEnd(17)}${variant.padEnd(12)}${f(pct(xs, 50))}${f(pct(xs, 99))}  ${ratio("bare").padStart(7)}  ${ratio("bwrap").padStart(7)}`,
+        `${name.padEnd(17)}${variant.padEnd(16)}${f(pct(xs, 50))}${f(pct(xs, 99))}  ${ratio("bare").padStart(7)}  ${ratio("bwrap").padStart(7)}`,
       );
     }
     if (p50.cellblock && p50.bare)
       console.log(`${"".padEnd(17)}cellblock - bare = ${(p50.cellblock - p50.bare).toFixed(2)} ms (p50)`);
-    const warm = samples["+prewarm"] ?? [];
     const bare = samples.bare ?? [];
-    if (warm.length > 0 && bare.length > 0)
-      console.log(
-        `${"".padEnd(17)}+prewarm - bare = ${(pct(warm, 50) - pct(bare, 50)).toFixed(2)} ms (p50), ${(pct(warm, 99) - pct(bare, 99)).toFixed(2)} ms (p99); ${madeAhead.ahead} of ${madeAhead.runs} made ahead`,
-      );
-    madeAhead.runs = madeAhead.ahead = 0;
+    for (const variant of ["+prewarm", "own dir", "own dir, no h-o"]) {
+      const warm = samples[variant] ?? [];
+      const made = madeAhead[variant] ?? { runs: 0, ahead: 0 };
+      if (warm.length > 0 && bare.length > 0)
+        console.log(
+          `${"".padEnd(17)}${variant} - bare = ${(pct(warm, 50) - pct(bare, 50)).toFixed(2)} ms (p50), ${(pct(warm, 99) - pct(bare, 99)).toFixed(2)} ms (p99); ${made.ahead} of ${made.runs} made ahead`,
+        );
+    }
+    for (const key of Object.keys(madeAhead)) delete madeAhead[key];
   }
   configureSandbox({ prewarm: false });
   console.log("\nthroughput, /bin/true, 5 s each:");
