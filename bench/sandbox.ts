@@ -1,4 +1,4 @@
-// npm run bench:sandbox [-- --runs 300 --rounds 3]
+// npm run bench:sandbox [-- --runs 300 --rounds 3 --pause 3]
 // Per-run latency of a fresh container for /bin/true and python3 -c pass, side by side in one run
 // with the same commands spawned bare (posix_spawn from a small C loop) and under bubblewrap, in
 // alternating rounds so that machine drift hits every variant alike; then runs/s with 1 and 2
@@ -12,10 +12,19 @@ import { parseArgs } from "node:util";
 import { configureSandbox, releaseStandbys, runSandbox, type SandboxSpec } from "../native/index.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "300" }, rounds: { type: "string", default: "3" } },
+  options: {
+    runs: { type: "string", default: "300" },
+    rounds: { type: "string", default: "3" },
+    // ms between prewarmed runs (untimed). On cgroup v1 a slot's next container is attached to its
+    // cgroup during the run, which waits for an RCU grace period (~10 ms here) when moves are
+    // rare: a run that comes sooner waits for it, which is most of the p99 at 3 ms; the service
+    // spaces a slot's jobs by its own round trip (~15 ms here at concurrency 1).
+    pause: { type: "string", default: "3" },
+  },
 });
 const runsPerRound = Number(values.runs);
 const rounds = Number(values.rounds);
+const pauseMs = Number(values.pause);
 const here = dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "cellblock-bench-"));
 chmodSync(work, 0o711); // the box dirs below are mounted with the sandbox users' credentials
@@ -81,7 +90,7 @@ async function sandboxRuns(argv: string[], n: number, variant: Variant = "cellbl
   const count = (madeAhead[variant] ??= { runs: 0, ahead: 0 });
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (prewarm) await new Promise((resolve) => setTimeout(resolve, 3));
+    if (prewarm) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     const box = ownDir ? mkdtempSync(join(work, "box-")) : undefined;
     if (box) chmodSync(box, 0o755);
     const t0 = performance.now();
@@ -124,7 +133,7 @@ const f = (ms: number) => ms.toFixed(2).padStart(8);
 try {
   await sandboxRuns(["/bin/true"], 20); // warm-up: page cache, seccomp compile, cgroup parents
   console.log(
-    `cellblock sandbox benchmark: ${rounds} rounds x ${runsPerRound} runs per variant, ms per run\n`,
+    `cellblock sandbox benchmark: ${rounds} rounds x ${runsPerRound} runs per variant, ms per run (prewarmed runs ${pauseMs} ms apart)\n`,
   );
   console.log(
     `${"command".padEnd(17)}${"variant".padEnd(16)}${"p50".padStart(8)}${"p99".padStart(8)}  vs bare  vs bwrap`,
