@@ -1,12 +1,5 @@
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
-import pino from "pino";
-import { startApi } from "../api/start-api.ts";
-import { loadConfig } from "../config/load-config.ts";
-import { RedisServer } from "../redis/redis-server.ts";
-import { startWorkerProcess } from "../test/helpers/worker-process.ts";
+import { startBenchService } from "./bench-service.ts";
 
 // `npm run bench:compat`: what the Judge0 and Piston layers cost on top of our own API. One
 // redis-server, API and worker process of its own on 127.0.0.1; the same python hello world sent
@@ -27,23 +20,11 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 const fmt = (n: number) => n.toFixed(2).padStart(9);
 
-const tmp = await mkdtemp(path.join(os.tmpdir(), "cellblock-bench-compat-"));
-await chmod(tmp, 0o711);
-const redis = await RedisServer.start({ dir: path.join(tmp, "redis") });
-const env = {
-  ...process.env,
-  REDIS_URL: redis.url,
-  HOST: "127.0.0.1",
-  PORT: "0",
-  LOG_LEVEL: "silent",
-  QUEUE_PREFIX: "bench-compat",
-  WORK_ROOT: path.join("/dev/shm", path.basename(tmp)),
+const service = await startBenchService("bench-compat", {
   WORKER_SLOTS: "2",
   RESULT_TTL_S: "60",
-};
-const config = loadConfig(env);
-const worker = await startWorkerProcess(env);
-const api = await startApi(config, pino({ level: "silent" }));
+});
+const { api } = service;
 const source = 'print("hello, world")\n';
 
 async function post(pathname: string, body: unknown, check: (answer: unknown) => boolean) {
@@ -100,9 +81,5 @@ try {
     );
   }
 } finally {
-  await api.close();
-  await worker.kill("SIGTERM");
-  await redis.stop();
-  await rm(tmp, { recursive: true, force: true });
-  await rm(config.worker.WORK_ROOT, { recursive: true, force: true });
+  await service.stop();
 }

@@ -87,7 +87,8 @@ async function sandboxRuns(argv: string[], n: number, variant: Variant = "cellbl
   const prewarm = variant !== "cellblock";
   configureSandbox({ prewarm, handOver: variant !== "own dir, no h-o" });
   const ownDir = variant.startsWith("own dir");
-  const count = (madeAhead[variant] ??= { runs: 0, ahead: 0 });
+  const count = madeAhead[variant] ?? { runs: 0, ahead: 0 };
+  madeAhead[variant] = count;
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     if (prewarm) await new Promise((resolve) => setTimeout(resolve, pauseMs));

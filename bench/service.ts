@@ -1,16 +1,11 @@
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { chmod, mkdtemp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import pino from "pino";
-import { startApi } from "../api/start-api.ts";
-import { loadConfig } from "../config/load-config.ts";
 import { resolveRunLimits } from "../contract/resolve-limits.ts";
 import { workerUidBase } from "../contract/sandbox-identity.ts";
 import { configureSandbox, runSandbox } from "../native/index.ts";
-import { RedisServer } from "../redis/redis-server.ts";
-import { startWorkerProcess } from "../test/helpers/worker-process.ts";
 import { buildSandboxSpec } from "../worker/build-sandbox-spec.ts";
+import { startBenchService } from "./bench-service.ts";
 import { hostLanguages } from "./host-languages.ts";
 
 // `npm run bench:service`: the service against the bare sandbox, side by side in one run, because
@@ -62,26 +57,13 @@ function rssBytes(pid: number): Promise<number> {
     .then((s) => Number(/VmRSS:\s+(\d+) kB/.exec(s)?.[1] ?? 0) * 1024);
 }
 
-const tmp = await mkdtemp(path.join(os.tmpdir(), "cellblock-bench-"));
-// Traversable by the sandbox users, which mount the box dirs below it with their own credentials.
-await chmod(tmp, 0o711);
-const redis = await RedisServer.start({ dir: path.join(tmp, "redis") });
-const env = {
-  ...process.env,
-  REDIS_URL: redis.url,
-  HOST: "127.0.0.1",
-  PORT: "0",
-  LOG_LEVEL: "silent",
-  QUEUE_PREFIX: "bench",
-  WORK_ROOT: path.join("/dev/shm", path.basename(tmp)),
+const service = await startBenchService("bench", {
   MAX_QUEUED_JOBS: "100000",
   WORKER_SLOTS: flags.slots,
   // Results are not needed after the bench; short retention keeps Redis small over 10,000 jobs.
   RESULT_TTL_S: "60",
-};
-const config = loadConfig(env);
-const worker = await startWorkerProcess(env);
-const api = await startApi(config, pino({ level: "silent" }));
+});
+const { api, config, worker, tmp } = service;
 
 // The bench process runs its own sandboxes in a uid range far from the worker's.
 configureSandbox({ uidBase: workerUidBase(config.sandbox.uidBase, 1000) });
@@ -194,9 +176,5 @@ try {
   );
 } finally {
   console.log(rows.join("\n"));
-  await api.close();
-  await worker.kill("SIGTERM");
-  await redis.stop();
-  await rm(tmp, { recursive: true, force: true });
-  await rm(config.worker.WORK_ROOT, { recursive: true, force: true });
+  await service.stop();
 }
