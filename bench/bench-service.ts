@@ -1,5 +1,6 @@
 // The service a bench talks to: its own redis-server, API (in this process) and one worker process
-// on 127.0.0.1, with the work dirs in /dev/shm; stop() removes everything it made.
+// on 127.0.0.1, with the work dirs in /dev/shm; stop() removes everything it made. env is the
+// environment its entry point read, with the bench's settings on top.
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -9,19 +10,18 @@ import { loadConfig } from "../config/load-config.ts";
 import { RedisServer } from "../redis/redis-server.ts";
 import { startWorkerProcess } from "../test/helpers/worker-process.ts";
 
-export async function startBenchService(name: string, env: Record<string, string>) {
+export async function startBenchService(name: string, env: NodeJS.ProcessEnv) {
   const tmp = await mkdtemp(path.join(os.tmpdir(), `cellblock-${name}-`));
   await chmod(tmp, 0o711); // the sandbox users mount the box dirs below it with their own credentials
   const redis = await RedisServer.start({ dir: path.join(tmp, "redis") });
   const fullEnv = {
-    ...process.env,
+    ...env,
     REDIS_URL: redis.url,
     HOST: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: "silent",
     QUEUE_PREFIX: name,
     WORK_ROOT: path.join("/dev/shm", path.basename(tmp)),
-    ...env,
   };
   const config = loadConfig(fullEnv);
   const worker = await startWorkerProcess(fullEnv);

@@ -21,6 +21,7 @@ const percentile = (sorted: number[], p: number) =>
 const fmt = (n: number) => n.toFixed(2).padStart(9);
 
 const service = await startBenchService("bench-compat", {
+  ...process.env,
   WORKER_SLOTS: "2",
   RESULT_TTL_S: "60",
 });

@@ -16,6 +16,7 @@ const runs = Number(flags.runs);
 const WARM_UP = 20;
 
 const service = await startBenchService("timeline", {
+  ...process.env,
   WORKER_SLOTS: flags.slots,
   RESULT_TTL_S: "600", // the finished jobs' hashes are read at the end
 });

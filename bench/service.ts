@@ -58,6 +58,7 @@ function rssBytes(pid: number): Promise<number> {
 }
 
 const service = await startBenchService("bench", {
+  ...process.env,
   MAX_QUEUED_JOBS: "100000",
   WORKER_SLOTS: flags.slots,
   // Results are not needed after the bench; short retention keeps Redis small over 10,000 jobs.

@@ -16,6 +16,7 @@ const entryPoints = new Set([
   "bench/service-budget.ts",
   "bench/batch.ts",
   "bench/compat.ts",
+  "bench/run-timeline.ts",
   "bench/worker-rss.ts",
   "cli/cellblock.ts",
 ]);
