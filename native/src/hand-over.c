@@ -72,11 +72,14 @@ static int clone_source(const struct sb_handed *b) {
 
 int sb_hand_over_supported(void) {
     if (sb_id_map_mode() != SB_IDMAP_ROOT) return 0;
-    struct sb_handed probe = {"/", "/", 0};
-    int fd = clone_source(&probe);
+    /* Both calls exist and we may make them: a detached copy of the root mount alone (a recursive
+     * one would copy every mount of the host, thousands on some nodes). */
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/", HO_OPEN_TREE_CLONE | HO_OPEN_TREE_CLOEXEC);
     if (fd < 0) return 0;
+    struct ho_mount_attr attr = {HO_ATTR_NOSUID | HO_ATTR_NODEV, 0, MS_PRIVATE, 0};
+    const int ok = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
     close(fd);
-    return 1;
+    return ok;
 }
 
 /* This thread's way back: its own fs_struct (setns into a mount namespace refuses a shared one,
