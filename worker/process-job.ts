@@ -91,13 +91,24 @@ export class JobProcessor {
       queued.live === true,
       deps.log,
     );
+    // Leaving the key's backlog and reading the cancel mark go out now, but the run does not wait
+    // for their round trip (every job's critical path): a mark found set aborts the run exactly
+    // as a cancel heard on the channel does, and is checked again once the run is over, so a job
+    // cancelled before it started never reports a result. A failed read fails the job after its
+    // run (BullMQ retries it), as it failed it before the run.
+    let checkFailed: { error: unknown } | undefined;
+    const checked = Promise.all([
+      deps.gate.started(jobId, queued),
+      deps.redis.exists(deps.keys.cancelled(jobId)),
+    ]).then(
+      ([, cancelled]) => {
+        if (cancelled) controller.abort(CANCELLED_REASON);
+      },
+      (error: unknown) => {
+        checkFailed = { error };
+      },
+    );
     try {
-      // One round trip for both (ioredis sends them back to back): this is every job's critical path.
-      const [, cancelled] = await Promise.all([
-        deps.gate.started(jobId, queued),
-        deps.redis.exists(deps.keys.cancelled(jobId)),
-      ]);
-      if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const { settings, runSandbox, uidBase, log } = deps;
       events.writer.started(deps.workerId, slot);
@@ -114,6 +125,9 @@ export class JobProcessor {
         ...(queued.live === true ? {} : { lender: deps.slots }),
       };
       const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
+      await checked;
+      if (checkFailed) throw checkFailed.error;
+      if (controller.signal.reason === CANCELLED_REASON) throw new JobAbortedError(CANCELLED_REASON);
       events.writer.finished(result);
       const { keyId, batchId } = queued;
       deps.log.info({ jobId, keyId, batchId, verdict: result.verdict, slot }, "job finished");

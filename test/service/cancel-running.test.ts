@@ -57,6 +57,46 @@ describe.skipIf(unavailable !== null)(
       expect(await response.json()).toEqual({ id, status: "cancelled" });
     });
 
+    it("a job whose cancel mark was set before a worker took it ends cancelled, its program stopped", async () => {
+      // DELETE sets the mark, then removes the queued job; a worker taking the job in between sees
+      // only the mark. The worker reads it while its run starts: the run must still be stopped
+      // (25 s of sleep would otherwise complete) and the job end cancelled, never completed.
+      const { Queue } = await import("bullmq");
+      const { Redis } = await import("ioredis");
+      const { randomUUID } = await import("node:crypto");
+      const { CANCELLED_REASON } = await import("../../contract/job-status.ts");
+      const { QUEUE_PREFIX } = service.config.queue;
+      const id = randomUUID();
+      const db = new Redis(service.config.queue.REDIS_URL);
+      const queue = new Queue("jobs", {
+        connection: { url: service.config.queue.REDIS_URL },
+        prefix: QUEUE_PREFIX,
+      });
+      try {
+        await db.set(`${QUEUE_PREFIX}:cancelled:${id}`, "1", "EX", 600);
+        const data = {
+          request: { language: "bash", source: "sleep 25", limits: { wallTimeMs: 30_000 } },
+          keyId: "anonymous",
+          band: "batch",
+          maxRunningJobs: 0,
+        };
+        await queue.add("job", data, { jobId: id, priority: 10_000 });
+        const job = await eventually(
+          async () => {
+            const current = await queue.getJob(id);
+            return current?.finishedOn ? current : undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 100, what: "the marked job to end" },
+        );
+        expect(job.failedReason).toBe(CANCELLED_REASON);
+        expect(job.returnvalue).toBeNull();
+        expect(await (await service.get(`/jobs/${id}`)).json()).toEqual({ id, status: "cancelled" });
+      } finally {
+        await queue.close();
+        db.disconnect();
+      }
+    });
+
     it("a finished job cannot be cancelled", async () => {
       const result = await (await service.post("/run", { language: "bash", source: "true" })).json();
       const response = await service.del(`/jobs/${result.id}`);
