@@ -88,7 +88,7 @@ describe.skipIf(unavailable !== null)(
           },
           { timeoutMs: 20_000, intervalMs: 100, what: "the marked job to end" },
         );
-        expect(job.failedReason).toBe(CANCELLED_REASON);
+        expect(job?.failedReason).toBe(CANCELLED_REASON);
         expect(job.returnvalue).toBeNull();
         expect(await (await service.get(`/jobs/${id}`)).json()).toEqual({ id, status: "cancelled" });
       } finally {
