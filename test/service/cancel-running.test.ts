@@ -65,9 +65,9 @@ describe.skipIf(unavailable !== null)(
       const { Redis } = await import("ioredis");
       const { randomUUID } = await import("node:crypto");
       const { CANCELLED_REASON } = await import("../../contract/job-status.ts");
-      const { QUEUE_PREFIX } = service.config.queue;
+      const { QUEUE_PREFIX, REDIS_URL } = service.config.queue;
       const id = randomUUID();
-      const db = new Redis(service.config.queue.REDIS_URL);
+      const db = new Redis(REDIS_URL as string);
       const queue = new Queue("jobs", {
         connection: { url: service.config.queue.REDIS_URL },
         prefix: QUEUE_PREFIX,
@@ -81,15 +81,15 @@ describe.skipIf(unavailable !== null)(
           maxRunningJobs: 0,
         };
         await queue.add("job", data, { jobId: id, priority: 10_000 });
-        const job = await eventually(
+        const ended = await eventually(
           async () => {
             const current = await queue.getJob(id);
             return current?.finishedOn ? current : undefined;
           },
           { timeoutMs: 20_000, intervalMs: 100, what: "the marked job to end" },
         );
-        expect(job?.failedReason).toBe(CANCELLED_REASON);
-        expect(job.returnvalue).toBeNull();
+        expect(ended?.failedReason).toBe(CANCELLED_REASON);
+        expect(ended?.returnvalue).toBeNull();
         expect(await (await service.get(`/jobs/${id}`)).json()).toEqual({ id, status: "cancelled" });
       } finally {
         await queue.close();
