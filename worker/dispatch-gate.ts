@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import type { LimitsConfig } from "../config/load-config.ts";
 import type { JobRequest } from "../contract/job-request.ts";
 import type { JudgeProgram } from "../contract/judge-program.ts";
@@ -126,9 +126,12 @@ export class DispatchGate {
       : { admitted: false, reason: `API key ${job.keyId} runs ${job.maxRunningJobs} jobs already` };
   }
 
-  /** The job is running: it no longer counts as queued for its key's fair share and quota. */
-  async started(jobId: string, job: QueuedJob): Promise<void> {
-    await this.redis.srem(this.keys.queuedByKey(job.keyId, job.band), jobId);
+  /**
+   * The job is running: it no longer counts as queued for its key's fair share and quota. Added to
+   * the caller's pipeline, which goes out with the job's other start-up commands in one write.
+   */
+  started(pipeline: ChainableCommander, jobId: string, job: QueuedJob): void {
+    pipeline.srem(this.keys.queuedByKey(job.keyId, job.band), jobId);
   }
 
   async finished(jobId: string, job: QueuedJob): Promise<void> {

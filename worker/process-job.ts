@@ -97,12 +97,17 @@ export class JobProcessor {
     // cancelled before it started never reports a result. A failed read fails the job after its
     // run (BullMQ retries it), as it failed it before the run.
     let checkFailed: { error: unknown } | undefined;
-    const checked = Promise.all([
-      deps.gate.started(jobId, queued),
-      deps.redis.exists(deps.keys.cancelled(jobId)),
-    ]).then(
-      ([, cancelled]) => {
-        if (cancelled) controller.abort(CANCELLED_REASON);
+    const startup = deps.redis.pipeline();
+    deps.gate.started(startup, jobId, queued);
+    startup.exists(deps.keys.cancelled(jobId));
+    const checked = startup.exec().then(
+      (replies) => {
+        const failed = replies?.find(([error]) => error)?.[0];
+        if (failed || !replies) {
+          checkFailed = { error: failed ?? new Error("the start-up pipeline was not run") };
+          return;
+        }
+        if (replies.at(-1)?.[1] === 1) controller.abort(CANCELLED_REASON);
       },
       (error: unknown) => {
         checkFailed = { error };

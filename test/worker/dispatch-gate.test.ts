@@ -139,7 +139,9 @@ describe("the dispatch gate", () => {
     const id = randomUUID();
     const a = job("k-queued", "bash", 0);
     await client.sadd(keys.queuedByKey("k-queued", "batch"), id);
-    await gate.started(id, a);
+    const pipeline = client.pipeline();
+    gate.started(pipeline, id, a);
+    await pipeline.exec();
     expect(await client.sismember(keys.queuedByKey("k-queued", "batch"), id)).toBe(0);
   });
 });
