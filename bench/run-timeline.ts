@@ -66,6 +66,33 @@ try {
     const at = (q: number) => String(xs[Math.floor(q * xs.length)]).padStart(5);
     console.log(`  ${name.padEnd(42)}${at(0.5)}  ${at(0.9)}`);
   }
+  // The floor under those parts on this machine: what one Redis round trip and one keep-alive HTTP
+  // round trip to the API (GET /healthz: no Redis, no validation) cost, measured now. A POST /run
+  // is at least one HTTP round trip and 8 Redis hops one after another: the API's key check,
+  // fair-share reserve and add; the worker's wake-up on the queue marker, moveToActive and
+  // moveToFinished; the completion event's wake-up of the API (docs/ARCHITECTURE.md, per-job budget).
+  const timed = async (n: number, once: () => Promise<unknown>) => {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await once();
+      xs.push(performance.now() - t0);
+    }
+    return xs.sort((a, b) => a - b);
+  };
+  const redisRtt = await timed(1000, () => db.ping());
+  const httpRtt = await timed(1000, async () => (await fetch(`${api.url}/healthz`)).arrayBuffer());
+  const p = (xs: number[], q: number) => (xs[Math.floor(q * xs.length)] ?? Number.NaN).toFixed(2).padStart(5);
+  console.log(`\nfloor, measured in the same run (ms)${"".padEnd(8)}p50    p90`);
+  console.log(`  ${"Redis round trip (PING)".padEnd(42)}${p(redisRtt, 0.5)}  ${p(redisRtt, 0.9)}`);
+  console.log(
+    `  ${"HTTP keep-alive round trip (GET /healthz)".padEnd(42)}${p(httpRtt, 0.5)}  ${p(httpRtt, 0.9)}`,
+  );
+  const floor = (q: number) =>
+    (httpRtt[Math.floor(q * httpRtt.length)] ?? 0) + 8 * (redisRtt[Math.floor(q * redisRtt.length)] ?? 0);
+  console.log(
+    `  ${"HTTP + 8 Redis hops (a POST /run's floor)".padEnd(42)}${floor(0.5).toFixed(2).padStart(5)}`,
+  );
 } finally {
   db.disconnect();
   await service.stop();
