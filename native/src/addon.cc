@@ -173,8 +173,7 @@ void execute(const std::shared_ptr<RunState> &s, sb_standby &standby) {
         st->onOutput.Reset();
     });
     s->tsfn.Release();
-    // Off the critical path: the report is on its way; the next run on this slot waits for this.
-    (void)sb_teardown(&standby);
+    // The report is on its way; the slot runner tears the container down (slot-runner.h).
 }
 
 // Copies the init binary into a sealed memfd: the container execs it from there, so nothing the

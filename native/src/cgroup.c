@@ -150,6 +150,15 @@ int sb_cgroup_read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st) {
     return rc;
 }
 
+int sb_cgroup_tasks(const struct sb_cgroup *cg) {
+    const char *dir = cg->n_dirs == 1 ? cg->dir[0] : cg->dir[SB_CG_PIDS];
+    char buf[32];
+    if (!dir[0] || sb_cg_read(dir, "pids.current", buf, sizeof buf) <= 0) return -1;
+    char *end;
+    long n = strtol(buf, &end, 10);
+    return end == buf || n < 0 ? -1 : (int)n;
+}
+
 /* SIGKILL every pid listed in dir/cgroup.procs; returns how many were listed. */
 static int kill_listed(const char *dir) {
     char buf[8192];

@@ -90,6 +90,8 @@ int sb_cgroup_start_accounting(struct sb_cgroup *cg);
 /* CPU time of the group since sb_cgroup_start_accounting() (or its creation), cheap enough to poll. */
 int sb_cgroup_cpu_ns(struct sb_cgroup *cg, uint64_t *ns);
 int sb_cgroup_read_stats(struct sb_cgroup *cg, struct sb_cgroup_stats *st);
+/* How many tasks the group holds now (pids.current, dying ones included); -1 if it cannot tell. */
+int sb_cgroup_tasks(const struct sb_cgroup *cg);
 /* Kills every process in the group and removes it; retries while the kernel is still releasing. */
 int sb_cgroup_destroy(struct sb_cgroup *cg);
 /* Opens <parent>/<name>, a group that already exists (tests read fixture directories through this). */

@@ -34,6 +34,7 @@ SlotRunner::SlotRunner(int slot, const SlotConfig &config) : slot_(slot), config
     // for the containers it makes.
     std::thread([this] { runLoop(); }).detach();
     std::thread([this] { prepareLoop(); }).detach();
+    std::thread([this] { reapLoop(); }).detach();
 }
 
 std::string SlotRunner::nextName() {
@@ -182,6 +183,7 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
             standby = make(ids, config, nullptr);
         }
         task(standby->sb);
+        retire(standby);
         if (repeated) {
             // Made ahead in two stages: the clone and attach (the attach may wait ~10 ms for an
             // RCU grace period on v1) during the run, as any standby; its mounts and the init's
@@ -196,6 +198,40 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
     cv_.notify_all();
 }
 
+void SlotRunner::retire(Standby &used) {
+    const int tasks = used->sb.cg_created ? sb_cgroup_tasks(&used->sb.cg) : 0;
+    if (tasks < 0 || tasks > 1) {
+        (void)sb_teardown(&used->sb);
+        used.reset();
+        return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    // At most two waiting: a reaper that falls behind slows the slot down instead of piling up
+    // dead containers.
+    cv_.wait(lock, [this] { return reap_.size() < 2; });
+    reap_.push_back(std::move(used));
+    cv_.notify_all();
+}
+
+void SlotRunner::reapLoop() {
+    blockSignals();
+    for (;;) {
+        Standby used;
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait(lock, [this] { return !reap_.empty(); });
+            used = std::move(reap_.front());
+            reap_.pop_front();
+            reaping_ = true;
+        }
+        (void)sb_teardown(&used->sb);
+        used.reset();
+        std::lock_guard<std::mutex> lock(mu_);
+        reaping_ = false;
+        cv_.notify_all();
+    }
+}
+
 void SlotRunner::release(std::function<void()> done) {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back([this, done] {
@@ -204,7 +240,7 @@ void SlotRunner::release(std::function<void()> done) {
             std::unique_lock<std::mutex> lock(mu_);
             wanted_ = false;
             aheadMounts_.reset();
-            cv_.wait(lock, [this] { return !preparing_; });
+            cv_.wait(lock, [this] { return !preparing_ && reap_.empty() && !reaping_; });
             old = std::move(stock_);
         }
         discard(old);
