@@ -3,7 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { resolveRunLimits } from "../contract/resolve-limits.ts";
 import { workerUidBase } from "../contract/sandbox-identity.ts";
-import { configureSandbox, runSandbox } from "../native/index.ts";
+import { configureSandbox, releaseStandbys, runSandbox } from "../native/index.ts";
 import { buildSandboxSpec } from "../worker/build-sandbox-spec.ts";
 import { startBenchService } from "./bench-service.ts";
 import { hostLanguages } from "./host-languages.ts";
@@ -12,7 +12,8 @@ import { hostLanguages } from "./host-languages.ts";
 // absolute times drift ±10–30 % between runs on this machine. Everything targets 127.0.0.1, its own
 // redis-server and its own worker process; counts and total time are bounded.
 //   1. POST /run round trip at concurrency 1 (bash `true`, python hello) vs runSandbox() of the same
-//      program, interleaved; the difference is the service overhead.
+//      program (prewarmed, as the worker runs it), interleaved; the difference is the service
+//      overhead.
 //   2. Throughput at concurrency 8 and 32: POST /run vs concurrent runSandbox() calls.
 //   3. Worker RSS before and after --jobs jobs.
 // At the end, issue 17's service figures next to their targets: POST /run of bash `true` minus the
@@ -66,8 +67,10 @@ const service = await startBenchService("bench", {
 });
 const { api, config, worker, tmp } = service;
 
-// The bench process runs its own sandboxes in a uid range far from the worker's.
-configureSandbox({ uidBase: workerUidBase(config.sandbox.uidBase, 1000) });
+// The bench process runs its own sandboxes in a uid range far from the worker's, prewarmed as the
+// worker's are (each lane's next container made ahead while it waits), so the reference is the
+// sandbox at its fastest and the difference is what the service adds.
+configureSandbox({ uidBase: workerUidBase(config.sandbox.uidBase, 1000), prewarm: true });
 const languages = await hostLanguages(config);
 const programs = [
   { name: "bash true", language: "bash", source: "true\n" },
@@ -177,5 +180,6 @@ try {
   );
 } finally {
   console.log(rows.join("\n"));
+  await releaseStandbys();
   await service.stop();
 }
