@@ -3,19 +3,18 @@
  * only, a few pages of memory), exec'd from a sealed memfd by the container's setup once the
  * filesystem is in place. It runs as uid 0 of the container's user namespace.
  *
- * Before it reports READY it forks the payload (init-payload.c), which drops every privilege that
- * does not depend on the job (session, stdio, capabilities, the slot's ids, no_new_privs), installs
- * the two seccomp filters and parks; READY goes out only once it is parked, so the supervisor's
- * accounting baseline, taken at READY, leaves that set-up out, and a container made ahead holds a
- * payload ready for its job. At the job's go the payload sets the job's rlimits and cwd and execs
- * the program. A payload that fails before its park is an ERROR record and no READY: a setup
- * error, never the program's failure. The init
- * stays as the reaper: it tells the supervisor when the payload's exec happened (EXEC record) and
- * how the payload ended (EXIT record with its wait status), waits until the supervisor has read the
- * job's accounting and closes go, then exits, at which point the kernel kills whatever else is
- * left in the PID namespace. Being a real init, signals the program sends
- * itself (abort(), raise()) behave as outside a container, which they would not if the program
- * were PID 1 itself.
+ * First it forks the payload (init-payload.c), which drops every privilege that does not depend on
+ * the job (session, stdio, capabilities, the slot's ids, no_new_privs), installs the two seccomp
+ * filters, hands us the listener and parks, writing the READY record itself as it does: READY
+ * goes out only once the payload is parked, so the supervisor's accounting baseline, taken at
+ * READY, leaves that set-up out, and a container made ahead holds a payload ready for its job. At the job's
+ * go the payload sets the job's rlimits and cwd and execs the program. A payload that fails before its park
+ * is an ERROR record and no READY: a setup error, never the program's failure. The init stays as the reaper:
+ * it tells the supervisor when the payload's exec happened (EXEC record) and how the payload ended (EXIT
+ * record with its wait status), waits until the supervisor has read the job's accounting and closes go, then
+ * exits, at which point the kernel kills whatever else is left in the PID namespace. Being a real init,
+ * signals the program sends itself (abort(), raise()) behave as outside a container, which they would not if
+ * the program were PID 1 itself.
  *
  * It also holds the allowlist's seccomp listener (sent by the payload before its exec): a call off
  * the allowlist is held by the kernel and reported to us; we name it to the supervisor
@@ -91,16 +90,31 @@ static struct sb_shared_job *map_shared_job(void) {
     return at < 0 && at > -4096 ? 0 : (struct sb_shared_job *)at;
 }
 
-/* Says READY, then waits for the job message on go (job-message.h). Now that no task of the job
- * shares the worker's memory, the supervisor may arm the memory limit: until here an OOM kill in
- * the job's cgroup could have picked the setup task, and with it every process sharing its mm,
- * the worker included. A made-ahead container waits here, before its job exists, its payload
- * parked. Returns 0, 1 when the supervisor gave up (EOF before any byte: leave quietly), or -errno
- * for a short or malformed message or one naming other ids than the slot's the payload took
- * (fails closed: the payload is never released). go stays open: after the start, a live run's
- * supervisor sends signals for the payload on it (watch_payload()). */
-static long wait_for_job(int ctl, int go, struct sb_shared_job *s, uint32_t uid, uint32_t gid) {
-    send_record(ctl, SB_REC_READY, 0, 0, 0, 0, 0);
+/* Waits for the job message on go (job-message.h), after the payload's READY. Now that no task of
+ * the job shares the worker's memory, the supervisor may arm the memory limit: until here an OOM
+ * kill in the job's cgroup could have picked the setup task, and with it every process sharing its
+ * mm, the worker included. A made-ahead container waits here, before its job exists, its payload
+ * parked. The payload's error pipe is watched meanwhile: a payload that fails a step before its
+ * park (or is gone) ends the wait. Returns 0; 1 when the supervisor gave up (EOF before any byte:
+ * leave quietly); 2 when the payload failed (*e says how); or -errno for a short or malformed
+ * message or one naming other ids than the slot's the payload took (fails closed: the payload is
+ * never released). go stays open: after the start, a live run's supervisor sends signals for the
+ * payload on it (watch_payload()). */
+static long wait_for_job(int go, int err_r, struct payload_error *e, struct sb_shared_job *s, uint32_t uid,
+                         uint32_t gid) {
+    for (;;) {
+        struct pollfd pf[2] = {{go, POLLIN, 0}, {err_r, POLLIN, 0}};
+        long n = SB_SYS5(SYS_ppoll, pf, 2, 0, 0, 0);
+        if (n == -4) continue;
+        if (n < 0) return n;
+        if (pf[1].revents) {
+            *e = (struct payload_error){SB_STEP_SPAWN_PAYLOAD, 10 /* ECHILD: gone without a word */};
+            struct payload_error got;
+            if (SB_SYS3(SYS_read, err_r, &got, sizeof got) == (long)sizeof got) *e = got;
+            return 2;
+        }
+        if (pf[0].revents) break;
+    }
     unsigned char header[SB_JOB_HEADER];
     long n = read_full(go, header, sizeof header);
     if (n == 0) return 1;
@@ -172,18 +186,6 @@ static long read_payload_record(int err_r, struct payload_error *e) {
         n = SB_SYS3(SYS_read, err_r, e, sizeof *e);
     while (n == -4);
     return n;
-}
-
-/* Waits until the payload is parked: 0, or -1 after an ERROR record (its failing step, or the
- * payload gone without a word). Its ahead steps failing are the set-up's failure, never the
- * program's: no READY follows, the init leaves, and the namespace's end takes the payload. */
-static int wait_parked(int ctl, int err_r) {
-    struct payload_error e = {SB_STEP_SPAWN_PAYLOAD, 10 /* ECHILD */};
-    long n = read_payload_record(err_r, &e);
-    if (n == (long)sizeof e && e.step == SB_PAYLOAD_PARKED) return 0;
-    if (n != (long)sizeof e) e = (struct payload_error){SB_STEP_SPAWN_PAYLOAD, 10};
-    send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0, 0);
-    return -1;
 }
 
 /* Waits for the payload's exec (EOF on the error pipe) or its failure, and tells the supervisor.
@@ -329,7 +331,7 @@ static int init_main(int argc, char **argv) {
         SB_SYS1(SYS_close, errp[0]);
         SB_SYS1(SYS_close, sock[0]);
         SB_SYS1(SYS_close, park[1]);
-        const struct payload_fds fds = {errp[1], sock[1], park[0]};
+        const struct payload_fds fds = {errp[1], sock[1], park[0], ctl};
         sb_payload(argv, &fds, shared);
     }
     if (pid < 0) {
@@ -341,20 +343,26 @@ static int init_main(int argc, char **argv) {
     SB_SYS1(SYS_close, park[0]);
     for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
         SB_SYS1(SYS_close, sb_arg_int(argv, i));
-    if (wait_parked(ctl, errp[0]) < 0) return 121;
-    /* Sent before the parked record: here already. Without it no call off the allowlist could be
-     * named or refused, so it is a set-up failure too. */
+    /* The payload says READY itself once parked; meanwhile this waits for the job, or its failure:
+     * a step failing before the park is an ERROR record and no READY, the set-up's failure, never
+     * the program's (the init leaves and the namespace's end takes the payload). */
+    struct payload_error e = {SB_STEP_SPAWN_PAYLOAD, 10 /* ECHILD */};
+    const long got = wait_for_job(go, errp[0], &e, shared, sb_arg_u32(argv, SB_ARG_JOB_UID),
+                                  sb_arg_u32(argv, SB_ARG_JOB_GID));
+    if (got == 1) return 126;
+    if (got == 2) {
+        send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0, 0);
+        return 121;
+    }
+    if (got < 0) {
+        send_record(ctl, SB_REC_ERROR, SB_STEP_JOB_MESSAGE, got, 0, 0, 0);
+        return 121;
+    }
+    /* Sent before READY, so here once the job is (only READY lets the supervisor send it). Without
+     * it no call off the allowlist could be named or refused: a set-up failure too. */
     const int listener = receive_listener(sock[0]);
     if (listener < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SECCOMP, -71 /* EPROTO */, 0, 0, 0);
-        return 121;
-    }
-
-    const long got =
-        wait_for_job(ctl, go, shared, sb_arg_u32(argv, SB_ARG_JOB_UID), sb_arg_u32(argv, SB_ARG_JOB_GID));
-    if (got == 1) return 126;
-    if (got < 0) {
-        send_record(ctl, SB_REC_ERROR, SB_STEP_JOB_MESSAGE, got, 0, 0, 0);
         return 121;
     }
     /* The wall clock starts here, a little before the exec, so a program's wall time is never

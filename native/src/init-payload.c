@@ -3,10 +3,12 @@
  * READY, and it takes every step that does not depend on the job: its own session, the run's stdio
  * (the pipes exist from the standby's making), capabilities dropped, the slot's ids (fixed per
  * standby, in the init's argv), no_new_privs and both seccomp filters, the allowlist's listener
- * handed to the init. Then it parks: one record on the error pipe, and a blocking read of the
- * park pipe. At the job's go the init has put the parsed job message in memory both share and
- * writes one byte; the payload sets the job's rlimits and working directory, clears its signal
- * mask and execs the program. The made-at-go path is the same code, with the job arriving at once.
+ * handed to the init. Then it parks: the READY record on the control pipe (the supervisor's sign
+ * that the container and its payload are ready: limits, accounting baseline, job message), and a
+ * blocking read of the park pipe. At the job's go the init has put the parsed job message in
+ * memory both share and writes one byte; the payload sets the job's rlimits and working
+ * directory, clears its signal mask and execs the program. The made-at-go path is the same code,
+ * with the job arriving at once.
  *
  * Everything after the filters runs under them, so each call must be on the allowlist with the
  * arguments used here (seccomp-policy.c): write, read, exit_group, prlimit64, chdir,
@@ -114,11 +116,12 @@ static long install_filters(int fd, int refine_len, int main_len, int listener_s
     return r < 0 ? r : send_listener(listener_sock, (int)r);
 }
 
-/* Parks: tells the init every ahead step is done, then waits for its go byte. Returns at go, or
- * leaves (EOF: the init is ending, and with it the namespace; nothing to report). */
-static void park(int err_fd, int park_fd) {
-    struct payload_error parked = {SB_PAYLOAD_PARKED, 0};
-    if (SB_SYS3(SYS_write, err_fd, &parked, sizeof parked) != (long)sizeof parked) sb_exit(126);
+/* Parks: tells the supervisor every ahead step is done (the READY record, written here and not by
+ * the init: one hand-off fewer on a container made at its go), then waits for the init's go byte.
+ * Returns at go, or leaves (EOF: the init is ending, and with it the namespace; nothing to say). */
+static void park(int ctl, int park_fd) {
+    struct sb_record ready = {SB_REC_READY, 0, 0, 0, 0, 0};
+    if (SB_SYS3(SYS_write, ctl, &ready, sizeof ready) != (long)sizeof ready) sb_exit(126);
     char go = 0;
     long n;
     do
@@ -132,6 +135,9 @@ void sb_payload(char **argv, const struct payload_fds *fds, const struct sb_shar
     const int err_fd = fds->err;
     /* Ahead of the job: nothing below until the park reads anything of it. */
     CHECK(SB_STEP_SETSID, SB_SYS0(SYS_setsid));
+    /* The control pipe (READY goes on it) off 0..2 too, before stdio takes them. */
+    long ctl = fds->ctl;
+    if (ctl < 3) CHECK(SB_STEP_STDIO, ctl = SB_SYS3(SYS_fcntl, ctl, F_DUPFD_CLOEXEC, 3));
     /* Lift the pipes above 2 first: any of them may itself be numbered 0..2 (when the worker runs
      * with closed stdio), and moving one onto 0 must not clobber another. */
     int stdio[3];
@@ -155,7 +161,7 @@ void sb_payload(char **argv, const struct payload_fds *fds, const struct sb_shar
           install_filters(sb_arg_int(argv, SB_ARG_SECCOMP_FD), sb_arg_int(argv, SB_ARG_SECCOMP_REFINE_LEN),
                           sb_arg_int(argv, SB_ARG_SECCOMP_MAIN_LEN), fds->listener_sock));
     SB_SYS1(SYS_close, fds->listener_sock);
-    park(err_fd, fds->park);
+    park((int)ctl, fds->park);
 
     /* At the job's go, under both filters. Rlimits: without CAP_SYS_RESOURCE in the host's user
      * namespace (which no container's root has, before the filters or after) a hard limit can

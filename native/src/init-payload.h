@@ -18,13 +18,12 @@ static inline int sb_arg_int(char **argv, int i) {
     return (int)sb_arg_u32(argv, i);
 }
 
-/* The payload reports to the init over a CLOEXEC pipe: one {SB_PAYLOAD_PARKED, 0} once it has
- * taken every step that does not depend on the job (its filters installed, the listener sent),
- * then a failure {step, errno} if one comes; EOF after the parked record means the exec happened. */
+/* A payload's failure goes to the init over a CLOEXEC pipe as {step, errno}: EOF there without one
+ * means the exec happened (or, before the go, that the payload is gone). Its success before the
+ * go is the READY record, which the payload writes on the control pipe itself once parked. */
 struct payload_error {
     int32_t step, err;
 };
-enum { SB_PAYLOAD_PARKED = 0 }; /* never a step: steps start at SB_STEP_FIRST */
 
 /* The job as the init parsed it, in memory shared with the payload (MAP_SHARED, mapped before the
  * fork; gone at the payload's exec). The init fills it after READY, then releases the payload with
@@ -36,10 +35,10 @@ struct sb_shared_job {
     unsigned char body[SB_JOB_MAX_BYTES];
 };
 
-/* The payload's ends: its error pipe, the socket the allowlist's listener goes over, and the park
- * pipe its go arrives on. */
+/* The payload's ends: its error pipe, the socket the allowlist's listener goes over, the park pipe
+ * its go arrives on, and the control pipe its READY goes on. */
 struct payload_fds {
-    int err, listener_sock, park;
+    int err, listener_sock, park, ctl;
 };
 
 /* A one-byte message with room for one descriptor (SCM_RIGHTS). */

@@ -78,10 +78,10 @@ enum sb_step { SB_STEP_BEFORE_FIRST = SB_STEP_FIRST - 1, SB_STEPS(SB_STEP_ENUM) 
 extern const char *const sb_step_names[SB_STEP_END - SB_STEP_FIRST];
 
 /* Records on the control pipe, container -> supervisor. One write each (< PIPE_BUF: atomic). */
-/* READY: cellblock-init runs in its own address space, its payload is parked (every step that does
- * not depend on the job done, its filters installed: init-payload.c), and it waits for the job
- * message on go (job-message.h); only then does the supervisor arm the job's limits and take the
- * accounting baseline (see supervise.c). */
+/* READY: cellblock-init runs in its own address space and waits for the job message on go
+ * (job-message.h), and its payload is parked (every step that does not depend on the job done, its
+ * filters installed: init-payload.c); the payload writes this record itself as it parks. Only then
+ * does the supervisor arm the job's limits and take the accounting baseline (see supervise.c). */
 /* BLOCKED_SYSCALL: the job made a call the allowlist does not know; the init killed the job. */
 enum sb_record_type {
     SB_REC_ERROR = 1,

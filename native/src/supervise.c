@@ -14,8 +14,8 @@
  * A run (sb_execute) hands the standby its mount plan and writes the first "go" byte. The child
  * builds the root filesystem, pivots, and execs cellblock-init (init-main.c) from a sealed memfd
  * as PID 1, which forks the payload (it drops every privilege that does not depend on the job,
- * installs the seccomp filters and parks), sends a READY record once the payload is parked and
- * waits for the job message (job-message.h). A standby made ahead (sb_go_ahead(), for a predicted
+ * installs the seccomp filters and parks, writing the READY record itself as it does) and waits
+ * for the job message (job-message.h). A standby made ahead (sb_go_ahead(), for a predicted
  * plan: slot-runner.h) has done all of this before its run, and its READY was read then. Only
  * after READY, with no task of the job sharing Node's memory, are the job's cgroup limits armed
  * and its accounting baseline taken (the payload's set-up is left out): an OOM kill before that
