@@ -3,21 +3,26 @@
  * only, a few pages of memory), exec'd from a sealed memfd by the container's setup once the
  * filesystem is in place. It runs as uid 0 of the container's user namespace.
  *
- * It forks the payload (init-payload.c), which drops every privilege (session, stdio, rlimits, capabilities,
- * ids, no_new_privs), installs the two seccomp filters last and execs the job's program. The init
- * stays as the reaper: it tells the supervisor when the payload's exec happened (EXEC record) and
- * how the payload ended (EXIT record with its wait status), waits until the supervisor has read the
- * job's accounting and closes go, then exits, at which point the kernel kills whatever else is
- * left in the PID namespace. Being a real init, signals the program sends
- * itself (abort(), raise()) behave as outside a container, which they would not if the program
- * were PID 1 itself.
+ * First it forks the payload (init-payload.c), which drops every privilege that does not depend on
+ * the job (session, stdio, capabilities, the slot's ids, no_new_privs), installs the two seccomp
+ * filters, hands us the listener and parks, writing the READY record itself as it does: READY
+ * goes out only once the payload is parked, so the supervisor's accounting baseline, taken at
+ * READY, leaves that set-up out, and a container made ahead holds a payload ready for its job. At the job's
+ * go the payload sets the job's rlimits and cwd and execs the program. A payload that fails before its park
+ * is an ERROR record and no READY: a setup error, never the program's failure. The init stays as the reaper:
+ * it tells the supervisor when the payload's exec happened (EXEC record) and how the payload ended (EXIT
+ * record with its wait status), waits until the supervisor has read the job's accounting and closes go, then
+ * exits, at which point the kernel kills whatever else is left in the PID namespace. Being a real init,
+ * signals the program sends itself (abort(), raise()) behave as outside a container, which they would not if
+ * the program were PID 1 itself.
  *
  * It also holds the allowlist's seccomp listener (sent by the payload before its exec): a call off
  * the allowlist is held by the kernel and reported to us; we name it to the supervisor
  * (BLOCKED_SYSCALL record) and kill the whole job, so the call never runs.
  *
- * argv: see enum sb_init_arg in sandbox.h (nothing job-specific); the job (ids, cwd, rlimits, the
- * program's argv and environment) arrives after READY as the job message (job-message.h).
+ * argv: see enum sb_init_arg in sandbox.h (nothing job-specific but the slot's ids); the job (cwd,
+ * rlimits, the program's argv and environment; its ids again, which must be argv's) arrives after
+ * READY as the job message (job-message.h).
  */
 #include "init-locks.h"
 #include "init-payload.h"
@@ -25,8 +30,10 @@
 #include "sandbox.h"
 #include "syscalls.h"
 
+#include <asm/ioctls.h>
 #include <fcntl.h>
 #include <linux/ioctl.h>
+#include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -75,20 +82,39 @@ static long read_full(int go, unsigned char *buf, size_t len) {
     return (long)got;
 }
 
-/* The job message and the pointers into it: static, so a waiting container touches no more pages
- * than the message needs. */
-static unsigned char job_body[SB_JOB_MAX_BYTES];
-static char *job_ptrs[SB_JOB_MAX_STRINGS * 2 + 2];
+/* The job message and the pointers into it, shared with the payload (MAP_SHARED before the fork:
+ * the same address in both). Only the pages a message needs are touched. Returns it, or 0. */
+static struct sb_shared_job *map_shared_job(void) {
+    long at = SB_SYS6(SYS_mmap, 0, sizeof(struct sb_shared_job), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return at < 0 && at > -4096 ? 0 : (struct sb_shared_job *)at;
+}
 
-/* Says READY, then waits for the job message on go (job-message.h). Now that no task of the job
- * shares the worker's memory, the supervisor may arm the memory limit: until here an OOM kill in
- * the job's cgroup could have picked the setup task, and with it every process sharing its mm,
- * the worker included. A made-ahead container waits here, before its job exists. Returns 0, 1
- * when the supervisor gave up (EOF before any byte: leave quietly), or -errno for a short or
- * malformed message (fails closed: the payload is never forked). go stays open: after the start,
- * a live run's supervisor sends signals for the payload on it (watch_payload()). */
-static long wait_for_job(int ctl, int go, struct sb_job *job) {
-    send_record(ctl, SB_REC_READY, 0, 0, 0, 0, 0);
+/* Waits for the job message on go (job-message.h), after the payload's READY. Now that no task of
+ * the job shares the worker's memory, the supervisor may arm the memory limit: until here an OOM
+ * kill in the job's cgroup could have picked the setup task, and with it every process sharing its
+ * mm, the worker included. A made-ahead container waits here, before its job exists, its payload
+ * parked. The payload's error pipe is watched meanwhile: a payload that fails a step before its
+ * park (or is gone) ends the wait. Returns 0; 1 when the supervisor gave up (EOF before any byte:
+ * leave quietly); 2 when the payload failed (*e says how); or -errno for a short or malformed
+ * message or one naming other ids than the slot's the payload took (fails closed: the payload is
+ * never released). go stays open: after the start, a live run's supervisor sends signals for the
+ * payload on it (watch_payload()). */
+static long wait_for_job(int go, int err_r, struct payload_error *e, struct sb_shared_job *s, uint32_t uid,
+                         uint32_t gid) {
+    for (;;) {
+        struct pollfd pf[2] = {{go, POLLIN, 0}, {err_r, POLLIN, 0}};
+        long n = SB_SYS5(SYS_ppoll, pf, 2, 0, 0, 0);
+        if (n == -4) continue;
+        if (n < 0) return n;
+        if (pf[1].revents) {
+            *e = (struct payload_error){SB_STEP_SPAWN_PAYLOAD, 10 /* ECHILD: gone without a word */};
+            struct payload_error got;
+            if (SB_SYS3(SYS_read, err_r, &got, sizeof got) == (long)sizeof got) *e = got;
+            return 2;
+        }
+        if (pf[0].revents) break;
+    }
     unsigned char header[SB_JOB_HEADER];
     long n = read_full(go, header, sizeof header);
     if (n == 0) return 1;
@@ -96,20 +122,22 @@ static long wait_for_job(int ctl, int go, struct sb_job *job) {
     if (n != (long)sizeof header) return -22; /* EINVAL */
     long len = sb_job_body_length(header);
     if (len < 0) return len;
-    if ((n = read_full(go, job_body, (size_t)len)) != len) return n < 0 ? n : -22;
-    return sb_job_parse((char *)job_body, (size_t)len, job, job_ptrs, sizeof job_ptrs / sizeof *job_ptrs);
+    if ((n = read_full(go, s->body, (size_t)len)) != len) return n < 0 ? n : -22;
+    long r = sb_job_parse((char *)s->body, (size_t)len, &s->job, s->ptrs, sizeof s->ptrs / sizeof *s->ptrs);
+    if (r == 0 && (s->job.uid != uid || s->job.gid != gid)) r = -22;
+    return r;
 }
 
-/* The payload's error pipe (CLOEXEC: EOF means its exec happened), kept off 0..2, which the
- * payload overwrites with its stdio. Returns 0 or -errno. */
-static long open_error_pipe(int errp[2]) {
-    long r = SB_SYS2(SYS_pipe2, errp, O_CLOEXEC);
+/* A CLOEXEC pipe kept off 0..2, which the payload overwrites with its stdio: the payload's error
+ * pipe (EOF after its park means its exec happened) and its park pipe. Returns 0 or -errno. */
+static long open_pipe(int p[2]) {
+    long r = SB_SYS2(SYS_pipe2, p, O_CLOEXEC);
     for (int i = 0; r >= 0 && i < 2; i++)
-        if (errp[i] < 3) {
-            long fd = SB_SYS3(SYS_fcntl, errp[i], F_DUPFD_CLOEXEC, 3);
-            SB_SYS1(SYS_close, errp[i]);
+        if (p[i] < 3) {
+            long fd = SB_SYS3(SYS_fcntl, p[i], F_DUPFD_CLOEXEC, 3);
+            SB_SYS1(SYS_close, p[i]);
             if (fd < 0) r = fd;
-            errp[i] = (int)fd;
+            p[i] = (int)fd;
         }
     return r < 0 ? r : 0;
 }
@@ -152,14 +180,25 @@ static int receive_listener(int sock) {
     return fd;
 }
 
-/* Waits for the payload's exec (EOF on the error pipe) or its failure, and tells the supervisor. */
-static void report_exec(int ctl, int err_r, int64_t started) {
-    struct payload_error e;
+static long read_payload_record(int err_r, struct payload_error *e) {
     long n;
     do
-        n = SB_SYS3(SYS_read, err_r, &e, sizeof e);
+        n = SB_SYS3(SYS_read, err_r, e, sizeof *e);
     while (n == -4);
+    return n;
+}
+
+/* Waits for the payload's exec (EOF on the error pipe) or its failure, and tells the supervisor.
+ * EOF with the go byte still unread in the park pipe means it died parked, never released: a
+ * set-up failure, not an exec (it cannot happen short of a kill from outside the job). Either way
+ * the payload is reaped next (watch_payload), as after a failed exec. */
+static void report_exec(int ctl, int err_r, int park_w, int64_t started) {
+    struct payload_error e;
+    long n = read_payload_record(err_r, &e);
     SB_SYS1(SYS_close, err_r);
+    int unread = 0;
+    if (n != (long)sizeof e && SB_SYS3(SYS_ioctl, park_w, FIONREAD, &unread) == 0 && unread > 0)
+        e = (struct payload_error){SB_STEP_SPAWN_PAYLOAD, 10 /* ECHILD */}, n = sizeof e;
     if (n == (long)sizeof e)
         send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0, 0);
     else
@@ -275,30 +314,25 @@ static int init_main(int argc, char **argv) {
     SB_SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     SB_SYS5(SYS_prctl, PR_SET_NAME, "cellblock-init", 0, 0, 0);
     const int go = sb_arg_int(argv, SB_ARG_GO_FD);
-    static struct sb_job job;
-    const long got = wait_for_job(ctl, go, &job);
-    if (got == 1) return 126;
-    if (got < 0) {
-        send_record(ctl, SB_REC_ERROR, SB_STEP_JOB_MESSAGE, got, 0, 0, 0);
-        return 121;
-    }
-    sb_locks_init(job.cwd);
 
-    int errp[2], sock[2], sigchld_fd = -1;
-    long r = open_error_pipe(errp);
+    struct sb_shared_job *shared = map_shared_job();
+    int errp[2], sock[2], park[2], sigchld_fd = -1;
+    long r = shared ? open_pipe(errp) : -12 /* ENOMEM */;
+    if (r >= 0) r = open_pipe(park);
     if (r >= 0) r = open_watch_fds(sock, &sigchld_fd);
     if (r < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, r, 0, 0, 0);
         return 121;
     }
-    /* A plain fork: this process is a few pages, so copying it is cheap. The wall clock starts
-     * here, a little before the exec, so a program's wall time is never under-reported. */
-    const int64_t started = now_ns();
+    /* A plain fork: this process is a few pages, so copying it is cheap. The payload takes its
+     * steps up to the filters now, before READY (with or without a job waiting for it). */
     long pid = SB_SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
         SB_SYS1(SYS_close, errp[0]);
         SB_SYS1(SYS_close, sock[0]);
-        sb_payload(argv, &job, errp[1], sock[1]);
+        SB_SYS1(SYS_close, park[1]);
+        const struct payload_fds fds = {errp[1], sock[1], park[0], ctl};
+        sb_payload(argv, &fds, shared);
     }
     if (pid < 0) {
         send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, pid, 0, 0, 0);
@@ -306,11 +340,45 @@ static int init_main(int argc, char **argv) {
     }
     SB_SYS1(SYS_close, errp[1]);
     SB_SYS1(SYS_close, sock[1]);
+    SB_SYS1(SYS_close, park[0]);
     for (int i = SB_ARG_STDIN_FD; i <= SB_ARG_STDERR_FD; i++)
         SB_SYS1(SYS_close, sb_arg_int(argv, i));
-    report_exec(ctl, errp[0], started);
+    /* The payload says READY itself once parked; meanwhile this waits for the job, or its failure:
+     * a step failing before the park is an ERROR record and no READY, the set-up's failure, never
+     * the program's (the init leaves and the namespace's end takes the payload). */
+    struct payload_error e = {SB_STEP_SPAWN_PAYLOAD, 10 /* ECHILD */};
+    const long got = wait_for_job(go, errp[0], &e, shared, sb_arg_u32(argv, SB_ARG_JOB_UID),
+                                  sb_arg_u32(argv, SB_ARG_JOB_GID));
+    if (got == 1) return 126;
+    if (got == 2) {
+        send_record(ctl, SB_REC_ERROR, e.step, -(long)e.err, 0, 0, 0);
+        return 121;
+    }
+    if (got < 0) {
+        send_record(ctl, SB_REC_ERROR, SB_STEP_JOB_MESSAGE, got, 0, 0, 0);
+        return 121;
+    }
+    /* Sent before READY, so here once the job is (only READY lets the supervisor send it). Without
+     * it no call off the allowlist could be named or refused: a set-up failure too. */
+    const int listener = receive_listener(sock[0]);
+    if (listener < 0) {
+        send_record(ctl, SB_REC_ERROR, SB_STEP_SECCOMP, -71 /* EPROTO */, 0, 0, 0);
+        return 121;
+    }
+    /* The wall clock starts here, a little before the exec, so a program's wall time is never
+     * under-reported. The go byte releases the payload (a payload gone meanwhile: EPIPE, and no
+     * SIGPIPE for a namespace's init without a handler). */
+    const int64_t started = now_ns();
+    if ((r = SB_SYS3(SYS_write, park[1], "g", 1)) != 1) {
+        send_record(ctl, SB_REC_ERROR, SB_STEP_SPAWN_PAYLOAD, r < 0 ? r : -5 /* EIO */, 0, 0, 0);
+        return 122;
+    }
+    /* While the payload sets its rlimits and cwd and execs: the lock broker's mounts. */
+    sb_locks_init(shared->job.cwd);
+    report_exec(ctl, errp[0], park[1], started);
+    SB_SYS1(SYS_close, park[1]);
     int go_fd = go;
-    const int rc = watch_payload(ctl, &go_fd, pid, receive_listener(sock[0]), sigchld_fd);
+    const int rc = watch_payload(ctl, &go_fd, pid, listener, sigchld_fd);
     if (rc == 0) hold_until_released(go_fd);
     return rc;
 }

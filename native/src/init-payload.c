@@ -1,8 +1,20 @@
 /*
- * The payload: cellblock-init's forked child, which drops every privilege (session, stdio,
- * rlimits, capabilities, ids, no_new_privs), installs the two seccomp filters last and execs the
- * job's program (init-main.c forks it once the job message has arrived). Freestanding, like the
- * init: raw syscalls only.
+ * The payload: cellblock-init's forked child, made ahead of its job. init-main.c forks it before
+ * READY, and it takes every step that does not depend on the job: its own session, the run's stdio
+ * (the pipes exist from the standby's making), capabilities dropped, the slot's ids (fixed per
+ * standby, in the init's argv), no_new_privs and both seccomp filters, the allowlist's listener
+ * handed to the init. Then it parks: the READY record on the control pipe (the supervisor's sign
+ * that the container and its payload are ready: limits, accounting baseline, job message), and a
+ * blocking read of the park pipe. At the job's go the init has put the parsed job message in
+ * memory both share and writes one byte; the payload sets the job's rlimits and working
+ * directory, clears its signal mask and execs the program. The made-at-go path is the same code,
+ * with the job arriving at once.
+ *
+ * Everything after the filters runs under them, so each call must be on the allowlist with the
+ * arguments used here (seccomp-policy.c): write, read, exit_group, prlimit64, chdir,
+ * rt_sigprocmask, execve (and close, sendmsg's after-call). None of the job's data reaches a step
+ * before the filters: the job message arrives only after the park, so it cannot make the payload
+ * skip or reorder any of them. Freestanding, like the init: raw syscalls only.
  */
 #include "init-payload.h"
 #include "clear-groups.h"
@@ -104,8 +116,28 @@ static long install_filters(int fd, int refine_len, int main_len, int listener_s
     return r < 0 ? r : send_listener(listener_sock, (int)r);
 }
 
-void sb_payload(char **argv, const struct sb_job *job, int err_fd, int listener_sock) {
+/* Parks: tells the supervisor every ahead step is done (the READY record, written here and not by
+ * the init: one hand-off fewer on a container made at its go), then waits for the init's go byte.
+ * Returns at go, or leaves (EOF: the init is ending, and with it the namespace; nothing to say). */
+static void park(int ctl, int park_fd) {
+    struct sb_record ready = {SB_REC_READY, 0, 0, 0, 0, 0};
+    if (SB_SYS3(SYS_write, ctl, &ready, sizeof ready) != (long)sizeof ready) sb_exit(126);
+    char go = 0;
+    long n;
+    do
+        n = SB_SYS3(SYS_read, park_fd, &go, 1);
+    while (n == -4);
+    if (n != 1 || go != 'g') sb_exit(126);
+    SB_SYS1(SYS_close, park_fd);
+}
+
+void sb_payload(char **argv, const struct payload_fds *fds, const struct sb_shared_job *shared) {
+    const int err_fd = fds->err;
+    /* Ahead of the job: nothing below until the park reads anything of it. */
     CHECK(SB_STEP_SETSID, SB_SYS0(SYS_setsid));
+    /* The control pipe (READY goes on it) off 0..2 too, before stdio takes them. */
+    long ctl = fds->ctl;
+    if (ctl < 3) CHECK(SB_STEP_STDIO, ctl = SB_SYS3(SYS_fcntl, ctl, F_DUPFD_CLOEXEC, 3));
     /* Lift the pipes above 2 first: any of them may itself be numbered 0..2 (when the worker runs
      * with closed stdio), and moving one onto 0 must not clobber another. */
     int stdio[3];
@@ -116,21 +148,30 @@ void sb_payload(char **argv, const struct sb_job *job, int err_fd, int listener_
     }
     for (int i = 0; i < 3; i++)
         CHECK(SB_STEP_STDIO, move_fd(stdio[i], i));
-    /* Everything else closes at exec, the error pipe included. */
+    /* Everything else closes at exec: the error pipe, the park pipe, the init's descriptors. */
     CHECK(SB_STEP_STDIO, SB_SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC));
-    CHECK(SB_STEP_RLIMITS, set_rlimits(job));
     CHECK(SB_STEP_CAPS, drop_capabilities(sb_arg_int(argv, SB_ARG_CAP_LAST)));
-    const uint32_t uid = job->uid, gid = job->gid;
+    const uint32_t uid = sb_arg_u32(argv, SB_ARG_JOB_UID), gid = sb_arg_u32(argv, SB_ARG_JOB_GID);
     CHECK(SB_STEP_IDS_JOB, sb_clear_groups());
     CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresgid, gid, gid, gid));
     CHECK(SB_STEP_IDS_JOB, SB_SYS3(SYS_setresuid, uid, uid, uid));
     CHECK(SB_STEP_CAPS, clear_capability_sets());
-    CHECK(SB_STEP_CWD, SB_SYS1(SYS_chdir, job->cwd));
     CHECK(SB_STEP_NO_NEW_PRIVS, SB_SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
     CHECK(SB_STEP_SECCOMP,
           install_filters(sb_arg_int(argv, SB_ARG_SECCOMP_FD), sb_arg_int(argv, SB_ARG_SECCOMP_REFINE_LEN),
-                          sb_arg_int(argv, SB_ARG_SECCOMP_MAIN_LEN), listener_sock));
-    /* Last: only execve, write and exit_group follow, all allowed by both filters. */
+                          sb_arg_int(argv, SB_ARG_SECCOMP_MAIN_LEN), fds->listener_sock));
+    SB_SYS1(SYS_close, fds->listener_sock);
+    park((int)ctl, fds->park);
+
+    /* At the job's go, under both filters. Rlimits: without CAP_SYS_RESOURCE in the host's user
+     * namespace (which no container's root has, before the filters or after) a hard limit can
+     * only be lowered, so setting them here is what setting them before the ids was; soft =
+     * hard as the policy sends them. */
+    const struct sb_job *job = &shared->job;
+    CHECK(SB_STEP_RLIMITS, set_rlimits(job));
+    CHECK(SB_STEP_CWD, SB_SYS1(SYS_chdir, job->cwd));
+    /* Last: only execve, write and exit_group follow, all allowed by both filters. The mask held
+     * SIGCHLD blocked since the init's fork. */
     uint64_t empty_mask = 0;
     SB_SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty_mask, 0, sizeof empty_mask);
     payload_fail(err_fd, SB_STEP_EXEC, SB_SYS3(SYS_execve, job->argv[0], job->argv, job->envp));

@@ -1,9 +1,11 @@
 /*
  * The job message: everything job-specific cellblock-init needs, sent by the supervisor on the go
  * pipe after the init's READY record (the init's argv carries only what is the same for every job
- * of a slot: descriptors, seccomp lengths, cap_last). Because nothing job-specific is in argv, a
- * container can be mounted, pivoted and have its init waiting before its job exists (made ahead,
- * slot-runner.h); the not-prewarmed path sends the same message, so there is one code path.
+ * of a slot: descriptors, seccomp lengths, cap_last, the slot's job uid/gid). Because nothing
+ * job-specific is in argv, a container can be mounted, pivoted and have its init and its parked
+ * payload waiting before its job exists (made ahead, slot-runner.h); the not-prewarmed path sends
+ * the same message, so there is one code path. The payload switched to argv's ids before the
+ * message existed: the message's uid/gid must equal them, or the init refuses it.
  *
  * Layout, native byte order (sender and reader are the same machine):
  *   header: u32 SB_JOB_MAGIC, u32 body length (<= SB_JOB_MAX_BYTES)

@@ -57,17 +57,18 @@ struct sb_op {
     X(SB_STEP_ROOT_READ_ONLY, "make the root read-only")                                                     \
     X(SB_STEP_HOSTNAME, "set the hostname")                                                                  \
     X(SB_STEP_EXEC_INIT, "exec cellblock-init")                                                              \
-    /* init-main.c: PID 1, then the payload it forks */                                                      \
-    X(SB_STEP_JOB_MESSAGE, "read the job message")                                                           \
+    /* init-main.c: PID 1 forks the payload before READY, which takes every step up to its */                \
+    /* filters ahead of the job and parks (init-payload.c); the rest follows the job message */              \
     X(SB_STEP_SPAWN_PAYLOAD, "spawn the payload")                                                            \
     X(SB_STEP_SETSID, "setsid")                                                                              \
     X(SB_STEP_STDIO, "set up stdio")                                                                         \
-    X(SB_STEP_RLIMITS, "set rlimits")                                                                        \
     X(SB_STEP_CAPS, "drop capabilities")                                                                     \
     X(SB_STEP_IDS_JOB, "switch to the job's uid/gid")                                                        \
-    X(SB_STEP_CWD, "chdir to the working directory")                                                         \
     X(SB_STEP_NO_NEW_PRIVS, "set no_new_privs")                                                              \
     X(SB_STEP_SECCOMP, "install the seccomp filter")                                                         \
+    X(SB_STEP_JOB_MESSAGE, "read the job message")                                                           \
+    X(SB_STEP_RLIMITS, "set rlimits")                                                                        \
+    X(SB_STEP_CWD, "chdir to the working directory")                                                         \
     X(SB_STEP_EXEC, "execve") /* reported with the program's path appended */
 
 enum { SB_STEP_FIRST = 10000 }; /* above any mount plan's length */
@@ -78,7 +79,9 @@ extern const char *const sb_step_names[SB_STEP_END - SB_STEP_FIRST];
 
 /* Records on the control pipe, container -> supervisor. One write each (< PIPE_BUF: atomic). */
 /* READY: cellblock-init runs in its own address space and waits for the job message on go
- * (job-message.h); only then does the supervisor arm the job's limits (see supervise.c). */
+ * (job-message.h), and its payload is parked (every step that does not depend on the job done, its
+ * filters installed: init-payload.c); the payload writes this record itself as it parks. Only then
+ * does the supervisor arm the job's limits and take the accounting baseline (see supervise.c). */
 /* BLOCKED_SYSCALL: the job made a call the allowlist does not know; the init killed the job. */
 enum sb_record_type {
     SB_REC_ERROR = 1,
@@ -94,7 +97,7 @@ struct sb_record {
     int32_t err;         /* SB_REC_ERROR: errno */
     int32_t wait_status; /* SB_REC_EXIT: the payload's wait status; BLOCKED_SYSCALL: its AUDIT_ARCH */
     int64_t maxrss_kb;   /* SB_REC_EXIT: the payload's ru_maxrss */
-    int64_t at_ns;       /* CLOCK_MONOTONIC: EXEC = just before the payload was forked, EXIT = reaped */
+    int64_t at_ns; /* CLOCK_MONOTONIC: EXEC = just before the parked payload was released, EXIT = reaped */
 };
 
 /* What the container's setup (a CLONE_VM child of the supervising thread) needs. */
@@ -114,7 +117,8 @@ struct sb_plan {
     char *const *init_envp;
 };
 
-/* argv layout of cellblock-init: nothing job-specific (that is the job message's). */
+/* argv layout of cellblock-init: nothing job-specific (that is the job message's); the job's ids
+ * are the slot's, known when the standby is made, so the payload takes them before its job exists. */
 enum sb_init_arg {
     SB_ARG_NAME,
     SB_ARG_CTL_FD,
@@ -126,6 +130,8 @@ enum sb_init_arg {
     SB_ARG_SECCOMP_REFINE_LEN, /* instructions of the errno-refinement filter (first in the memfd) */
     SB_ARG_SECCOMP_MAIN_LEN,   /* instructions of the allowlist (right after it) */
     SB_ARG_CAP_LAST,
+    SB_ARG_JOB_UID, /* the job's uid and gid inside: the slot's, fixed when the standby is made */
+    SB_ARG_JOB_GID,
     SB_ARG_N
 };
 

@@ -14,7 +14,8 @@
 // Made ahead all the way: when a slot's run has the same mount request as the run before it (a
 // bench, a batch of one problem's tests), the preparer predicts the next run will too, and makes
 // the next standby mounted, pivoted and read-only, with cellblock-init waiting for its job message
-// (sb_go_ahead()): cloned and attached during the run, mounted after it. With hand-over
+// and its payload parked, filters installed (sb_go_ahead()): cloned and attached during the run,
+// mounted after it. With hand-over
 // (SlotConfig::handOver, hand-over.c) "the same" means the same shape: the caller binds are left
 // out of the container made ahead and mounted at the run's go, so jobs with their own work dirs
 // (the worker's per-job /box) match. A run whose request differs gets a fresh container on its

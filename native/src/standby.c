@@ -82,10 +82,11 @@ static void hand_out_pipes(struct sb_standby *sb, int p[PIPE_N][2]) {
     plan->stderr_w = p[PIPE_ERR][1];
 }
 
-/* cellblock-init's argv: nothing in it depends on the job (that is the job message's). */
+/* cellblock-init's argv: nothing in it depends on the job (that is the job message's) but the job's
+ * ids, which are the slot's: the standby is made for them, and its payload takes them ahead. */
 static void write_init_argv(struct sb_standby *sb, const struct sb_init_config *init) {
     const struct sb_plan *p = &sb->plan;
-    int values[SB_ARG_N] = {0};
+    unsigned values[SB_ARG_N] = {0};
     values[SB_ARG_CTL_FD] = p->ctl_w;
     values[SB_ARG_GO_FD] = p->go_r;
     values[SB_ARG_STDIN_FD] = p->stdin_r;
@@ -95,11 +96,13 @@ static void write_init_argv(struct sb_standby *sb, const struct sb_init_config *
     values[SB_ARG_SECCOMP_REFINE_LEN] = init->refine_len;
     values[SB_ARG_SECCOMP_MAIN_LEN] = init->main_len;
     values[SB_ARG_CAP_LAST] = init->cap_last;
+    values[SB_ARG_JOB_UID] = sb->ids.job_uid;
+    values[SB_ARG_JOB_GID] = sb->ids.job_gid;
     for (int i = 0; i < SB_ARG_N; i++) {
         if (i == SB_ARG_NAME)
             snprintf(sb->init_args[i], sizeof sb->init_args[i], "cellblock-init");
         else
-            snprintf(sb->init_args[i], sizeof sb->init_args[i], "%d", values[i]);
+            snprintf(sb->init_args[i], sizeof sb->init_args[i], "%u", values[i]);
         sb->init_argv[i] = sb->init_args[i];
     }
     sb->init_argv[SB_ARG_N] = NULL;

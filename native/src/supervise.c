@@ -13,13 +13,16 @@
  *
  * A run (sb_execute) hands the standby its mount plan and writes the first "go" byte. The child
  * builds the root filesystem, pivots, and execs cellblock-init (init-main.c) from a sealed memfd
- * as PID 1, which sends a READY record and waits for the job message (job-message.h). A standby
- * made ahead (sb_go_ahead(), for a predicted plan: slot-runner.h) has done all of this before its
- * run, and its READY was read then. Only after READY, with no task of the job sharing Node's
- * memory, are the job's cgroup limits armed: an OOM kill before that could pick the setup task,
- * and with it every task sharing its mm, the worker included. The job message lets the init fork
- * the payload, which drops its privileges and execs the program. Records on the control pipe mark the exec
- * (the wall clock starts) and the payload's exit (wait status); failures arrive as {step, errno}.
+ * as PID 1, which forks the payload (it drops every privilege that does not depend on the job,
+ * installs the seccomp filters and parks, writing the READY record itself as it does) and waits
+ * for the job message (job-message.h). A standby made ahead (sb_go_ahead(), for a predicted
+ * plan: slot-runner.h) has done all of this before its run, and its READY was read then. Only
+ * after READY, with no task of the job sharing Node's memory, are the job's cgroup limits armed
+ * and its accounting baseline taken (the payload's set-up is left out): an OOM kill before that
+ * could pick the setup task, and with it every task sharing its mm, the worker included. The job
+ * message releases the payload, which sets the job's rlimits and cwd and execs the program.
+ * Records on the control pipe mark the exec (the wall clock starts) and the payload's exit (wait
+ * status); failures arrive as {step, errno}.
  *
  * The poll loop feeds stdin, reads stdout/stderr up to the cap (handing each piece kept to the
  * run's on_output callback as it arrives, for live runs), polls the cgroup's CPU counter,

@@ -130,7 +130,7 @@ struct sb_run {
  * cgroup attach done, its setup child blocked on "go". Taking these steps off the critical path
  * (the cgroup attach alone sometimes waits ~10 ms for an RCU grace period on cgroup v1) is what a
  * standby is for; it is still used exactly once. Made ahead (sb_go_ahead()), it is also mounted,
- * pivoted and read-only, with cellblock-init waiting for its job message. */
+ * pivoted and read-only, with cellblock-init waiting for its job message and its payload parked. */
 enum { SB_FD_ARGS = 5 }; /* ctl, go, stdin, stdout, stderr */
 
 /* What cellblock-init's argv carries besides descriptors: the same for every run of a host. */

@@ -47,6 +47,8 @@ static inline long sb_sys6(long n, long a, long b, long c, long d, long e, long 
 #define SB_SYS3(n, a, b, c) sb_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define SB_SYS4(n, a, b, c, d) sb_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define SB_SYS5(n, a, b, c, d, e) sb_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define SB_SYS6(n, a, b, c, d, e, f)                                                                         \
+    sb_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 /* Never returns. exit_group ends only the calling task's thread group: the CLONE_VM child is its
  * own thread group, so the Node process is unaffected. */

@@ -184,16 +184,58 @@ describe("containers made ahead all the way", () => {
         return []; // the spent group, removed meanwhile
       }
     };
-    // Once the spent group is gone: one group, the standby's, where its init alone waits.
+    // Once the spent group is gone: one group, the standby's, where its init and its parked
+    // payload wait.
     const groups = await eventually(ourGroups, {
       timeoutMs: 10_000,
       intervalMs: 20,
-      until: (g) => g.length === 1 && procs(g[0] as string).length > 0,
-      what: "the standby alone",
+      until: (g) => g.length === 1 && procs(g[0] as string).length === 2,
+      what: "the standby alone, made ahead",
     });
-    expect(procs(groups[0] as string)).toHaveLength(1);
+    const waiting = procs(groups[0] as string);
+    expect(waiting).toHaveLength(2);
     await releaseStandbys();
     expect(ourGroups()).toEqual([]);
+    // Discarded unused, it leaves no process behind: neither its init nor its parked payload.
+    for (const pid of waiting) expect(existsSync(`/proc/${pid}`), `process ${pid}`).toBe(false);
     await prime();
+  });
+
+  it("the payload is made ahead too: the program's own process was forked before its job was sent, and meets the same state", async () => {
+    await prime();
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the container waits, its payload parked
+    // $$ is the program's own process (the payload, exec'd): its start time is its fork's.
+    const report = await ahead(
+      sh('read -r stat < /proc/$$/stat; echo "$stat"; cat /proc/uptime; getconf CLK_TCK'),
+    );
+    expect(report.status, describeReport(report)).toBe("ok");
+    const [stat = "", uptime = "", ticks = "100"] = report.stdout.toString().split("\n");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // from field 3 (state) on
+    const ageS = Number(uptime.split(" ")[0]) - Number(fields[22 - 3]) / Number(ticks);
+    // Forked while the container waited, not at the job's go: older than the pause above.
+    expect(ageS, stat).toBeGreaterThanOrEqual(0.3);
+    // The program meets the process state of a payload made at its go: grep is the exec'd payload.
+    await prime();
+    const status = await ahead([
+      "/usr/bin/grep",
+      "-E",
+      "^(Uid|Gid|Groups|CapEff|CapPrm|CapBnd|CapAmb|NoNewPrivs|Seccomp|Seccomp_filters|SigBlk|SigPnd|ShdPnd):",
+      "/proc/self/status",
+    ]);
+    const text = status.stdout.toString();
+    expect(text).toMatch(/^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
+    expect(text).toMatch(/^Gid:\s+1000\s+1000\s+1000\s+1000$/m);
+    expect(text).toMatch(/^Groups:\s*$/m);
+    for (const caps of ["CapEff", "CapPrm", "CapBnd", "CapAmb"])
+      expect(text).toContain(`${caps}:\t0000000000000000`);
+    expect(text).toContain("NoNewPrivs:\t1");
+    expect(text).toContain("Seccomp:\t2");
+    expect(text).toContain("Seccomp_filters:\t2");
+    for (const mask of ["SigBlk", "SigPnd", "ShdPnd"]) expect(text).toContain(`${mask}:\t0000000000000000`);
+    // Its descriptors: stdio only (the park and error pipes, the listener's socket and the init's
+    // ends close at its exec).
+    await prime();
+    const fds = await ahead([fixture("fd-leak")]);
+    expect(fds.stdout.toString()).toBe("open: 0 1 2\nwritten to fds above 2: 0\n");
   });
 });
