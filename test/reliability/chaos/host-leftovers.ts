@@ -18,7 +18,9 @@ export interface LeftoverScope {
   /**
    * Workers still running: a cellblock-init whose parent is one of them is that worker's container
    * made ahead for its slot's next run (docs/ARCHITECTURE.md, "Containers made ahead all the way"),
-   * waiting with no job in it — not a leftover. Anything else running as a slot's id still is.
+   * waiting with no job in it — not a leftover; nor is that init's one child still named
+   * cellblock-init, its parked payload ("The payload made ahead": a payload that has exec'd its
+   * program bears the program's name). Anything else running as a slot's id still is.
    */
   liveWorkerPids?: number[];
 }
@@ -49,18 +51,29 @@ export function hostLeftovers(scope: LeftoverScope): string[] {
   }
   const uidFirst = slotIdBase(scope.uidBase, scope.slots.first);
   const uidEnd = slotIdBase(scope.uidBase, scope.slots.end);
+  const processes: { pid: number; uid: number; name: string | undefined; parent: number }[] = [];
   for (const entry of list("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const status = fs.readFileSync(`/proc/${entry}/status`, "utf8");
-      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-      const name = /^Name:\s+(.*)$/m.exec(status)?.[1];
-      const parent = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-      const waiting = name === "cellblock-init" && scope.liveWorkerPids?.includes(parent);
-      if (uid >= uidFirst && uid < uidEnd && !waiting) found.push(`process ${entry} (${name}) uid ${uid}`);
+      processes.push({
+        pid: Number(entry),
+        uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]),
+        name: /^Name:\s+(.*)$/m.exec(status)?.[1],
+        parent: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]),
+      });
     } catch {
       // exited while we looked
     }
+  }
+  const waitingInits = new Set(
+    processes
+      .filter((p) => p.name === "cellblock-init" && scope.liveWorkerPids?.includes(p.parent))
+      .map((p) => p.pid),
+  );
+  for (const { pid, uid, name, parent } of processes) {
+    const waiting = name === "cellblock-init" && (waitingInits.has(pid) || waitingInits.has(parent));
+    if (uid >= uidFirst && uid < uidEnd && !waiting) found.push(`process ${pid} (${name}) uid ${uid}`);
   }
   for (const name of list(scope.workRoot)) found.push(`work dir ${path.join(scope.workRoot, name)}`);
   return found;
