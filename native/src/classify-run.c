@@ -21,6 +21,16 @@ void sb_classify(struct sb_run *run) {
     /* The init killed the job for a call off the allowlist: report it as the kernel's own seccomp
      * kill would be, SIGSYS (the report also names the call). */
     if (run->blocked_syscall_seen && run->signal == SIGKILL) run->signal = SIGSYS;
+    /* A limit smaller than the container itself: once the limits are armed (at READY, with the
+     * payload parked), cgroup v2 applies a memory.max below the usage at once and its OOM killer
+     * takes the init or the parked payload, which the init reports as a set-up failure. Only the
+     * armed limit can kill in the group, so it is the job's memory limit, as when the init alone
+     * was there to be killed, and not a failure to retry. */
+    if (run->status == SB_SETUP_ERROR && st->oom_kills > 0) {
+        run->status = SB_MEMORY_LIMIT;
+        run->stop = SB_STOP_MEMORY;
+        return;
+    }
     if (run->status == SB_SETUP_ERROR) return;
     int failed = !(run->exit_code == 0 && run->signal == 0);
     if (st->oom_kills > 0 || run->stop == SB_STOP_MEMORY) {
