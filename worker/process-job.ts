@@ -96,23 +96,23 @@ export class JobProcessor {
     // as a cancel heard on the channel does, and is checked again once the run is over, so a job
     // cancelled before it started never reports a result. A failed read fails the job after its
     // run (BullMQ retries it), as it failed it before the run.
-    let checkFailed: { error: unknown } | undefined;
     const startup = deps.redis.pipeline();
     deps.gate.started(startup, jobId, queued);
     startup.exists(deps.keys.cancelled(jobId));
-    const checked = startup.exec().then(
-      (replies) => {
-        const failed = replies?.find(([error]) => error)?.[0];
-        if (failed || !replies) {
-          checkFailed = { error: failed ?? new Error("the start-up pipeline was not run") };
-          return;
-        }
-        if (replies.at(-1)?.[1] === 1) controller.abort(CANCELLED_REASON);
-      },
-      (error: unknown) => {
-        checkFailed = { error };
-      },
-    );
+    // Settles with the failure, if any (never rejects: it is awaited only after the run).
+    const checkFailed: Promise<{ error: unknown } | undefined> = startup
+      .exec()
+      .then((replies) => {
+        const failed = replies
+          ? replies.find(([error]) => error)?.[0]
+          : new Error("the start-up pipeline was not run");
+        if (failed) throw failed;
+        if (replies?.at(-1)?.[1] === 1) controller.abort(CANCELLED_REASON);
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
     try {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const { settings, runSandbox, uidBase, log } = deps;
@@ -130,8 +130,8 @@ export class JobProcessor {
         ...(queued.live === true ? {} : { lender: deps.slots }),
       };
       const result = await runJob(jobId, queued.request, language, ctx, { throwOnSetupError: !lastAttempt });
-      await checked;
-      if (checkFailed) throw checkFailed.error;
+      const failed = await checkFailed;
+      if (failed) throw failed.error;
       if (controller.signal.reason === CANCELLED_REASON) throw new JobAbortedError(CANCELLED_REASON);
       events.writer.finished(result);
       const { keyId, batchId } = queued;
