@@ -17,6 +17,10 @@ boot=$(up)
 echo "v2 suite: kernel $(uname -r), cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers), booted in $boot s"
 status=0
 parts=()
+# The root parts' vitest runs also write JSON reports, so the closing summary can name each failed
+# test (a CI log is read from its tail, and a failure's lines may be far above it).
+reports=/tmp/v2-suite-reports
+rm -rf "$reports" && mkdir -p "$reports"
 step() {
   local name=$1 t0 rc line
   shift
@@ -34,10 +38,11 @@ step self-check node bin/cellblock-sandbox.mjs --self-check
 # shellcheck disable=SC2086  # V2_TESTS is a list of paths
 if [ "${V2_TESTS:-}" != none ]; then
   step "native tests" node node_modules/vitest/vitest.mjs run ${V2_TESTS:-test/native} \
-    --exclude test/native/accounting-accuracy.test.ts
+    --exclude test/native/accounting-accuracy.test.ts --reporter=default --reporter=json --outputFile="$reports/native.json"
 fi
 if [ "${V2_SMOKE:-0}" = 1 ]; then
-  step "service smoke test" node node_modules/vitest/vitest.mjs run test/service/smoke.test.ts
+  step "service smoke test" node node_modules/vitest/vitest.mjs run test/service/smoke.test.ts \
+    --reporter=default --reporter=json --outputFile="$reports/smoke.json"
 fi
 # Rootless mode (docs/CGROUP-V2.md): the self-check and hostile-program tests as an ordinary user,
 # once per mode listed in V2_ROOTLESS, in this same boot; the service smoke test with the worker
@@ -54,6 +59,16 @@ fi
 # One summary of every part at the end, where CI logs are read from.
 echo "v2 suite: booted in $boot s; parts:"
 for line in "${parts[@]}"; do echo "v2 suite:   $line"; done
+node -e 'const fs = require("node:fs"), dir = process.argv[1];
+  for (const f of fs.readdirSync(dir)) {
+    let r; try { r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8")); } catch { continue; }
+    for (const file of r.testResults) {
+      if (file.status === "failed" && file.assertionResults.every((t) => t.status !== "failed"))
+        console.log(`v2 suite: FAILED ${file.name.replace(process.cwd() + "/", "")}: ${(file.message ?? "").split("\n")[0].slice(0, 300)}`);
+      for (const t of file.assertionResults)
+        if (t.status === "failed") console.log(`v2 suite: FAILED ${file.name.replace(process.cwd() + "/", "")} > ${t.fullName}\n  ${(t.failureMessages[0] ?? "").split("\n")[0].slice(0, 300)}`);
+    }
+  }' "$reports"
 echo "v2 suite: exit $status at uptime $(up) s"
 exit "$status"
 }

@@ -31,6 +31,14 @@ export const BIND_DIR_PREFIX = "cellblock-test-bind-";
 export const TEST_SLOT = Number(process.env.CELLBLOCK_TEST_SLOT ?? "6");
 
 /**
+ * How many times longer than on the host a test waits for a start-up or a compile in test:v2's VM
+ * (CELLBLOCK_V2VM=1), where the CPU is emulated: node + tsx take seconds to start, and CI's
+ * loaded host runs the VM twice as slowly again as a quiet one (its self-check: 38 s against
+ * 19 s). Only for waits on ordinary work; a limit or deadline a test asserts about is not scaled.
+ */
+export const EMULATION_SLOWDOWN = process.env.CELLBLOCK_V2VM === "1" ? 3 : 1;
+
+/**
  * Rootless runs (test:v2's VM with V2_ROOTLESS): the tests run as an ordinary user in the cgroup
  * subtree delegated to it (CELLBLOCK_CGROUP_ROOT), with CELLBLOCK_TEST_ID_MAP's id mapping.
  */

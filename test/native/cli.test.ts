@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { SANDBOX_PHASES } from "../../native/types.ts";
+import { EMULATION_SLOWDOWN } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -14,7 +15,7 @@ const SLOT = "41"; // away from other files' slots
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, "--slot", SLOT, ...args], {
     encoding: "utf8",
-    timeout: 30_000,
+    timeout: 30_000 * EMULATION_SLOWDOWN, // node's start-up
     env: { ...process.env, ...env },
   });
   return { status: r.status, report: r.stdout ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_UID_BASE, IDS_PER_SLOT, slotIdBase } from "../../contract/sandbox-identity.ts";
-import { makeBindDir, slotHostId, TEST_SLOT } from "./_fixtures.ts";
+import { EMULATION_SLOWDOWN, makeBindDir, slotHostId, TEST_SLOT } from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -46,42 +46,50 @@ function cgroupsOf(pid: number): string[] {
   return found;
 }
 
+// The waits for the child workers' start-ups are scaled for test:v2's emulated CPU; the deadline
+// for the job's processes to die after their worker is what the test asserts: it is not.
+const startUp = EMULATION_SLOWDOWN;
+
 describe("supervisor crash", () => {
-  it("SIGKILLing the worker mid-run kills every job process within seconds; a restart removes its cgroups", async () => {
-    const box = makeBindDir();
-    fs.chownSync(box, slotHostId(CRASH_SLOT), slotHostId(CRASH_SLOT));
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", path.join(import.meta.dirname, "_crash-child.ts"), box, String(CRASH_SLOT)],
-      {
-        stdio: "inherit",
-      },
-    );
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    const beacon = path.join(box, "beacon");
-    const deadline = Date.now() + 20_000;
-    while (!fs.existsSync(beacon) && Date.now() < deadline) await sleep(50);
-    expect(fs.existsSync(beacon), "the run in the child worker never started its daemon").toBe(true);
-    expect(slotProcesses().length).toBeGreaterThan(0);
+  it(
+    "SIGKILLing the worker mid-run kills every job process within seconds; a restart removes its cgroups",
+    async () => {
+      const box = makeBindDir();
+      fs.chownSync(box, slotHostId(CRASH_SLOT), slotHostId(CRASH_SLOT));
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", path.join(import.meta.dirname, "_crash-child.ts"), box, String(CRASH_SLOT)],
+        {
+          stdio: "inherit",
+        },
+      );
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const beacon = path.join(box, "beacon");
+      const deadline = Date.now() + 20_000 * startUp;
+      while (!fs.existsSync(beacon) && Date.now() < deadline) await sleep(50);
+      expect(fs.existsSync(beacon), "the run in the child worker never started its daemon").toBe(true);
+      expect(slotProcesses().length).toBeGreaterThan(0);
 
-    child.kill("SIGKILL");
-    await exited;
-    const goneBy = Date.now() + 5_000;
-    while (slotProcesses().length > 0 && Date.now() < goneBy) await sleep(100);
-    expect(slotProcesses(), "job processes outlived their worker").toEqual([]);
-    const size = fs.statSync(beacon).size;
-    await sleep(300);
-    expect(fs.statSync(beacon).size, "the daemon kept writing after its worker died").toBe(size);
+      child.kill("SIGKILL");
+      await exited;
+      const goneBy = Date.now() + 5_000;
+      while (slotProcesses().length > 0 && Date.now() < goneBy) await sleep(100);
+      expect(slotProcesses(), "job processes outlived their worker").toEqual([]);
+      const size = fs.statSync(beacon).size;
+      await sleep(300);
+      expect(fs.statSync(beacon).size, "the daemon kept writing after its worker died").toBe(size);
 
-    const restart = spawnSync(
-      process.execPath,
-      ["--import", "tsx", path.join(import.meta.dirname, "_restart-child.ts")],
-      {
-        stdio: "inherit",
-        timeout: 30_000,
-      },
-    );
-    expect(restart.status).toBe(0);
-    expect(cgroupsOf(child.pid as number), "the dead worker's run cgroups survived a restart").toEqual([]);
-  }, 60_000);
+      const restart = spawnSync(
+        process.execPath,
+        ["--import", "tsx", path.join(import.meta.dirname, "_restart-child.ts")],
+        {
+          stdio: "inherit",
+          timeout: 30_000 * startUp,
+        },
+      );
+      expect(restart.status).toBe(0);
+      expect(cgroupsOf(child.pid as number), "the dead worker's run cgroups survived a restart").toEqual([]);
+    },
+    60_000 * startUp,
+  );
 });
