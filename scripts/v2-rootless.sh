@@ -73,11 +73,11 @@ tests=${V2_ROOTLESS_TESTS:-$tests}
 # shellcheck disable=SC2086  # a list of paths
 # --configLoader runner: vitest's default bundles its config into node_modules, which is root's.
 if [ "$tests" != none ]; then
-  as_user "hostile-program tests" node node_modules/vitest/vitest.mjs run --configLoader runner $tests
+  as_user "hostile-program tests" node node_modules/vitest/vitest.mjs run --configLoader runner ${V2_VITEST_TIMEOUTS:-} $tests
 fi
 if [ "${V2_ROOTLESS_SMOKE:-0}" = 1 ]; then
   as_user "service smoke test (rootless worker)" env SANDBOX_ID_MAP=single \
-    node node_modules/vitest/vitest.mjs run --configLoader runner test/service/smoke.test.ts
+    node node_modules/vitest/vitest.mjs run --configLoader runner ${V2_VITEST_TIMEOUTS:-} test/service/smoke.test.ts
 fi
 exit "$status"
 }
