@@ -63,16 +63,7 @@ fi
 # One summary of every part at the end, where CI logs are read from.
 echo "v2 suite: booted in $boot s; parts:"
 for line in "${parts[@]}"; do echo "v2 suite:   $line"; done
-node -e 'const fs = require("node:fs"), dir = process.argv[1];
-  for (const f of fs.readdirSync(dir)) {
-    let r; try { r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8")); } catch { continue; }
-    for (const file of r.testResults) {
-      if (file.status === "failed" && file.assertionResults.every((t) => t.status !== "failed"))
-        console.log(`v2 suite: FAILED ${file.name.replace(process.cwd() + "/", "")}: ${(file.message ?? "").split("\n")[0].slice(0, 300)}`);
-      for (const t of file.assertionResults)
-        if (t.status === "failed") console.log(`v2 suite: FAILED ${file.name.replace(process.cwd() + "/", "")} > ${t.fullName}\n  ${(t.failureMessages[0] ?? "").split("\n")[0].slice(0, 300)}`);
-    }
-  }' "$reports"
+node scripts/failed-tests.mjs --prefix "v2 suite: " "$reports"/*.json
 echo "v2 suite: exit $status at uptime $(up) s"
 exit "$status"
 }

@@ -100,19 +100,17 @@ export class JobProcessor {
     deps.gate.started(startup, jobId, queued);
     startup.exists(deps.keys.cancelled(jobId));
     // Settles with the failure, if any (never rejects: it is awaited only after the run).
-    const checkFailed: Promise<{ error: unknown } | undefined> = startup
-      .exec()
-      .then((replies) => {
+    const checkFailed: Promise<{ error: unknown } | undefined> = startup.exec().then(
+      (replies) => {
         const failed = replies
           ? replies.find(([error]) => error)?.[0]
           : new Error("the start-up pipeline was not run");
-        if (failed) throw failed;
+        if (failed) return { error: failed };
         if (replies?.at(-1)?.[1] === 1) controller.abort(CANCELLED_REASON);
-      })
-      .then(
-        () => undefined,
-        (error: unknown) => ({ error }),
-      );
+        return undefined;
+      },
+      (error: unknown) => ({ error }),
+    );
     try {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const { settings, runSandbox, uidBase, log } = deps;

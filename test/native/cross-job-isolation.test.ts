@@ -3,7 +3,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { describe as describeReport, fixture, makeBindDir, run, TEST_SLOT } from "./_fixtures.ts";
+import {
+  describe as describeReport,
+  EMULATION_SLOWDOWN,
+  fixture,
+  makeBindDir,
+  run,
+  TEST_SLOT,
+} from "./_fixtures.ts";
 import { installLeakChecks } from "./_leaks.ts";
 
 installLeakChecks();
@@ -16,10 +23,10 @@ describe("cross-job isolation", () => {
     const holder = run(["/usr/bin/python3", fixture("cross-job.py"), "hold", "/box"], {
       binds: [{ source: box, target: "/box", writable: true }],
       slot: TEST_SLOT,
-      limits: { wallTimeMs: 45_000 },
+      limits: { wallTimeMs: 20_000 * EMULATION_SLOWDOWN },
     });
-    // Generous: under test:v2's emulated CPU a python start in a loaded suite took over 10 s.
-    const deadline = Date.now() + 30_000;
+    // A python start: under test:v2's emulated CPU in a loaded suite it took over 10 s.
+    const deadline = Date.now() + 10_000 * EMULATION_SLOWDOWN;
     while (!fs.existsSync(path.join(box, "ready")) && Date.now() < deadline) await sleep(20);
     expect(fs.existsSync(path.join(box, "ready")), "the holding job never got ready").toBe(true);
 

@@ -48,8 +48,6 @@ function cgroupsOf(pid: number): string[] {
 
 // The waits for the child workers' start-ups are scaled for test:v2's emulated CPU; the deadline
 // for the job's processes to die after their worker is what the test asserts: it is not.
-const startUp = EMULATION_SLOWDOWN;
-
 describe("supervisor crash", () => {
   it(
     "SIGKILLing the worker mid-run kills every job process within seconds; a restart removes its cgroups",
@@ -65,7 +63,7 @@ describe("supervisor crash", () => {
       );
       const exited = new Promise((resolve) => child.once("exit", resolve));
       const beacon = path.join(box, "beacon");
-      const deadline = Date.now() + 20_000 * startUp;
+      const deadline = Date.now() + 20_000 * EMULATION_SLOWDOWN;
       while (!fs.existsSync(beacon) && Date.now() < deadline) await sleep(50);
       expect(fs.existsSync(beacon), "the run in the child worker never started its daemon").toBe(true);
       expect(slotProcesses().length).toBeGreaterThan(0);
@@ -84,12 +82,12 @@ describe("supervisor crash", () => {
         ["--import", "tsx", path.join(import.meta.dirname, "_restart-child.ts")],
         {
           stdio: "inherit",
-          timeout: 30_000 * startUp,
+          timeout: 30_000 * EMULATION_SLOWDOWN,
         },
       );
       expect(restart.status).toBe(0);
       expect(cgroupsOf(child.pid as number), "the dead worker's run cgroups survived a restart").toEqual([]);
     },
-    60_000 * startUp,
+    60_000 * EMULATION_SLOWDOWN,
   );
 });
