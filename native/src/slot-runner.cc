@@ -30,11 +30,12 @@ void blockSignals() {
 } // namespace
 
 SlotRunner::SlotRunner(int slot, const SlotConfig &config) : slot_(slot), config_(config) {
-    // Both live as long as the process; the preparer is also the parent PR_SET_PDEATHSIG watches
-    // for the containers it makes.
+    // All live as long as the process; the preparer and the spare's thread are also the parents
+    // PR_SET_PDEATHSIG watches for the containers they make.
     std::thread([this] { runLoop(); }).detach();
     std::thread([this] { prepareLoop(); }).detach();
     std::thread([this] { reapLoop(); }).detach();
+    std::thread([this] { spareLoop(); }).detach();
 }
 
 std::string SlotRunner::nextName() {
@@ -77,14 +78,26 @@ void SlotRunner::discard(Standby &standby) {
 }
 
 void SlotRunner::configure(const SlotConfig &config) {
-    Standby old;
+    Standby old, spare;
     {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return !preparing_; });
+        cv_.wait(lock, [this] { return !preparing_ && !makingSpare_; });
         old = std::move(stock_); // made with the old configuration
+        spare = std::move(spare_);
         config_ = config;
     }
     discard(old);
+    discard(spare);
+}
+
+// Under mu_. In a stream of repeated requests the next run's container waits made ahead in
+// stock_, and its successor's first stage is made now rather than during that run: beside a run,
+// the clone competes with it for this host's two cores, and on cgroup v1 the attach may wait for
+// an RCU grace period (~10-20 ms, one attach in seven or so here) that then delays the run after;
+// made a run earlier, it has a whole run and two pauses to do so.
+bool SlotRunner::spareDue() const {
+    return config_.prewarm && streaming_ && stock_ && stock_->sb.ahead && !spare_ && !makingSpare_ &&
+           !wanted_;
 }
 
 void SlotRunner::prepareLoop() {
@@ -127,6 +140,32 @@ void SlotRunner::prepareLoop() {
     }
 }
 
+// The spare's own thread (spareDue()), so that the preparer is free for the next container's
+// second stage while a spare's attach waits.
+void SlotRunner::spareLoop() {
+    blockSignals();
+    for (;;) {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return spareDue() && !g_exiting; });
+        const sb_ids ids = stock_->sb.ids;
+        const SlotConfig config = config_;
+        makingSpare_ = true;
+        lock.unlock();
+        Standby made = make(ids, config, nullptr);
+        lock.lock();
+        makingSpare_ = false;
+        if (made->sb.ready && !g_exiting && sb_ids_equal(&made->sb.ids, &ids)) {
+            if (!stock_)
+                stock_ = std::move(made); // a run took stock_ meanwhile: this is the next one
+            else if (!spare_)
+                spare_ = std::move(made);
+        }
+        cv_.notify_all();
+        lock.unlock();
+        discard(made);
+    }
+}
+
 // Under mu_: asks the preparer for the next standby (made ahead with mounts, if set).
 void SlotRunner::want(const sb_ids &ids, const std::optional<MountRequest> &mounts) {
     if (!config_.prewarm || g_exiting) return;
@@ -139,7 +178,7 @@ void SlotRunner::want(const sb_ids &ids, const std::optional<MountRequest> &moun
 void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back([this, ids, mounts, task] {
-        Standby standby, stale;
+        Standby standby, stale, staleSpare;
         bool repeated = false;
         {
             std::unique_lock<std::mutex> lock(mu_);
@@ -149,19 +188,29 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
             cv_.wait(lock, [&] {
                 const bool aheadDue =
                     aheadMounts_ && same(*aheadMounts_, mounts) && stock_ && !stock_->sb.ahead;
-                return !preparing_ && (g_exiting || (!(wanted_ && !stock_) && !aheadDue));
+                return !preparing_ && (g_exiting || (!(wanted_ && !stock_) && !aheadDue &&
+                                                     !(makingSpare_ && !stock_ && !spare_)));
             });
             aheadMounts_.reset();
-            if (stock_ && fits(*stock_, ids, mounts))
+            if (stock_ && fits(*stock_, ids, mounts)) {
                 standby = std::move(stock_);
-            else
+            } else {
                 stale = std::move(stock_); // made for other ids (configureSandbox changed the uid
                                            // base) or, ahead, for another mount plan
+                // The stream has ended. The spare is not used for this run: its mount namespace
+                // is a copy of the host's from a run or more ago, and this run binds its sources
+                // as they are now (a mount made on a bind source since would be missing).
+                staleSpare = std::move(spare_);
+            }
             // Two runs in a row with one request: predict a third (see the header).
             repeated = lastMounts_ && same(*lastMounts_, mounts);
+            streaming_ = repeated;
             lastMounts_ = mounts;
-            want(ids, std::nullopt); // the next one is made while this one runs
+            if (spare_) stock_ = std::move(spare_); // made ahead after this run, if it repeats
+            // The next one is made while this one runs, unless the spare being made is it.
+            if (!stock_ && !makingSpare_) want(ids, std::nullopt);
         }
+        discard(staleSpare);
         // A stale plain standby costs little to discard; a stale made-ahead one (a whole
         // container) is discarded after the run, off its critical path.
         if (stale && !stale->sb.ahead) discard(stale);
@@ -235,15 +284,18 @@ void SlotRunner::reapLoop() {
 void SlotRunner::release(std::function<void()> done) {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back([this, done] {
-        Standby old;
+        Standby old, spare;
         {
             std::unique_lock<std::mutex> lock(mu_);
             wanted_ = false;
+            streaming_ = false;
             aheadMounts_.reset();
-            cv_.wait(lock, [this] { return !preparing_ && reap_.empty() && !reaping_; });
+            cv_.wait(lock, [this] { return !preparing_ && !makingSpare_ && reap_.empty() && !reaping_; });
             old = std::move(stock_);
+            spare = std::move(spare_);
         }
         discard(old);
+        discard(spare);
         done();
     });
     cv_.notify_all();
@@ -251,10 +303,12 @@ void SlotRunner::release(std::function<void()> done) {
 
 void SlotRunner::discardAtExit() {
     std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
-    if (!lock.owns_lock() || preparing_) return; // busy: PDEATHSIG and the next start-up's sweep clean up
-    Standby old = std::move(stock_);
+    if (!lock.owns_lock() || preparing_ || makingSpare_)
+        return; // busy: PDEATHSIG and the next start-up's sweep clean up
+    Standby old = std::move(stock_), spare = std::move(spare_);
     lock.unlock();
     discard(old);
+    discard(spare);
 }
 
 void SlotRunner::runLoop() {

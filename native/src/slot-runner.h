@@ -21,6 +21,16 @@
 // (the worker's per-job /box) match. A run whose request differs gets a fresh container on its
 // critical path (the made-ahead one is discarded after the run), and the prediction stops until
 // requests repeat again, so a stream of different requests keeps today's standbys.
+//
+// The spare: in such a stream, while the next container waits made ahead, a fourth thread per
+// slot makes the first stage (cgroup, clone, attach) of the one after it, which the next run's
+// end then mounts. So a stream's slot holds two containers between runs, and a container's attach
+// — on cgroup v1 an RCU grace period of 10-20 ms now and then — and its clone happen a run earlier
+// and mostly between runs, not beside the run they would slow down. The spare is never more than
+// a first stage (no mounts, no init), and only ever becomes a container made ahead: a run whose
+// request the prediction missed ends the stream, and the spare is discarded with the made-ahead
+// one (its mount namespace was copied from the host's a run or two earlier; the missed run binds
+// its sources as they are now, in a container made for it).
 #ifndef CELLBLOCK_SLOT_RUNNER_H
 #define CELLBLOCK_SLOT_RUNNER_H
 
@@ -71,6 +81,7 @@ class SlotRunner {
     void runLoop();
     void prepareLoop();
     void reapLoop();
+    void spareLoop();
     // After its run: a container is torn down by the reaper thread when only its init is left,
     // else on the slot's thread before the slot's next run (see post()).
     void retire(Standby &used);
@@ -80,6 +91,7 @@ class SlotRunner {
     bool same(const MountRequest &a, const MountRequest &b) const;
     static bool goAhead(Made &made);
     void want(const sb_ids &ids, const std::optional<MountRequest> &mounts);
+    bool spareDue() const;
     static void discard(Standby &standby);
     std::string nextName();
 
@@ -90,7 +102,12 @@ class SlotRunner {
     std::deque<std::function<void()>> queue_;
     Standby stock_;          // a ready container nobody has used (made for stock_->ids)
     bool preparing_ = false; // the preparer thread is making one
-    bool wanted_ = false;    // the preparer should make one, for wantedIds_ (and wantedMounts_)
+    // A second standby, its first stage only (cgroup, clone, attach), made for the run after
+    // stock_'s while stock_ waits made ahead in a stream of repeated requests: see prepareLoop().
+    Standby spare_;
+    bool makingSpare_ = false; // its thread is making it (a run waits for it only with no other)
+    bool streaming_ = false;   // the last run repeated the one before it (made ahead)
+    bool wanted_ = false;      // the preparer should make one, for wantedIds_ (and wantedMounts_)
     sb_ids wantedIds_{};
     std::optional<MountRequest> wantedMounts_; // set: make it ahead with this plan
     std::optional<MountRequest> lastMounts_;   // the last run's request

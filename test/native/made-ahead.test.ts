@@ -174,7 +174,7 @@ describe("containers made ahead all the way", () => {
     await prime();
   });
 
-  it("releasing the standbys discards a made-ahead container and its group", async () => {
+  it("releasing the standbys discards a made-ahead container, the spare and their groups", async () => {
     await prime();
     const parent = sandboxHostInfo().cgroupParents[0] as string;
     const procs = (group: string) => {
@@ -184,19 +184,25 @@ describe("containers made ahead all the way", () => {
         return []; // the spent group, removed meanwhile
       }
     };
-    // Once the spent group is gone: one group, the standby's, where its init and its parked
-    // payload wait.
+    // Once the spent group is gone: two groups, the standby's, where its init and its parked
+    // payload wait, and the spare's (the first stage of the container after it: its setup child).
     const groups = await eventually(ourGroups, {
       timeoutMs: 10_000,
       intervalMs: 20,
-      until: (g) => g.length === 1 && procs(g[0] as string).length === 2,
-      what: "the standby alone, made ahead",
+      until: (g) =>
+        g.length === 2 &&
+        g
+          .map((group) => procs(group).length)
+          .sort()
+          .join() === "1,2",
+      what: "the standby made ahead and the spare",
     });
-    const waiting = procs(groups[0] as string);
-    expect(waiting).toHaveLength(2);
+    const waiting = groups.flatMap(procs);
+    expect(waiting).toHaveLength(3);
     await releaseStandbys();
     expect(ourGroups()).toEqual([]);
-    // Discarded unused, it leaves no process behind: neither its init nor its parked payload.
+    // Discarded unused, they leave no process behind: neither the init, its parked payload, nor
+    // the spare's setup child.
     for (const pid of waiting) expect(existsSync(`/proc/${pid}`), `process ${pid}`).toBe(false);
     await prime();
   });

@@ -44,14 +44,21 @@ async function runNamingItsGroup(argv: string[]): Promise<{ report: SandboxRepor
 /**
  * The slot prepares its standby while a run goes on or right after, and removes the spent
  * container's group after handing over the report (teardown is off the critical path): wait
- * until the spent group is gone and the standby is there.
+ * until the spent group is gone and the slot's idle containers are there, made: one with its
+ * setup child, or in a stream of runs with one mount request two — the next made ahead (its init
+ * and parked payload) and the first stage of the one after it ("the spare", its setup child).
  */
-function standbyGroups(spent: string): Promise<string[]> {
+function standbyGroups(spent: string, tasks: number[] = [1]): Promise<string[]> {
   return eventually(ourGroups, {
     timeoutMs: 10_000,
     intervalMs: 10,
-    until: (groups) => groups.length > 0 && !groups.includes(spent),
-    what: `the spent group ${spent} removed and a standby made`,
+    until: (groups) =>
+      !groups.includes(spent) &&
+      groups
+        .map((group) => tasksIn(group).length)
+        .sort()
+        .join() === tasks.join(),
+    what: `the spent group ${spent} removed and standbys with ${tasks.join(" and ")} task(s) made`,
   });
 }
 
@@ -64,7 +71,7 @@ describe("prewarmed containers", () => {
     configureSandbox({ prewarm: false });
   });
 
-  it("keeps one idle container per slot between runs, and each run gets a fresh one", async () => {
+  it("keeps one idle container per slot between runs (two in a stream), and each run gets a fresh one", async () => {
     const command = ["echo $$; touch /tmp/mark; ls /tmp"];
     const first = await runNamingItsGroup(command);
     expect(first.report.status).toBe("ok");
@@ -77,11 +84,17 @@ describe("prewarmed containers", () => {
     // The second run did not see the first one's /tmp/mark before creating its own.
     expect(second.report.stdout.toString()).toContain("mark");
     expect(second.report.stdout.toString().match(/mark/g)).toHaveLength(1);
-    // It ran in the group prepared earlier, which is gone now; a new standby waits.
+    // It ran in the group prepared earlier, which is gone now. Its mount request repeated the
+    // first's, so the slot predicts a stream: the next container waits made ahead and the one
+    // after it has its first stage made (its only task the setup child), and no more than that.
     expect(second.spent).toBe(standby[0]);
-    const after = await standbyGroups(second.spent);
-    expect(after).toHaveLength(1);
-    expect(after[0]).not.toBe(standby[0]);
+    const after = await standbyGroups(second.spent, [1, 2]);
+    expect(after).toHaveLength(2);
+    expect(after).not.toContain(standby[0]);
+    const third = await runNamingItsGroup(command);
+    expect(third.report.status).toBe("ok");
+    expect(after).toContain(third.spent);
+    expect(await standbyGroups(third.spent, [1, 2])).toHaveLength(2);
   });
 
   it("accounts limits set at the run, not at preparation: a memory bomb in a prewarmed container is memory_limit", async () => {
@@ -98,7 +111,7 @@ describe("prewarmed containers", () => {
 
   it("releaseStandbys removes the idle containers and their cgroups", async () => {
     const { spent } = await runNamingItsGroup(["true"]);
-    expect(await standbyGroups(spent)).toHaveLength(1);
+    expect(await standbyGroups(spent, [1, 2])).toHaveLength(2); // a stream: made ahead and the spare
     await releaseStandbys();
     expect(ourGroups()).toEqual([]);
   });
