@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -21,6 +22,9 @@ import type { WebhookAddressPolicy } from "./webhook-address-policy.ts";
 // finished, marks batches finished, and delivers webhooks. A failed delivery throws, so BullMQ
 // retries the parent with exponential backoff (WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_MS); the payload
 // is rebuilt on each attempt from the stored results.
+
+/** How long close() waits for a worker still starting (see there). */
+const START_SETTLE_MS = 2_000;
 
 export interface CompletionWorkerDeps {
   redis: Redis;
@@ -109,6 +113,13 @@ export function startCompletionWorker(deps: CompletionWorkerDeps): { close(): Pr
   worker.on("error", (error) => logger.error({ err: error }, "completion worker error"));
   return {
     async close() {
+      // Closed while it still starts (an API stopped right after its start), BullMQ cuts its
+      // connections mid-way and the start's own commands end as unhandled "Connection is closed"
+      // rejections; so let the start finish first, but never wait long on a Redis that is gone.
+      await Promise.race([
+        worker.waitUntilReady().catch(() => undefined),
+        delay(START_SETTLE_MS, undefined, { ref: false }),
+      ]);
       await worker.close();
       // BullMQ does not close a connection it was handed; quit() waits for replies in flight,
       // disconnect() cuts a connection whose Redis is already gone.
