@@ -154,7 +154,7 @@ void SlotRunner::spareLoop() {
         Standby made = make(ids, config, nullptr);
         lock.lock();
         makingSpare_ = false;
-        if (made->sb.ready && !g_exiting && sb_ids_equal(&made->sb.ids, &ids)) {
+        if (made->sb.ready && !g_exiting) {
             if (!stock_)
                 stock_ = std::move(made); // a run took stock_ meanwhile: this is the next one
             else if (!spare_)
@@ -188,8 +188,8 @@ void SlotRunner::post(const sb_ids &ids, const MountRequest &mounts, Task task) 
             cv_.wait(lock, [&] {
                 const bool aheadDue =
                     aheadMounts_ && same(*aheadMounts_, mounts) && stock_ && !stock_->sb.ahead;
-                return !preparing_ && (g_exiting || (!(wanted_ && !stock_) && !aheadDue &&
-                                                     !(makingSpare_ && !stock_ && !spare_)));
+                return !preparing_ &&
+                       (g_exiting || (!(wanted_ && !stock_) && !aheadDue && !(makingSpare_ && !stock_)));
             });
             aheadMounts_.reset();
             if (stock_ && fits(*stock_, ids, mounts)) {

@@ -103,7 +103,7 @@ class SlotRunner {
     Standby stock_;          // a ready container nobody has used (made for stock_->ids)
     bool preparing_ = false; // the preparer thread is making one
     // A second standby, its first stage only (cgroup, clone, attach), made for the run after
-    // stock_'s while stock_ waits made ahead in a stream of repeated requests: see prepareLoop().
+    // stock_'s while stock_ waits made ahead in a stream of repeated requests: see spareDue().
     Standby spare_;
     bool makingSpare_ = false; // its thread is making it (a run waits for it only with no other)
     bool streaming_ = false;   // the last run repeated the one before it (made ahead)
